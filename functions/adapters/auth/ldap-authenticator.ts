@@ -1,0 +1,213 @@
+/**
+ * LDAP and Active Directory authentication with `ldapts`: look the user up with the service
+ * account, read their groups, then check their password with a bind as them. One connection
+ * per call, closed before the call returns.
+ */
+import { Client, type Entry, Filter, ResultCodeError } from 'ldapts';
+import { AuthServerUnavailableError } from '../../core/errors.ts';
+import type { DirectoryAuthenticator, DirectoryUser } from '../../core/ports.ts';
+import type { LdapAuthServerConfig } from '../../core/site-config/schema.ts';
+
+/** LDAP result code invalidCredentials (49): wrong password, unknown or (AD) disabled account. */
+const INVALID_CREDENTIALS = 49;
+
+/** Search attribute list that asks for no attributes (RFC 4511 §4.5.1.8). */
+const NO_ATTRIBUTES = '1.1';
+
+/**
+ * {@link DirectoryAuthenticator} for LDAP servers (OpenLDAP, 389-ds, ...) and Active Directory.
+ *
+ * Every lookup (the user, their groups) runs as the configured service account
+ * (`bindDn`/`bindPassword`, anonymous without one); the user's own bind, last, only checks
+ * the password. Values put into the filters are escaped as RFC 4515 asks, so a login name
+ * cannot change a filter's meaning.
+ */
+export class LdapAuthenticator implements DirectoryAuthenticator {
+  /**
+   * Signs `username` in against `server`.
+   *
+   * Resolves undefined, without contacting the server, for an empty password or username (an
+   * empty password would be an unauthenticated bind, which some servers accept); undefined too
+   * when `userFilter` finds no entry or more than one, or when the server rejects the password
+   * (invalidCredentials). Otherwise resolves the user's DN and groups: the `groupAttribute` of
+   * each entry under `groupBase` that `groupFilter` finds (when `groupBase` is set), plus the
+   * CN of each `memberOf` value of the user entry (Active Directory, OpenLDAP's memberof
+   * overlay); sorted, without duplicates.
+   *
+   * @throws {AuthServerUnavailableError} when the server does not answer within `timeoutMs`
+   *   (per operation), refuses the connection, closes it, or cannot do its part: the service
+   *   bind fails, a search fails, the user's bind fails for another reason than
+   *   invalidCredentials. The original error is its `cause`.
+   */
+  async authenticate(
+    server: LdapAuthServerConfig,
+    username: string,
+    password: string,
+  ): Promise<DirectoryUser | undefined> {
+    if (password.length === 0 || username.length === 0) return undefined;
+
+    const client = newClient(server);
+    try {
+      await serviceBind(client, server);
+
+      const userFilter = substitute(server.userFilter, { username });
+      const found = await client.search(server.userBase, {
+        scope: 'sub',
+        filter: userFilter,
+        attributes: ['memberOf'],
+        sizeLimit: 2,
+        timeLimit: timeLimitSeconds(server),
+      });
+      if (found.searchEntries.length !== 1) return undefined;
+      const entry = found.searchEntries[0]!;
+      const dn = entry.dn;
+
+      const groups = new Set<string>();
+      for (const groupDn of attributeValues(entry, 'memberOf')) groups.add(firstRdnValue(groupDn));
+      if (server.groupBase) {
+        const groupFilter = substitute(server.groupFilter, { dn, username });
+        const result = await client.search(server.groupBase, {
+          scope: 'sub',
+          filter: groupFilter,
+          attributes: [server.groupAttribute],
+          timeLimit: timeLimitSeconds(server),
+        });
+        for (const group of result.searchEntries) {
+          for (const value of attributeValues(group, server.groupAttribute)) groups.add(value);
+        }
+      }
+
+      try {
+        await client.bind(dn, password);
+      } catch (e: unknown) {
+        if (e instanceof ResultCodeError && e.code === INVALID_CREDENTIALS) return undefined;
+        throw e;
+      }
+      return { dn, groups: [...groups].sort() };
+    } catch (e: unknown) {
+      throw new AuthServerUnavailableError(server.name, e);
+    } finally {
+      await close(client);
+    }
+  }
+
+  /**
+   * Resolves when `server` accepts a connection within `timeoutMs`: with a service account, a
+   * bind as it succeeds; without one, the server answers a search of its root DSE (any LDAP
+   * answer counts, even a refusal).
+   *
+   * @throws {AuthServerUnavailableError} when it does not (connection refused or closed,
+   *   timeout, TLS failure, the service account's bind rejected). The original error is its
+   *   `cause`.
+   */
+  async probe(server: LdapAuthServerConfig): Promise<void> {
+    const client = newClient(server);
+    try {
+      if (server.bindDn !== undefined) {
+        await client.bind(server.bindDn, server.bindPassword ?? '');
+        return;
+      }
+      try {
+        await client.search('', {
+          scope: 'base',
+          filter: '(objectClass=*)',
+          attributes: [NO_ATTRIBUTES],
+          timeLimit: timeLimitSeconds(server),
+        });
+      } catch (e: unknown) {
+        if (!(e instanceof ResultCodeError)) throw e;
+      }
+    } catch (e: unknown) {
+      throw new AuthServerUnavailableError(server.name, e);
+    } finally {
+      await close(client);
+    }
+  }
+}
+
+function newClient(server: LdapAuthServerConfig): Client {
+  return new Client({
+    url: server.url,
+    connectTimeout: server.timeoutMs,
+    timeout: server.timeoutMs,
+  });
+}
+
+/** Binds as the service account, or does nothing for anonymous lookups (the first search connects). */
+async function serviceBind(client: Client, server: LdapAuthServerConfig): Promise<void> {
+  if (server.bindDn !== undefined) await client.bind(server.bindDn, server.bindPassword ?? '');
+}
+
+/** Server-side search time limit: the client's own timeout, in whole seconds. */
+function timeLimitSeconds(server: LdapAuthServerConfig): number {
+  return Math.max(1, Math.ceil(server.timeoutMs / 1000));
+}
+
+async function close(client: Client): Promise<void> {
+  try {
+    await client.unbind();
+  } catch {
+    // The connection is gone already (timeout, server closed it): nothing to release.
+  }
+}
+
+/**
+ * Replaces `{name}` placeholders in a filter template with RFC 4515-escaped values, in one pass,
+ * so a value that contains another placeholder's text is not substituted again. Unknown
+ * placeholders are left as they are.
+ */
+export function substitute(template: string, values: Readonly<Record<string, string>>): string {
+  return template.replace(/\{(\w+)\}/g, (whole, key: string) => {
+    const value = Object.hasOwn(values, key) ? values[key] : undefined;
+    return value === undefined ? whole : Filter.escape(value);
+  });
+}
+
+/** The values of an attribute of a search entry, matched without regard to case, as strings. */
+function attributeValues(entry: Entry, attribute: string): string[] {
+  const wanted = attribute.toLowerCase();
+  const out: string[] = [];
+  for (const [key, raw] of Object.entries(entry)) {
+    if (key === 'dn' || key.toLowerCase() !== wanted) continue;
+    const values: (Buffer | string)[] = Array.isArray(raw) ? raw : [raw];
+    for (const value of values) {
+      const text = Buffer.isBuffer(value) ? value.toString('utf8') : value;
+      if (text.length > 0) out.push(text);
+    }
+  }
+  return out;
+}
+
+/**
+ * The value of a DN's first RDN, unescaped (RFC 4514): `Engineers` for
+ * `CN=Engineers,OU=Groups,DC=example,DC=org`. A DN whose first RDN is not `cn=...` is returned
+ * whole, so that no group is silently dropped.
+ */
+export function firstRdnValue(dn: string): string {
+  const equals = dn.indexOf('=');
+  if (equals < 0 || dn.slice(0, equals).trim().toLowerCase() !== 'cn') return dn;
+  const chars = Array.from(dn.slice(equals + 1).trimStart());
+  const bytes: number[] = [];
+  const encoder = new TextEncoder();
+  let trailingSpaces = 0;
+  for (let i = 0; i < chars.length; i++) {
+    const c = chars[i]!;
+    if (c === ',' || c === '+') break;
+    if (c === '\\' && i + 1 < chars.length) {
+      const hex = `${chars[i + 1]}${chars[i + 2] ?? ''}`;
+      if (/^[0-9a-fA-F]{2}$/.test(hex)) {
+        bytes.push(Number.parseInt(hex, 16));
+        i += 2;
+      } else {
+        bytes.push(...encoder.encode(chars[i + 1]!));
+        i += 1;
+      }
+      trailingSpaces = 0;
+      continue;
+    }
+    bytes.push(...encoder.encode(c));
+    trailingSpaces = c === ' ' ? trailingSpaces + 1 : 0;
+  }
+  // Unescaped spaces before the separator belong to the separator, not to the value.
+  return Buffer.from(bytes.slice(0, bytes.length - trailingSpaces)).toString('utf8');
+}

@@ -1,0 +1,223 @@
+/**
+ * Opens the site database behind one interface, whatever the dialect: PostgreSQL (`pg`),
+ * embedded PGlite, or the RDS Data API. The heavy dialects are imported on demand, so a
+ * Lambda bundle that only uses the Data API does not carry PGlite or `pg`.
+ */
+import {
+  CamelCasePlugin,
+  type DatabaseConnection,
+  type Dialect,
+  type Driver,
+  Kysely,
+  type QueryResult,
+  type TransactionSettings,
+} from 'kysely';
+import { type DatabaseTarget, describeTarget } from '../../config.ts';
+import { DatabaseUnavailableError } from '../../core/errors.ts';
+import type { Database } from './schema.ts';
+
+export type SiteDb = Kysely<Database>;
+
+export interface SiteDatabase {
+  readonly db: SiteDb;
+  readonly target: DatabaseTarget;
+  /** Round trips to the database so far: statements plus BEGIN/COMMIT/ROLLBACK. */
+  readonly stats: { roundTrips: number };
+  close(): Promise<void>;
+}
+
+export interface OpenOptions {
+  /** Longest a statement may run before the database cancels it. */
+  readonly statementTimeoutMs: number;
+  /** Longest to wait for a connection. */
+  readonly connectTimeoutMs?: number;
+  /** Connections in the pool (pg only). */
+  readonly poolSize?: number;
+}
+
+/**
+ * Opens a site database. Nothing is queried yet; the first query connects.
+ * @throws {Error} for a target it cannot open (bad URL, unreadable PGlite folder).
+ */
+export async function openSiteDatabase(target: DatabaseTarget, options: OpenOptions): Promise<SiteDatabase> {
+  const stats = { roundTrips: 0 };
+  const inner = await dialectFor(target, options);
+  const db = new Kysely<Database>({
+    dialect: new CheckedDialect(inner, stats, (e) => classifyDatabaseError(e, target)),
+    plugins: [new CamelCasePlugin()],
+  });
+  return { db, target, stats, close: () => db.destroy() };
+}
+
+async function dialectFor(target: DatabaseTarget, options: OpenOptions): Promise<Dialect> {
+  switch (target.kind) {
+    case 'postgres': {
+      const { PostgresDialect } = await import('kysely');
+      const pg = (await import('pg')).default;
+      // int8 (bigserial ids, counts) as numbers, as the other dialects return them.
+      const types = {
+        getTypeParser: (oid: number, format?: 'text' | 'binary') =>
+          oid === 20 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format),
+      };
+      const pool = new pg.Pool({
+        connectionString: target.url,
+        max: options.poolSize ?? 10,
+        connectionTimeoutMillis: options.connectTimeoutMs ?? Math.min(options.statementTimeoutMs, 5000),
+        statement_timeout: options.statementTimeoutMs,
+        idle_in_transaction_session_timeout: options.statementTimeoutMs * 4,
+        keepAlive: true,
+        types,
+      });
+      // An idle client that loses its server emits 'error' on the pool; without a listener
+      // that would crash the process. The next query reports the outage instead.
+      pool.on('error', () => {});
+      return new PostgresDialect({ pool });
+    }
+    case 'pglite': {
+      const { PGliteDialect } = await import('kysely');
+      const { PGlite } = await import('@electric-sql/pglite');
+      const { mkdirSync } = await import('node:fs');
+      const dataDir = target.path === ':memory:' ? undefined : target.path;
+      if (dataDir) mkdirSync(dataDir, { recursive: true });
+      return new PGliteDialect({
+        pglite: async () =>
+          PGlite.create({ dataDir, parsers: { 20: (v: string) => Number(v) } }),
+      });
+    }
+    case 'data-api': {
+      const { RDSDataClient } = await import('@aws-sdk/client-rds-data');
+      const { DataApiDialect } = await import('./data-api-dialect.ts');
+      const client = new RDSDataClient({
+        endpoint: target.endpoint,
+        requestHandler: { requestTimeout: options.statementTimeoutMs, connectionTimeout: 3000 },
+        maxAttempts: 2,
+      });
+      return new DataApiDialect({
+        client,
+        resourceArn: target.clusterArn,
+        secretArn: target.secretArn,
+        database: target.database,
+      });
+    }
+  }
+}
+
+/** Error codes and messages that mean "the database is not there", not "the query is wrong". */
+const UNAVAILABLE = /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|EPIPE|timeout|terminat|Connection terminated|the database system is (starting|shutting) up|too many clients|PGlite is closed|socket hang up|DatabaseResumingException|ServiceUnavailable|InternalServerError|ECONNABORTED|57P01|57P03|53300|08\d\d\d/i;
+
+/** Classifies a driver error: connection-level failures become {@link DatabaseUnavailableError}. */
+export function classifyDatabaseError(e: unknown, target: DatabaseTarget): unknown {
+  if (e instanceof DatabaseUnavailableError) return e;
+  const err = e as { code?: unknown; message?: unknown; name?: unknown };
+  const text = `${String(err?.code ?? '')} ${String(err?.name ?? '')} ${String(err?.message ?? '')}`;
+  if (UNAVAILABLE.test(text) && !/statement timeout/i.test(text)) {
+    return new DatabaseUnavailableError(`the site database ${describeTarget(target)} is not reachable`, e);
+  }
+  if (/canceling statement due to statement timeout/i.test(text)) {
+    return new DatabaseUnavailableError(`the site database ${describeTarget(target)} is too slow to answer`, e);
+  }
+  return e;
+}
+
+/**
+ * Wraps a dialect: counts round trips and turns connection failures into
+ * DatabaseUnavailableError, so callers answer 503 (or switch to leased mode), not 500.
+ */
+type Classify = (e: unknown) => unknown;
+
+class CheckedDialect implements Dialect {
+  readonly #inner: Dialect;
+  readonly #stats: { roundTrips: number };
+  readonly #classify: Classify;
+  constructor(inner: Dialect, stats: { roundTrips: number }, classify: Classify) {
+    this.#inner = inner;
+    this.#stats = stats;
+    this.#classify = classify;
+  }
+  createAdapter() {
+    return this.#inner.createAdapter();
+  }
+  createQueryCompiler() {
+    return this.#inner.createQueryCompiler();
+  }
+  createIntrospector(db: Kysely<unknown>) {
+    return this.#inner.createIntrospector(db);
+  }
+  createDriver(): Driver {
+    return new CheckedDriver(this.#inner.createDriver(), this.#stats, this.#classify);
+  }
+}
+
+class CheckedDriver implements Driver {
+  readonly #inner: Driver;
+  readonly #stats: { roundTrips: number };
+  readonly #classify: Classify;
+  constructor(inner: Driver, stats: { roundTrips: number }, classify: Classify) {
+    this.#inner = inner;
+    this.#stats = stats;
+    this.#classify = classify;
+  }
+  async init() {
+    try {
+      await this.#inner.init();
+    } catch (e: unknown) {
+      throw this.#classify(e);
+    }
+  }
+  async acquireConnection(): Promise<DatabaseConnection> {
+    let connection: DatabaseConnection;
+    try {
+      connection = await this.#inner.acquireConnection();
+    } catch (e: unknown) {
+      throw this.#classify(e);
+    }
+    const stats = this.#stats;
+    const classify = this.#classify;
+    return Object.assign(Object.create(connection), {
+      async executeQuery<R>(query: Parameters<DatabaseConnection['executeQuery']>[0]): Promise<QueryResult<R>> {
+        stats.roundTrips++;
+        try {
+          return await connection.executeQuery<R>(query);
+        } catch (e: unknown) {
+          throw classify(e);
+        }
+      },
+      streamQuery: connection.streamQuery.bind(connection),
+    }) as DatabaseConnection;
+  }
+  async beginTransaction(connection: DatabaseConnection, settings: TransactionSettings) {
+    this.#stats.roundTrips++;
+    try {
+      return await this.#inner.beginTransaction(original(connection), settings);
+    } catch (e: unknown) {
+      throw this.#classify(e);
+    }
+  }
+  async commitTransaction(connection: DatabaseConnection) {
+    this.#stats.roundTrips++;
+    try {
+      return await this.#inner.commitTransaction(original(connection));
+    } catch (e: unknown) {
+      throw this.#classify(e);
+    }
+  }
+  async rollbackTransaction(connection: DatabaseConnection) {
+    this.#stats.roundTrips++;
+    try {
+      return await this.#inner.rollbackTransaction(original(connection));
+    } catch (e: unknown) {
+      throw this.#classify(e);
+    }
+  }
+  releaseConnection(connection: DatabaseConnection) {
+    return this.#inner.releaseConnection(original(connection));
+  }
+  destroy() {
+    return this.#inner.destroy();
+  }
+}
+
+/** The driver's own connection object behind our counting wrapper. */
+function original(connection: DatabaseConnection): DatabaseConnection {
+  return Object.getPrototypeOf(connection) as DatabaseConnection;
+}

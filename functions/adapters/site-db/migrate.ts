@@ -1,0 +1,92 @@
+/**
+ * Schema versions. The broker's schema version is the name of its newest migration; a broker
+ * runs only on a database of exactly that version (all brokers of a cluster must match).
+ */
+import { type Kysely, sql } from 'kysely';
+import { type Migration, Migrator } from 'kysely/migration';
+import { AppError } from '../../core/errors.ts';
+import * as initial from './migrations/0001-initial.ts';
+import type { SiteDb } from './connect.ts';
+
+/** Every migration, in order. Listed here (not read from disk) so bundles carry them. */
+const MIGRATIONS: Record<string, Migration> = {
+  '0001': initial,
+};
+
+/** The schema version this broker is built for. */
+export const SCHEMA_VERSION = Object.keys(MIGRATIONS).at(-1)!;
+
+/** Thrown when the database's schema is not this broker's. The message says both versions. */
+export class SchemaVersionError extends AppError {
+  readonly databaseVersion: string;
+  constructor(databaseVersion: string, hint: string) {
+    super(
+      503,
+      'schema_version_mismatch',
+      `the site database has schema version ${databaseVersion}, this broker has ${SCHEMA_VERSION}: ${hint}`,
+    );
+    this.name = 'SchemaVersionError';
+    this.databaseVersion = databaseVersion;
+  }
+}
+
+const migrator = (db: Kysely<unknown>) =>
+  new Migrator({
+    db,
+    provider: { getMigrations: async () => MIGRATIONS },
+    migrationTableName: 'schema_migration',
+    migrationLockTableName: 'schema_migration_lock',
+  });
+
+/** The database's schema version: its newest applied migration, or `none` for an empty database. */
+export async function databaseSchemaVersion(db: SiteDb): Promise<string> {
+  const exists = await sql<{ found: boolean }>`
+    select to_regclass('schema_migration') is not null as found`.execute(db);
+  if (!exists.rows[0]?.found) return 'none';
+  const row = await sql<{ name: string }>`
+    select name from schema_migration order by name desc limit 1`.execute(db);
+  return row.rows[0]?.name ?? 'none';
+}
+
+/**
+ * Brings the schema up to this broker's version. Refuses a database newer than the broker.
+ * @throws {SchemaVersionError} when the database is ahead of this broker.
+ */
+export async function migrateToLatest(db: SiteDb): Promise<{ from: string; to: string }> {
+  const from = await databaseSchemaVersion(db);
+  if (from !== 'none' && from > SCHEMA_VERSION) {
+    throw new SchemaVersionError(from, 'upgrade this broker before using this database');
+  }
+  const { error } = await migrator(db as unknown as Kysely<unknown>).migrateToLatest();
+  if (error) throw error;
+  return { from, to: SCHEMA_VERSION };
+}
+
+/**
+ * Refuses to run on a database whose schema version is not this broker's.
+ * An empty database is created when `createIfEmpty`; an older one is upgraded when
+ * `upgrade` (the embedded database, `deskbroker db migrate`, the deploy-time migration).
+ * @throws {SchemaVersionError} naming both versions.
+ */
+export async function ensureSchema(
+  db: SiteDb,
+  options: { createIfEmpty: boolean; upgrade: boolean },
+): Promise<{ version: string; created: boolean; upgraded: boolean }> {
+  const version = await databaseSchemaVersion(db);
+  if (version === SCHEMA_VERSION) return { version, created: false, upgraded: false };
+  if (version === 'none') {
+    if (!options.createIfEmpty) {
+      throw new SchemaVersionError('none', 'the database holds no site; create it with `deskbroker db migrate`');
+    }
+    await migrateToLatest(db);
+    return { version: SCHEMA_VERSION, created: true, upgraded: false };
+  }
+  if (version > SCHEMA_VERSION) {
+    throw new SchemaVersionError(version, 'run a broker of the same version (all brokers on one database must match)');
+  }
+  if (!options.upgrade) {
+    throw new SchemaVersionError(version, 'upgrade the database with `deskbroker db migrate` (stop the older brokers first)');
+  }
+  await migrateToLatest(db);
+  return { version: SCHEMA_VERSION, created: false, upgraded: true };
+}

@@ -1,0 +1,286 @@
+/**
+ * Kysely types of the site database. Columns are snake_case in SQL and camelCase here
+ * (Kysely's CamelCasePlugin). Tables whose rows the guide purges "90 days plus the log
+ * retention after deletion" carry `deleted_at` (soft delete).
+ */
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+import type { PROTOCOLS } from '../../core/site-config/schema.ts';
+
+type ProtocolName = (typeof PROTOCOLS)[number];
+
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+type NullableTimestamp = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+/** JSON stored as jsonb; written as a JSON string so every dialect (Data API too) can bind it. */
+type Json<T> = ColumnType<T, string, string>;
+
+export interface SiteTable {
+  id: number;
+  uuid: string;
+  createdAt: Timestamp;
+}
+
+export interface SettingTable {
+  key: string;
+  value: Json<unknown>;
+  updatedAt: Timestamp;
+}
+
+export interface AuthServerTable {
+  id: Generated<number>;
+  name: string;
+  type: 'local' | 'ldap';
+  position: number;
+  enabled: Generated<boolean>;
+  /** Type-specific settings (LDAP url, bind DN, bases, filters, ...). */
+  settings: Json<Record<string, unknown>>;
+  createdAt: Timestamp;
+  updatedAt: Timestamp;
+  deletedAt: NullableTimestamp;
+}
+
+export interface UserAccountTable {
+  id: Generated<number>;
+  name: string;
+  /** Null for the built-in accounts (the `admin`). */
+  authServerId: number | null;
+  passwordHash: string | null;
+  groups: Json<string[]>;
+  mfaSecret: string | null;
+  builtin: Generated<boolean>;
+  lastLoginAt: NullableTimestamp;
+  createdAt: Timestamp;
+  updatedAt: Timestamp;
+  deletedAt: NullableTimestamp;
+}
+
+export interface RoleTable {
+  id: Generated<number>;
+  name: string;
+  isAdmin: boolean;
+  createdAt: Timestamp;
+  updatedAt: Timestamp;
+  deletedAt: NullableTimestamp;
+}
+
+export interface ClientTable {
+  id: Generated<number>;
+  name: string;
+  ip: string;
+  loginGateway: string | null;
+  headers: Json<Record<string, string>>;
+  lastUser: string | null;
+  firstSeenAt: Timestamp;
+  lastSeenAt: Timestamp;
+}
+
+export interface LocationTable {
+  id: Generated<number>;
+  name: string;
+  position: number;
+  match: 'all' | 'any';
+  rules: Json<{ attribute: string; op: string; value: string }[]>;
+  protocolPlanId: number | null;
+  createdAt: Timestamp;
+  updatedAt: Timestamp;
+  deletedAt: NullableTimestamp;
+}
+
+export interface ProtocolPlanTable {
+  id: Generated<number>;
+  name: string;
+  protocols: Json<{ protocol: ProtocolName; port: number; gateway?: string }[]>;
+  createdAt: Timestamp;
+  updatedAt: Timestamp;
+  deletedAt: NullableTimestamp;
+}
+
+export interface GatewayTable {
+  id: Generated<number>;
+  name: string;
+  address: string;
+  publicAddress: string;
+  controlUrl: string;
+  portFrom: number;
+  portTo: number;
+  /** Last verdict of the `check_gateway` job: up, down or unknown. */
+  status: Generated<'up' | 'down' | 'unknown'>;
+  checkedAt: NullableTimestamp;
+  createdAt: Timestamp;
+  updatedAt: Timestamp;
+  deletedAt: NullableTimestamp;
+}
+
+export interface GatewayClusterTable {
+  id: Generated<number>;
+  name: string;
+  mode: 'all' | 'login' | 'fewest';
+  loadBalancerAddress: string | null;
+  createdAt: Timestamp;
+  updatedAt: Timestamp;
+  deletedAt: NullableTimestamp;
+}
+
+export interface GatewayClusterMemberTable {
+  clusterId: number;
+  gatewayId: number;
+  position: number;
+}
+
+export interface PoolTable {
+  id: Generated<number>;
+  name: string;
+  createdAt: Timestamp;
+  updatedAt: Timestamp;
+  deletedAt: NullableTimestamp;
+}
+
+export interface DesktopTable {
+  id: Generated<number>;
+  name: string;
+  poolId: number;
+  address: string;
+  /** Hard assignment: only this user is ever offered the desktop. */
+  assignedUser: string | null;
+  /** The user the desktop is handed to right now (claim), null when free. */
+  heldBy: string | null;
+  heldAt: NullableTimestamp;
+  /** What the agent last reported: none, connected, disconnected. */
+  sessionState: Generated<'none' | 'connected' | 'disconnected'>;
+  agentKeyHash: string | null;
+  agentSeenAt: NullableTimestamp;
+  /** Desktop marked unusable by the refresh job (no agent heartbeat, unreachable). */
+  available: Generated<boolean>;
+  createdAt: Timestamp;
+  updatedAt: Timestamp;
+  deletedAt: NullableTimestamp;
+}
+
+export interface PolicyTable {
+  id: Generated<number>;
+  name: string;
+  createdAt: Timestamp;
+  updatedAt: Timestamp;
+  deletedAt: NullableTimestamp;
+}
+
+export interface PolicyEntryTable {
+  id: Generated<number>;
+  policyId: number;
+  position: number;
+  poolId: number;
+  offer: number;
+  backupPoolId: number | null;
+  protocolPlanId: number | null;
+  release: 'on_logout' | 'on_disconnect' | 'never';
+  releaseDelaySeconds: number;
+}
+
+export interface AssignmentTable {
+  id: Generated<number>;
+  position: number;
+  groupName: string;
+  locationId: number | null;
+  mfaProvider: string | null;
+  roleId: number;
+  policyId: number;
+  createdAt: Timestamp;
+  deletedAt: NullableTimestamp;
+}
+
+export interface GatewayForwardTable {
+  id: Generated<number>;
+  gatewayId: number;
+  desktopId: number;
+  userName: string;
+  clientIp: string;
+  listenPort: number;
+  desktopHost: string;
+  desktopPort: number;
+  forwardKey: string;
+  openedAt: Timestamp;
+  expiresAt: Timestamp;
+  deletedAt: NullableTimestamp;
+}
+
+/** The guide's `user_session`: a user on a desktop, as the agent reports it. */
+export interface DesktopSessionTable {
+  id: Generated<number>;
+  desktopId: number;
+  userName: string;
+  clientIp: string | null;
+  state: 'connected' | 'disconnected' | 'ended';
+  startedAt: Timestamp;
+  updatedAt: Timestamp;
+  endedAt: NullableTimestamp;
+  deletedAt: NullableTimestamp;
+}
+
+export interface BrokerTable {
+  siteId: number;
+  uuid: string;
+  name: string;
+  address: string;
+  version: string;
+  bootedAt: Timestamp;
+  heartbeatAt: Timestamp;
+  /** running or stopped; Unavailable is derived from a stale heartbeat. */
+  status: 'running' | 'stopped';
+}
+
+export type JobStatus = 'pending' | 'running' | 'finished' | 'cancelled' | 'aborted' | 'deferred';
+
+export interface WorkQueueTable {
+  id: Generated<number>;
+  kind: string;
+  payload: Json<Record<string, unknown>>;
+  idempotencyKey: string | null;
+  status: JobStatus;
+  /** The broker that ran (or runs) the job. */
+  siteId: number | null;
+  attempts: Generated<number>;
+  runAfter: Timestamp;
+  createdAt: Timestamp;
+  startedAt: NullableTimestamp;
+  finishedAt: NullableTimestamp;
+  error: string | null;
+  deletedAt: NullableTimestamp;
+}
+
+export interface LogTable {
+  id: Generated<number>;
+  at: Timestamp;
+  event: string;
+  userName: string | null;
+  desktopId: number | null;
+  clientIp: string | null;
+  siteId: number | null;
+  detail: string | null;
+}
+
+export interface Database {
+  site: SiteTable;
+  setting: SettingTable;
+  authServer: AuthServerTable;
+  userAccount: UserAccountTable;
+  role: RoleTable;
+  client: ClientTable;
+  location: LocationTable;
+  protocolPlan: ProtocolPlanTable;
+  gateway: GatewayTable;
+  gatewayCluster: GatewayClusterTable;
+  gatewayClusterMember: GatewayClusterMemberTable;
+  pool: PoolTable;
+  desktop: DesktopTable;
+  policy: PolicyTable;
+  policyEntry: PolicyEntryTable;
+  assignment: AssignmentTable;
+  gatewayForward: GatewayForwardTable;
+  desktopSession: DesktopSessionTable;
+  broker: BrokerTable;
+  workQueue: WorkQueueTable;
+  log: LogTable;
+}
+
+export type DesktopRow = Selectable<DesktopTable>;
+export type NewDesktop = Insertable<DesktopTable>;
+export type DesktopUpdate = Updateable<DesktopTable>;

@@ -1,0 +1,61 @@
+/**
+ * The state table (DynamoDB): sessions, leases and other short-lived state, kept apart from
+ * the site database so they survive its outages. One table, items keyed by `pk` + `sk`,
+ * expiring through the `ttl` attribute (epoch seconds) and checked on every read, because
+ * DynamoDB deletes expired items only "within a few days".
+ */
+import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+
+export const TTL_ATTRIBUTE = 'ttl';
+
+/** The key schema, shared with the CDK construct that creates the table on AWS. */
+export const STATE_TABLE_KEYS = { partitionKey: 'pk', sortKey: 'sk' } as const;
+
+export interface StateTable {
+  readonly doc: DynamoDBDocumentClient;
+  readonly raw: DynamoDBClient;
+  readonly tableName: string;
+}
+
+/** One DynamoDB client for the life of the process. */
+export function createStateTable(options: { tableName: string; region: string; endpoint?: string }): StateTable {
+  const raw = new DynamoDBClient({
+    region: options.region,
+    endpoint: options.endpoint,
+    // A local stand-in takes any credentials; AWS uses the function's role.
+    ...(options.endpoint ? { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}),
+    maxAttempts: 3,
+  });
+  const doc = DynamoDBDocumentClient.from(raw, {
+    marshallOptions: { removeUndefinedValues: true },
+  });
+  return { doc, raw, tableName: options.tableName };
+}
+
+/** Creates the table if it does not exist (local runtime and tests; on AWS, CDK creates it). */
+export async function ensureStateTable(table: StateTable): Promise<void> {
+  try {
+    await table.raw.send(new DescribeTableCommand({ TableName: table.tableName }));
+    return;
+  } catch (e: unknown) {
+    if ((e as { name?: string }).name !== 'ResourceNotFoundException') throw e;
+  }
+  await table.raw.send(
+    new CreateTableCommand({
+      TableName: table.tableName,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [
+        { AttributeName: STATE_TABLE_KEYS.partitionKey, AttributeType: 'S' },
+        { AttributeName: STATE_TABLE_KEYS.sortKey, AttributeType: 'S' },
+      ],
+      KeySchema: [
+        { AttributeName: STATE_TABLE_KEYS.partitionKey, KeyType: 'HASH' },
+        { AttributeName: STATE_TABLE_KEYS.sortKey, KeyType: 'RANGE' },
+      ],
+    }),
+  );
+}
+
+/** Epoch seconds for the `ttl` attribute. */
+export const ttlSeconds = (epochMs: number) => Math.ceil(epochMs / 1000);

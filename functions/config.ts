@@ -1,0 +1,204 @@
+/**
+ * The broker's configuration: every environment variable it reads, read once and validated.
+ * Lambda handlers and the local runtime both call {@link loadConfig}; nothing else in
+ * `functions/` reads `process.env`.
+ */
+import os from 'node:os';
+import { z } from 'zod';
+
+/** Thrown when an environment variable is missing or malformed; the message names it. */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+const intIn = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const url = z.string().url();
+
+const schema = z.object({
+  PORT: intIn(0, 65535).default(8080),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  DESKBROKER_HOME: z.string().min(1).default('./.deskbroker'),
+  SITE_DB_URL: z
+    .string()
+    .regex(/^(postgres(ql)?:\/\/|pglite:\/\/)/, 'must start with postgres:// or pglite://')
+    .optional(),
+  SITE_DB_CLUSTER_ARN: z.string().startsWith('arn:').optional(),
+  SITE_DB_SECRET_ARN: z.string().startsWith('arn:').optional(),
+  SITE_DB_NAME: z.string().min(1).default('deskbroker'),
+  SECONDARY_DB_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must start with postgres://')
+    .optional(),
+  SECONDARY_DB_CLUSTER_ARN: z.string().startsWith('arn:').optional(),
+  SECONDARY_DB_SECRET_ARN: z.string().startsWith('arn:').optional(),
+  SECONDARY_DB_NAME: z.string().min(1).optional(),
+  RDS_DATA_ENDPOINT: url.optional(),
+  SITE_ID: intIn(1, 2_147_483_647).default(1),
+  BROKER_NAME: z.string().min(1).default(os.hostname()),
+  BROKER_CPUS: intIn(1, 1024).default(os.availableParallelism()),
+  STATE_TABLE: z.string().min(3).default('deskbroker-state'),
+  DYNAMODB_ENDPOINT: url.optional(),
+  JOB_QUEUE_URL: url.optional(),
+  SQS_ENDPOINT: url.optional(),
+  AWS_REGION: z.string().min(1).default('us-east-1'),
+  DESKBROKER_ADMIN_PASSWORD: z.string().min(8, 'must be at least 8 characters').optional(),
+  HEALTH_MAX_LOAD: z.coerce.number().positive().default(4),
+  HEALTH_TIMEOUT_MS: intIn(50, 30_000).default(1000),
+  DB_STATEMENT_TIMEOUT_MS: intIn(100, 600_000).default(5000),
+  SESSION_IDLE_MINUTES: intIn(1, 60 * 24 * 30).default(60),
+  SESSION_MAX_HOURS: intIn(1, 24 * 90).default(12),
+  LOGIN_MAX_FAILURES: intIn(1, 1000).default(5),
+  LOGIN_LOCKOUT_SECONDS: intIn(1, 86_400).default(300),
+  GATEWAY_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+  LOG_LEVEL: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT']).default('INFO'),
+});
+
+type Env = z.infer<typeof schema>;
+
+/** How the broker reaches one site database. */
+export type DatabaseTarget =
+  | { kind: 'postgres'; url: string }
+  | { kind: 'pglite'; path: string }
+  | { kind: 'data-api'; clusterArn: string; secretArn: string; database: string; endpoint?: string };
+
+export interface Config {
+  readonly port: number;
+  readonly host: string;
+  /** Folder for the embedded database and state of the local runtime. */
+  readonly home: string;
+  readonly siteDb: DatabaseTarget;
+  readonly secondaryDb?: DatabaseTarget;
+  readonly siteId: number;
+  readonly brokerName: string;
+  readonly brokerCpus: number;
+  readonly stateTable: string;
+  readonly dynamoDbEndpoint?: string;
+  readonly jobQueueUrl?: string;
+  readonly sqsEndpoint?: string;
+  readonly region: string;
+  readonly adminPassword?: string;
+  readonly health: { readonly maxLoad: number; readonly timeoutMs: number };
+  readonly dbStatementTimeoutMs: number;
+  readonly sessions: { readonly idleMinutes: number; readonly maxHours: number };
+  readonly throttle: { readonly maxFailures: number; readonly lockoutSeconds: number };
+  readonly gatewaySecret?: string;
+  readonly logLevel: Env['LOG_LEVEL'];
+}
+
+/**
+ * Reads and validates the configuration from an environment.
+ * @throws {ConfigError} naming the first variable that is wrong, and why.
+ */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const cleaned = Object.fromEntries(
+    Object.keys(schema.shape).map((key) => [key, env[key] === '' ? undefined : env[key]]),
+  );
+  const parsed = schema.safeParse(cleaned);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const variable = String(issue.path[0]);
+    throw new ConfigError(`environment variable ${variable}: ${issue.message}`);
+  }
+  const e = parsed.data;
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    home: e.DESKBROKER_HOME,
+    siteDb: primaryTarget(e),
+    secondaryDb: secondaryTarget(e),
+    siteId: e.SITE_ID,
+    brokerName: e.BROKER_NAME,
+    brokerCpus: e.BROKER_CPUS,
+    stateTable: e.STATE_TABLE,
+    dynamoDbEndpoint: e.DYNAMODB_ENDPOINT,
+    jobQueueUrl: e.JOB_QUEUE_URL,
+    sqsEndpoint: e.SQS_ENDPOINT,
+    region: e.AWS_REGION,
+    adminPassword: e.DESKBROKER_ADMIN_PASSWORD,
+    health: { maxLoad: e.HEALTH_MAX_LOAD, timeoutMs: e.HEALTH_TIMEOUT_MS },
+    dbStatementTimeoutMs: e.DB_STATEMENT_TIMEOUT_MS,
+    sessions: { idleMinutes: e.SESSION_IDLE_MINUTES, maxHours: e.SESSION_MAX_HOURS },
+    throttle: { maxFailures: e.LOGIN_MAX_FAILURES, lockoutSeconds: e.LOGIN_LOCKOUT_SECONDS },
+    gatewaySecret: e.GATEWAY_SECRET,
+    logLevel: e.LOG_LEVEL,
+  };
+}
+
+function primaryTarget(e: Env): DatabaseTarget {
+  if (e.SITE_DB_URL && e.SITE_DB_CLUSTER_ARN) {
+    throw new ConfigError(
+      'environment variable SITE_DB_URL: set either SITE_DB_URL or SITE_DB_CLUSTER_ARN, not both',
+    );
+  }
+  if (e.SITE_DB_CLUSTER_ARN) {
+    if (!e.SITE_DB_SECRET_ARN) {
+      throw new ConfigError(
+        'environment variable SITE_DB_SECRET_ARN: required when SITE_DB_CLUSTER_ARN is set',
+      );
+    }
+    return {
+      kind: 'data-api',
+      clusterArn: e.SITE_DB_CLUSTER_ARN,
+      secretArn: e.SITE_DB_SECRET_ARN,
+      database: e.SITE_DB_NAME,
+      endpoint: e.RDS_DATA_ENDPOINT,
+    };
+  }
+  return parseDatabaseUrl(e.SITE_DB_URL ?? `pglite://${e.DESKBROKER_HOME}/site`);
+}
+
+function secondaryTarget(e: Env): DatabaseTarget | undefined {
+  if (e.SECONDARY_DB_URL && e.SECONDARY_DB_CLUSTER_ARN) {
+    throw new ConfigError(
+      'environment variable SECONDARY_DB_URL: set either SECONDARY_DB_URL or SECONDARY_DB_CLUSTER_ARN, not both',
+    );
+  }
+  if (e.SECONDARY_DB_CLUSTER_ARN) {
+    const secretArn = e.SECONDARY_DB_SECRET_ARN ?? e.SITE_DB_SECRET_ARN;
+    if (!secretArn) {
+      throw new ConfigError(
+        'environment variable SECONDARY_DB_SECRET_ARN: required when SECONDARY_DB_CLUSTER_ARN is set',
+      );
+    }
+    return {
+      kind: 'data-api',
+      clusterArn: e.SECONDARY_DB_CLUSTER_ARN,
+      secretArn,
+      database: e.SECONDARY_DB_NAME ?? e.SITE_DB_NAME,
+      endpoint: e.RDS_DATA_ENDPOINT,
+    };
+  }
+  return e.SECONDARY_DB_URL ? parseDatabaseUrl(e.SECONDARY_DB_URL) : undefined;
+}
+
+/**
+ * Turns `postgres://...` or `pglite://PATH` into a database target.
+ * @throws {ConfigError} for any other scheme.
+ */
+export function parseDatabaseUrl(value: string): DatabaseTarget {
+  if (value.startsWith('pglite://')) {
+    const path = value.slice('pglite://'.length);
+    if (!path) throw new ConfigError('database URL pglite://PATH needs a PATH');
+    return { kind: 'pglite', path };
+  }
+  if (/^postgres(ql)?:\/\//.test(value)) return { kind: 'postgres', url: value };
+  throw new ConfigError(`database URL "${value}" must start with postgres:// or pglite://`);
+}
+
+/** A database target for logs and status pages: no password, no secret. */
+export function describeTarget(target: DatabaseTarget): string {
+  switch (target.kind) {
+    case 'pglite':
+      return `pglite://${target.path}`;
+    case 'postgres': {
+      const u = new URL(target.url);
+      u.password = '';
+      return u.toString();
+    }
+    case 'data-api':
+      return `data-api://${target.clusterArn.split(':').pop()}/${target.database}`;
+  }
+}

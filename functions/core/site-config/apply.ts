@@ -1,0 +1,100 @@
+/**
+ * Configuration as code: make the site match a configuration document, all or nothing.
+ */
+import { createHash } from 'node:crypto';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
+import { BadRequestError } from '../errors.ts';
+import type { PasswordHasher, SiteConfigStore } from '../ports.ts';
+import { type ConfigChange, diffSiteConfig } from './diff.ts';
+import { KEPT_SECRET, type SiteConfig } from './schema.ts';
+import { InvalidConfigError, parseSiteConfig } from './validate.ts';
+
+export interface ApplyResult {
+  readonly changes: readonly ConfigChange[];
+  readonly dryRun: boolean;
+}
+
+/**
+ * Validates `document`, hashes its secrets, and makes the site match it in one transaction.
+ * Applying the same document twice changes nothing the second time.
+ * @throws {InvalidConfigError} listing every problem with its path; the site is unchanged.
+ */
+export async function applySiteConfig(
+  deps: { store: SiteConfigStore; hasher: PasswordHasher },
+  document: unknown,
+  options: { dryRun?: boolean } = {},
+): Promise<ApplyResult> {
+  const parsed = parseSiteConfig(document);
+  const current = await deps.store.read();
+  const desired = await resolveSecrets(parsed, current, deps.hasher);
+  const changes = await deps.store.apply(desired, (now) => diffSiteConfig(now, desired), {
+    dryRun: options.dryRun ?? false,
+  });
+  return { changes, dryRun: options.dryRun ?? false };
+}
+
+/** SHA-256 of an agent key: agent keys are long random strings, so a fast hash is enough. */
+export function hashAgentKey(key: string): string {
+  return createHash('sha256').update(key).digest('hex');
+}
+
+/**
+ * Replaces clear secrets with what is stored: password → argon2id hash (the current hash is
+ * kept when the password is unchanged, so apply stays idempotent), agent key → SHA-256,
+ * a kept LDAP bind password → the stored one. Fills each user's default auth server.
+ */
+async function resolveSecrets(
+  config: SiteConfig,
+  current: SiteConfig,
+  hasher: PasswordHasher,
+): Promise<SiteConfig> {
+  const firstLocal = config.authServers.find((s) => s.type === 'local')?.name;
+  const currentUsers = new Map(current.users.map((u) => [u.name.toLowerCase(), u]));
+  const users = await Promise.all(
+    config.users.map(async ({ password, ...user }) => {
+      const authServer = user.authServer ?? firstLocal;
+      if (password === undefined) return { ...user, authServer };
+      const old = currentUsers.get(user.name.toLowerCase())?.passwordHash;
+      const passwordHash =
+        old && (await hasher.verify(old, password)) ? old : await hasher.hash(password);
+      return { ...user, authServer, passwordHash };
+    }),
+  );
+
+  const currentServers = new Map(current.authServers.map((s) => [s.name.toLowerCase(), s]));
+  const problems: { path: string; message: string }[] = [];
+  const authServers = config.authServers.map((server, i) => {
+    if (server.type !== 'ldap' || server.bindPassword !== KEPT_SECRET) return server;
+    const old = currentServers.get(server.name.toLowerCase());
+    const stored = old?.type === 'ldap' ? old.bindPassword : undefined;
+    if (stored === undefined) {
+      problems.push({ path: `authServers[${i}].bindPassword`, message: 'no stored bind password to keep' });
+    }
+    return { ...server, bindPassword: stored };
+  });
+  if (problems.length > 0) throw new InvalidConfigError(problems);
+
+  const pools = config.pools.map((pool) => ({
+    ...pool,
+    desktops: pool.desktops.map(({ agentKey, ...desktop }) =>
+      agentKey === undefined ? desktop : { ...desktop, agentKeyHash: hashAgentKey(agentKey) },
+    ),
+  }));
+  return { ...config, authServers, users, pools };
+}
+
+/** Decodes a configuration file's text: JSON when it looks like JSON, else YAML. */
+export function decodeConfigText(text: string): unknown {
+  const trimmed = text.trim();
+  try {
+    return trimmed.startsWith('{') ? JSON.parse(trimmed) : parseYaml(text);
+  } catch (e: unknown) {
+    const reason = e instanceof Error ? e.message.split('\n')[0] : String(e);
+    throw new BadRequestError('invalid_config_syntax', `the configuration is not valid YAML or JSON: ${reason}`);
+  }
+}
+
+/** Encodes a configuration for `export`: YAML by default, JSON on request. */
+export function encodeConfig(config: SiteConfig, format: 'yaml' | 'json' = 'yaml'): string {
+  return format === 'json' ? `${JSON.stringify(config, null, 2)}\n` : stringifyYaml(config, { lineWidth: 0 });
+}

@@ -1,0 +1,38 @@
+/**
+ * The guide's health queries, `GET /index.pl?action=is_alive | cb_status | cb_version`,
+ * answered in text/plain for load balancers and autoscaling.
+ */
+import type { ALBEvent } from 'aws-lambda';
+import type { Broker } from '../compose.ts';
+import { cbStatus, isAlive, OKAY } from '../core/health.ts';
+import { type AlbHandler, httpHandler } from './http/handler.ts';
+import { lambdaHandler } from './lambda.ts';
+import { queryParam } from './http/request.ts';
+import { errorResponse, text } from './http/response.ts';
+
+export function buildHealthHandler(broker: Broker): AlbHandler {
+  const limits = broker.config.health;
+  const answer = async (event: ALBEvent) => {
+    const action = queryParam(event, 'action');
+    switch (action) {
+      case 'is_alive': {
+        const verdict = await isAlive(broker.health, limits);
+        return verdict.ok ? text(200, OKAY) : text(503, `ERROR_MESSAGE: ${verdict.reasons.join('; ')}`);
+      }
+      case 'cb_status': {
+        const verdict = await cbStatus(broker.health, limits);
+        return text(200, verdict.ok ? OKAY : `ERROR_MESSAGE: ${verdict.reasons.join('; ')}`);
+      }
+      case 'cb_version':
+        return text(200, broker.version);
+      default:
+        return errorResponse(400, 'unknown_action', 'action must be is_alive, cb_status or cb_version');
+    }
+  };
+  return httpHandler(broker.logger, [
+    { method: 'GET', path: '/index.pl', handler: answer },
+    { method: 'HEAD', path: '/index.pl', handler: answer },
+  ]);
+}
+
+export const handler = lambdaHandler(buildHealthHandler);

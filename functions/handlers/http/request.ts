@@ -1,0 +1,109 @@
+/**
+ * Reading ALB events: headers, query, cookies, JSON bodies validated with zod, and the
+ * client's address as the load balancer saw it. Works with and without the target group's
+ * multi-value headers mode.
+ */
+import type { ALBEvent } from 'aws-lambda';
+import type { z } from 'zod';
+import { BadRequestError, AppError } from '../../core/errors.ts';
+import { formatPath } from '../../core/site-config/validate.ts';
+import { normalizeIp } from '../../core/ip-range.ts';
+
+/** Largest request body the broker reads (the ALB's own limit for Lambda targets is 1 MB). */
+export const MAX_BODY_BYTES = 1_000_000;
+
+/** All values of a header, lower-cased name. */
+export function headerValues(event: ALBEvent, name: string): string[] {
+  const lower = name.toLowerCase();
+  if (event.multiValueHeaders) {
+    for (const [k, v] of Object.entries(event.multiValueHeaders)) {
+      if (k.toLowerCase() === lower && v) return v;
+    }
+    return [];
+  }
+  for (const [k, v] of Object.entries(event.headers ?? {})) {
+    if (k.toLowerCase() === lower && v !== undefined) return [v];
+  }
+  return [];
+}
+
+export function header(event: ALBEvent, name: string): string | undefined {
+  return headerValues(event, name)[0];
+}
+
+/** A query parameter, URL-decoded (the ALB passes them encoded). */
+export function queryParam(event: ALBEvent, name: string): string | undefined {
+  const raw = event.multiValueQueryStringParameters
+    ? event.multiValueQueryStringParameters[name]?.[0]
+    : event.queryStringParameters?.[name];
+  if (raw === undefined) return undefined;
+  try {
+    return decodeURIComponent(raw.replace(/\+/g, ' '));
+  } catch {
+    return raw;
+  }
+}
+
+export function cookies(event: ALBEvent): Map<string, string> {
+  const jar = new Map<string, string>();
+  for (const line of headerValues(event, 'cookie')) {
+    for (const part of line.split(';')) {
+      const eq = part.indexOf('=');
+      if (eq > 0) jar.set(part.slice(0, eq).trim(), part.slice(eq + 1).trim());
+    }
+  }
+  return jar;
+}
+
+/**
+ * The client's address: the last entry of X-Forwarded-For, which the load balancer appends.
+ * Earlier entries come from the client and are never trusted.
+ */
+export function clientIp(event: ALBEvent): string {
+  const values = headerValues(event, 'x-forwarded-for').join(',').split(',');
+  const last = values.map((v) => v.trim()).filter(Boolean).at(-1);
+  return last ? normalizeIp(last) : 'unknown';
+}
+
+/** The raw body as text. @throws {AppError} 413 past {@link MAX_BODY_BYTES}. */
+export function bodyText(event: ALBEvent): string {
+  const body = event.body ?? '';
+  const text = event.isBase64Encoded ? Buffer.from(body, 'base64').toString('utf8') : body;
+  if (Buffer.byteLength(text) > MAX_BODY_BYTES) {
+    throw new AppError(413, 'body_too_large', `the request body is larger than ${MAX_BODY_BYTES} bytes`);
+  }
+  return text;
+}
+
+/**
+ * Parses a JSON body and validates it.
+ * @throws {BadRequestError} `invalid_json` or `invalid_request` naming the first bad field.
+ */
+export function jsonBody<S extends z.ZodType>(event: ALBEvent, schema: S): z.output<S> {
+  const text = bodyText(event);
+  let value: unknown;
+  try {
+    value = text.trim() === '' ? {} : JSON.parse(text);
+  } catch {
+    throw new BadRequestError('invalid_json', 'the request body is not valid JSON');
+  }
+  return validate(schema, value);
+}
+
+/** Validates a value (body, query) with a schema. @throws {BadRequestError} naming the field. */
+export function validate<S extends z.ZodType>(schema: S, value: unknown): z.output<S> {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const where = issue.path.length > 0 ? `${formatPath(issue.path)}: ` : '';
+    throw new BadRequestError('invalid_request', `${where}${issue.message}`);
+  }
+  return parsed.data;
+}
+
+/** A path parameter set by the router. @throws {BadRequestError} when missing. */
+export function pathParam(event: ALBEvent, name: string): string {
+  const value = (event as ALBEvent & { pathParameters?: Record<string, string> }).pathParameters?.[name];
+  if (value === undefined) throw new BadRequestError('invalid_request', `missing ${name} in the path`);
+  return decodeURIComponent(value);
+}

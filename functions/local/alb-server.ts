@@ -1,0 +1,161 @@
+/**
+ * The local runtime's load balancer: an HTTP server that turns each request into the ALB
+ * event a Lambda target receives (multi-value headers mode, as the CDK target groups are
+ * configured), calls the handler the route table names, and turns the result back into an
+ * HTTP response. X-Forwarded-For gets the peer address appended, as the ALB does.
+ */
+import { randomUUID } from 'node:crypto';
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { ALBEvent, ALBResult, Context } from 'aws-lambda';
+import type { Logger } from '../adapters/logger.ts';
+import type { AlbHandler } from '../handlers/http/handler.ts';
+import { MAX_BODY_BYTES } from '../handlers/http/request.ts';
+import { type FunctionRoute, functionFor } from '../handlers/routes.ts';
+
+export type HandlerTable = Partial<Record<FunctionRoute['name'], AlbHandler>>;
+
+export interface AlbServer {
+  readonly url: string;
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+/** Content types the ALB passes as text; others arrive base64-encoded. */
+const TEXT_TYPES = /^(text\/|application\/(json|javascript|xml|x-www-form-urlencoded|yaml|x-yaml)|[^;]*\+json|[^;]*\+xml)/i;
+
+export async function startAlbServer(options: {
+  handlers: HandlerTable;
+  host: string;
+  port: number;
+  logger: Logger;
+}): Promise<AlbServer> {
+  const server = http.createServer((req, res) => {
+    serve(options.handlers, req, res).catch((e: unknown) => {
+      options.logger.error('local ALB failed', { error: e as Error });
+      if (!res.headersSent) send(res, 502, { error: 'bad_gateway', message: 'the handler failed' });
+      else res.destroy();
+    });
+  });
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const host = options.host.includes(':') ? `[${options.host}]` : options.host;
+  return {
+    url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`,
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+        setTimeout(() => server.closeAllConnections(), 2000).unref();
+      }),
+  };
+}
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
+  res.end(JSON.stringify(body));
+}
+
+async function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES) return undefined;
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+async function serve(handlers: HandlerTable, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://local');
+  const route = functionFor(url.pathname);
+  const handler = route && handlers[route.name];
+  if (!handler) {
+    send(res, 404, { error: 'not_found', message: `no such endpoint: ${url.pathname}` });
+    return;
+  }
+  const body = await readBody(req);
+  if (body === undefined) {
+    req.resume();
+    send(res, 413, { error: 'body_too_large', message: `the request body is larger than ${MAX_BODY_BYTES} bytes` });
+    return;
+  }
+  const event = toAlbEvent(req, url, body, route.name);
+  const result = await handler(event, lambdaContext(route.name));
+  writeResult(res, result);
+}
+
+/** The ALB event for a request, as a multi-value-headers target group sends it. */
+export function toAlbEvent(req: IncomingMessage, url: URL, body: Buffer, functionName: string): ALBEvent {
+  const multiValueHeaders: Record<string, string[]> = {};
+  for (let i = 0; i < req.rawHeaders.length; i += 2) {
+    const name = req.rawHeaders[i]!.toLowerCase();
+    (multiValueHeaders[name] ??= []).push(req.rawHeaders[i + 1]!);
+  }
+  const peer = req.socket.remoteAddress ?? '';
+  const forwarded = multiValueHeaders['x-forwarded-for']?.join(', ');
+  multiValueHeaders['x-forwarded-for'] = [forwarded ? `${forwarded}, ${peer}` : peer];
+  multiValueHeaders['x-forwarded-proto'] = ['http'];
+  multiValueHeaders['x-forwarded-port'] = [String(req.socket.localPort ?? '')];
+  multiValueHeaders['x-amzn-trace-id'] ??= [`Root=1-${Math.floor(Date.now() / 1000).toString(16)}-${randomUUID().replace(/-/g, '').slice(0, 24)}`];
+
+  // The ALB passes query parameters as they came, still URL-encoded.
+  const multiValueQueryStringParameters: Record<string, string[]> = {};
+  const rawQuery = (req.url ?? '').split('?')[1] ?? '';
+  for (const pair of rawQuery.split('&').filter(Boolean)) {
+    const eq = pair.indexOf('=');
+    const key = eq < 0 ? pair : pair.slice(0, eq);
+    const value = eq < 0 ? '' : pair.slice(eq + 1);
+    (multiValueQueryStringParameters[key] ??= []).push(value);
+  }
+
+  const contentType = multiValueHeaders['content-type']?.[0] ?? '';
+  const isText = body.length === 0 || TEXT_TYPES.test(contentType);
+  return {
+    requestContext: {
+      elb: { targetGroupArn: `arn:aws:elasticloadbalancing:local:000000000000:targetgroup/deskbroker-${functionName}/0` },
+    },
+    httpMethod: req.method ?? 'GET',
+    path: url.pathname,
+    multiValueQueryStringParameters,
+    multiValueHeaders,
+    body: isText ? body.toString('utf8') : body.toString('base64'),
+    isBase64Encoded: !isText,
+  };
+}
+
+function writeResult(res: ServerResponse, result: ALBResult): void {
+  const headers: Record<string, string | string[]> = {};
+  for (const [k, v] of Object.entries(result.headers ?? {})) headers[k] = String(v);
+  for (const [k, v] of Object.entries(result.multiValueHeaders ?? {})) headers[k] = v.map(String);
+  const body = result.body ?? '';
+  const bytes = result.isBase64Encoded ? Buffer.from(body, 'base64') : Buffer.from(body, 'utf8');
+  headers['content-length'] = String(bytes.length);
+  res.writeHead(result.statusCode, headers);
+  res.end(bytes);
+}
+
+/** The Lambda context the runtime would pass. */
+export function lambdaContext(functionName: string): Context {
+  const deadline = Date.now() + 30_000;
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName: `deskbroker-${functionName}`,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:local:000000000000:function:deskbroker-${functionName}`,
+    memoryLimitInMB: '512',
+    awsRequestId: randomUUID(),
+    logGroupName: `/aws/lambda/deskbroker-${functionName}`,
+    logStreamName: 'local',
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done: () => {},
+    fail: () => {},
+    succeed: () => {},
+  };
+}

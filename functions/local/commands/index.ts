@@ -1,0 +1,22 @@
+/**
+ * The sub-commands of `deskbroker`.
+ */
+import { applyCommand, exportCommand } from './config-commands.ts';
+import { migrateCommand } from './db-commands.ts';
+import { serveCommand } from './serve.ts';
+import type { Command } from './shared.ts';
+
+export type { Command };
+
+export const commands: Record<string, Command> = {
+  serve: serveCommand,
+  apply: applyCommand,
+  export: exportCommand,
+  'db migrate': migrateCommand,
+};
+
+export function usage(): string {
+  const lines = Object.values(commands).map((c) => `  deskbroker ${c.usage}\n      ${c.summary}`);
+  return `deskbroker: a remote-desktop connection broker\n\nCommands:\n${lines.join('\n')}\n\nEnvironment variables are listed in the README; flags override them.`;
+}
+

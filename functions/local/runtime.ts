@@ -1,0 +1,139 @@
+/**
+ * The local runtime: the whole broker in one process. It starts the embedded services
+ * (PGlite site database, DynamoDB stand-in) unless the configuration points elsewhere,
+ * composes the broker exactly as a Lambda does, and serves the same handlers behind a
+ * local load balancer.
+ */
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { ensureStateTable } from '../adapters/state/state-table.ts';
+import { ensureSchema } from '../adapters/site-db/migrate.ts';
+import { type Broker, type ComposeOptions, compose } from '../compose.ts';
+import { type Config, describeTarget } from '../config.ts';
+import { applySiteConfig } from '../core/site-config/apply.ts';
+import { buildAdminHandler } from '../handlers/admin.ts';
+import { buildHealthHandler } from '../handlers/health.ts';
+import { buildLoginHandler } from '../handlers/login.ts';
+import { type AlbServer, type HandlerTable, startAlbServer } from './alb-server.ts';
+import { lockDataFolder } from './data-lock.ts';
+import { DEMO_SITE } from './demo-data.ts';
+import { type EmbeddedDynamo, startEmbeddedDynamo } from './embedded-dynamo.ts';
+
+export interface LocalBroker {
+  readonly broker: Broker;
+  readonly url: string;
+  readonly server: AlbServer;
+  /** What start-up did, for the CLI to print. */
+  readonly startup: {
+    readonly database: string;
+    readonly createdSite: boolean;
+    readonly seededDemo: boolean;
+    /** The admin password when this start created the account with a random one. */
+    readonly generatedAdminPassword?: string;
+    readonly createdAdmin: boolean;
+  };
+  stop(): Promise<void>;
+}
+
+export interface LocalOptions extends ComposeOptions {
+  /** Seed the demo site into a new database (default true). */
+  readonly demo?: boolean;
+}
+
+/** Builds every HTTP handler for a broker: the same builders the Lambda entries use. */
+export function buildHandlers(broker: Broker): HandlerTable {
+  return {
+    health: buildHealthHandler(broker),
+    login: buildLoginHandler(broker),
+    admin: buildAdminHandler(broker),
+  };
+}
+
+/**
+ * Opens the embedded services the configuration asks for, and the broker on top of them.
+ * Used by `serve` and by the CLI commands that work on the site database.
+ */
+export async function openLocal(
+  config: Config,
+  options: ComposeOptions = {},
+): Promise<{ broker: Broker; close(): Promise<void> }> {
+  const cleanups: (() => Promise<void> | void)[] = [];
+  try {
+    if (config.siteDb.kind === 'pglite') cleanups.push(lockDataFolder(config.siteDb.path));
+    let effective = config;
+    if (!config.dynamoDbEndpoint) {
+      const dynamo: EmbeddedDynamo = await startEmbeddedDynamo({
+        path: path.join(config.home, 'state', `site-${config.siteId}`),
+      });
+      cleanups.push(() => dynamo.close());
+      effective = { ...config, dynamoDbEndpoint: dynamo.endpoint };
+    }
+    const broker = await compose(effective, options);
+    cleanups.push(() => broker.close());
+    await ensureStateTable(broker.state);
+    return {
+      broker,
+      async close() {
+        for (const cleanup of cleanups.reverse()) await cleanup();
+      },
+    };
+  } catch (e: unknown) {
+    for (const cleanup of cleanups.reverse()) await cleanup();
+    throw e;
+  }
+}
+
+/** Starts the local broker: embedded services, schema, demo data, admin account, HTTP. */
+export async function startLocalBroker(config: Config, options: LocalOptions = {}): Promise<LocalBroker> {
+  const local = await openLocal(config, options);
+  const { broker } = local;
+  try {
+    const schema = await ensureSchema(broker.site.db, {
+      createIfEmpty: true,
+      upgrade: config.siteDb.kind === 'pglite',
+    });
+    let seededDemo = false;
+    if (schema.created && options.demo !== false) {
+      await applySiteConfig({ store: broker.siteConfig, hasher: broker.hasher }, DEMO_SITE);
+      seededDemo = true;
+    }
+    const admin = await ensureAdmin(broker);
+    const server = await startAlbServer({
+      handlers: buildHandlers(broker),
+      host: config.host,
+      port: config.port,
+      logger: broker.logger,
+    });
+    return {
+      broker,
+      url: server.url,
+      server,
+      startup: {
+        database: describeTarget(config.siteDb),
+        createdSite: schema.created,
+        seededDemo,
+        createdAdmin: admin.created,
+        generatedAdminPassword: admin.generatedPassword,
+      },
+      async stop() {
+        await server.close();
+        await local.close();
+      },
+    };
+  } catch (e: unknown) {
+    await local.close();
+    throw e;
+  }
+}
+
+/**
+ * Creates the built-in `admin` on a site that has none: with DESKBROKER_ADMIN_PASSWORD, or a
+ * random password returned once for the CLI to print.
+ */
+export async function ensureAdmin(broker: Broker): Promise<{ created: boolean; generatedPassword?: string }> {
+  if (await broker.accounts.findBuiltinAdmin()) return { created: false };
+  const generated = broker.config.adminPassword ? undefined : randomBytes(12).toString('base64url');
+  const password = broker.config.adminPassword ?? generated!;
+  const created = await broker.accounts.ensureBuiltinAdmin(await broker.hasher.hash(password));
+  return created ? { created, generatedPassword: generated } : { created };
+}

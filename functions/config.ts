@@ -62,7 +62,14 @@ type Env = z.infer<typeof schema>;
 export type DatabaseTarget =
   | { kind: 'postgres'; url: string }
   | { kind: 'pglite'; path: string }
-  | { kind: 'data-api'; clusterArn: string; secretArn: string; database: string; endpoint?: string };
+  | {
+      kind: 'data-api';
+      clusterArn: string;
+      secretArn: string;
+      database: string;
+      region: string;
+      endpoint?: string;
+    };
 
 export interface Config {
   readonly port: number;
@@ -144,6 +151,7 @@ function primaryTarget(e: Env): DatabaseTarget {
       clusterArn: e.SITE_DB_CLUSTER_ARN,
       secretArn: e.SITE_DB_SECRET_ARN,
       database: e.SITE_DB_NAME,
+      region: e.AWS_REGION,
       endpoint: e.RDS_DATA_ENDPOINT,
     };
   }
@@ -168,6 +176,7 @@ function secondaryTarget(e: Env): DatabaseTarget | undefined {
       clusterArn: e.SECONDARY_DB_CLUSTER_ARN,
       secretArn,
       database: e.SECONDARY_DB_NAME ?? e.SITE_DB_NAME,
+      region: e.AWS_REGION,
       endpoint: e.RDS_DATA_ENDPOINT,
     };
   }

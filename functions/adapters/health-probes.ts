@@ -25,7 +25,10 @@ export function createHealthProbes(
         .where('enabled', '=', true)
         .orderBy('position')
         .execute();
-      return rows.map((r) => ({ name: r.name, type: r.type, enabled: r.enabled, ...r.settings }) as AuthServerConfig);
+      return rows.map(
+        (r) =>
+          ({ name: r.name, type: r.type, enabled: r.enabled, ...r.settings }) as AuthServerConfig,
+      );
     },
     async probeAuthServer(server) {
       if (server.type === 'ldap') await directory.probe(server);

@@ -6,6 +6,9 @@ import { Logger } from '@aws-lambda-powertools/logger';
 export type { Logger };
 
 /** A logger for `service`; `level` SILENT turns logging off (tests). */
-export function createLogger(service: string, level: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT' = 'INFO'): Logger {
+export function createLogger(
+  service: string,
+  level: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT' = 'INFO',
+): Logger {
   return new Logger({ serviceName: service, logLevel: level });
 }

@@ -6,7 +6,7 @@ import { BlockList, isIP } from 'node:net';
 
 type Family = 'ipv4' | 'ipv6';
 const family = (address: string): Family | undefined =>
-  ({ 4: 'ipv4', 6: 'ipv6' } as const)[isIP(address) as 4 | 6];
+  (({ 4: 'ipv4', 6: 'ipv6' }) as const)[isIP(address) as 4 | 6];
 
 /** Normalises IPv4-mapped IPv6 (`::ffff:10.0.0.1`) to plain IPv4. */
 export function normalizeIp(address: string): string {

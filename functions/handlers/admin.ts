@@ -23,7 +23,9 @@ export function buildAdminHandler(broker: Broker): AlbHandler {
         const wantsYaml =
           queryParam(event, 'format') === 'yaml' || /yaml/.test(header(event, 'accept') ?? '');
         return wantsYaml
-          ? text(200, encodeConfig(config, 'yaml'), { 'content-type': 'application/yaml; charset=utf-8' })
+          ? text(200, encodeConfig(config, 'yaml'), {
+              'content-type': 'application/yaml; charset=utf-8',
+            })
           : json(200, config);
       },
     },
@@ -34,9 +36,13 @@ export function buildAdminHandler(broker: Broker): AlbHandler {
         const session = await requireAdminSession(broker, event);
         const document = decodeConfigText(bodyText(event));
         const dryRun = queryParam(event, 'dryRun') === 'true';
-        const result = await applySiteConfig({ store: broker.siteConfig, hasher: broker.hasher }, document, {
-          dryRun,
-        });
+        const result = await applySiteConfig(
+          { store: broker.siteConfig, hasher: broker.hasher },
+          document,
+          {
+            dryRun,
+          },
+        );
         broker.logger.info('site configuration applied', {
           by: session.user,
           dryRun,

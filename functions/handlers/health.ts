@@ -6,9 +6,9 @@ import type { ALBEvent } from 'aws-lambda';
 import type { Broker } from '../compose.ts';
 import { cbStatus, isAlive, OKAY } from '../core/health.ts';
 import { type AlbHandler, httpHandler } from './http/handler.ts';
-import { lambdaHandler } from './lambda.ts';
 import { queryParam } from './http/request.ts';
 import { errorResponse, text } from './http/response.ts';
+import { lambdaHandler } from './lambda.ts';
 
 export function buildHealthHandler(broker: Broker): AlbHandler {
   const limits = broker.config.health;
@@ -17,7 +17,9 @@ export function buildHealthHandler(broker: Broker): AlbHandler {
     switch (action) {
       case 'is_alive': {
         const verdict = await isAlive(broker.health, limits);
-        return verdict.ok ? text(200, OKAY) : text(503, `ERROR_MESSAGE: ${verdict.reasons.join('; ')}`);
+        return verdict.ok
+          ? text(200, OKAY)
+          : text(503, `ERROR_MESSAGE: ${verdict.reasons.join('; ')}`);
       }
       case 'cb_status': {
         const verdict = await cbStatus(broker.health, limits);
@@ -26,7 +28,11 @@ export function buildHealthHandler(broker: Broker): AlbHandler {
       case 'cb_version':
         return text(200, broker.version);
       default:
-        return errorResponse(400, 'unknown_action', 'action must be is_alive, cb_status or cb_version');
+        return errorResponse(
+          400,
+          'unknown_action',
+          'action must be is_alive, cb_status or cb_version',
+        );
     }
   };
   return httpHandler(broker.logger, [

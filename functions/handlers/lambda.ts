@@ -46,7 +46,10 @@ export function lambdaHandler(build: (broker: Broker) => AlbHandler): AlbHandler
     } catch (e: unknown) {
       if (e instanceof SchemaVersionError) {
         b.logger.error('schema version mismatch', { error: e.message });
-        return toAlbResult(errorResponse(503, e.code, e.message), event.multiValueHeaders !== undefined);
+        return toAlbResult(
+          errorResponse(503, e.code, e.message),
+          event.multiValueHeaders !== undefined,
+        );
       }
       throw e;
     }

@@ -15,7 +15,10 @@ const loginBody = z.strictObject({
   username: z.string().trim().min(1, 'is required').max(256),
   password: z.string().min(1, 'is required').max(1024),
   authServer: z.string().min(1).max(128).optional(),
-  mfaCode: z.string().regex(/^\d{6,8}$/, 'must be 6 to 8 digits').optional(),
+  mfaCode: z
+    .string()
+    .regex(/^\d{6,8}$/, 'must be 6 to 8 digits')
+    .optional(),
   client: z
     .strictObject({
       name: z.string().max(256).optional(),

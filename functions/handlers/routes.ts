@@ -21,11 +21,11 @@ export const HTTP_FUNCTIONS: readonly FunctionRoute[] = [
 
 /** Matches a path against an ALB path pattern. */
 export function matchesPattern(pattern: string, path: string): boolean {
-  const regex = new RegExp(`^${pattern.split('*').map(escape).join('.*')}$`);
+  const regex = new RegExp(`^${pattern.split('*').map(escapeRegex).join('.*')}$`);
   return regex.test(path);
 }
 
-const escape = (s: string) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&');
+const escapeRegex = (s: string) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&');
 
 /** The function serving `path`, if any. */
 export function functionFor(path: string): FunctionRoute | undefined {

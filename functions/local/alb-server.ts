@@ -22,7 +22,8 @@ export interface AlbServer {
 }
 
 /** Content types the ALB passes as text; others arrive base64-encoded. */
-const TEXT_TYPES = /^(text\/|application\/(json|javascript|xml|x-www-form-urlencoded|yaml|x-yaml)|[^;]*\+json|[^;]*\+xml)/i;
+const TEXT_TYPES =
+  /^(text\/|application\/(json|javascript|xml|x-www-form-urlencoded|yaml|x-yaml)|[^;]*\+json|[^;]*\+xml)/i;
 
 export async function startAlbServer(options: {
   handlers: HandlerTable;
@@ -61,18 +62,32 @@ function send(res: ServerResponse, status: number, body: unknown): void {
   res.end(JSON.stringify(body));
 }
 
-async function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) return undefined;
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
+/**
+ * Reads the body; past the limit it keeps draining (so the client can read the 413) and
+ * resolves undefined. A client that sends ten times the limit is cut off.
+ */
+function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= MAX_BODY_BYTES) chunks.push(chunk);
+      else if (size > MAX_BODY_BYTES * 10) req.destroy();
+    });
+    req.on('end', () => resolve(size > MAX_BODY_BYTES ? undefined : Buffer.concat(chunks)));
+    req.on('error', reject);
+    req.on('close', () => {
+      if (!req.complete) resolve(undefined);
+    });
+  });
 }
 
-async function serve(handlers: HandlerTable, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function serve(
+  handlers: HandlerTable,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://local');
   const route = functionFor(url.pathname);
   const handler = route && handlers[route.name];
@@ -82,8 +97,10 @@ async function serve(handlers: HandlerTable, req: IncomingMessage, res: ServerRe
   }
   const body = await readBody(req);
   if (body === undefined) {
-    req.resume();
-    send(res, 413, { error: 'body_too_large', message: `the request body is larger than ${MAX_BODY_BYTES} bytes` });
+    send(res, 413, {
+      error: 'body_too_large',
+      message: `the request body is larger than ${MAX_BODY_BYTES} bytes`,
+    });
     return;
   }
   const event = toAlbEvent(req, url, body, route.name);
@@ -92,18 +109,25 @@ async function serve(handlers: HandlerTable, req: IncomingMessage, res: ServerRe
 }
 
 /** The ALB event for a request, as a multi-value-headers target group sends it. */
-export function toAlbEvent(req: IncomingMessage, url: URL, body: Buffer, functionName: string): ALBEvent {
+export function toAlbEvent(
+  req: IncomingMessage,
+  url: URL,
+  body: Buffer,
+  functionName: string,
+): ALBEvent {
   const multiValueHeaders: Record<string, string[]> = {};
   for (let i = 0; i < req.rawHeaders.length; i += 2) {
     const name = req.rawHeaders[i]!.toLowerCase();
-    (multiValueHeaders[name] ??= []).push(req.rawHeaders[i + 1]!);
+    multiValueHeaders[name] = [...(multiValueHeaders[name] ?? []), req.rawHeaders[i + 1]!];
   }
   const peer = req.socket.remoteAddress ?? '';
   const forwarded = multiValueHeaders['x-forwarded-for']?.join(', ');
   multiValueHeaders['x-forwarded-for'] = [forwarded ? `${forwarded}, ${peer}` : peer];
   multiValueHeaders['x-forwarded-proto'] = ['http'];
   multiValueHeaders['x-forwarded-port'] = [String(req.socket.localPort ?? '')];
-  multiValueHeaders['x-amzn-trace-id'] ??= [`Root=1-${Math.floor(Date.now() / 1000).toString(16)}-${randomUUID().replace(/-/g, '').slice(0, 24)}`];
+  multiValueHeaders['x-amzn-trace-id'] ??= [
+    `Root=1-${Math.floor(Date.now() / 1000).toString(16)}-${randomUUID().replace(/-/g, '').slice(0, 24)}`,
+  ];
 
   // The ALB passes query parameters as they came, still URL-encoded.
   const multiValueQueryStringParameters: Record<string, string[]> = {};
@@ -112,14 +136,16 @@ export function toAlbEvent(req: IncomingMessage, url: URL, body: Buffer, functio
     const eq = pair.indexOf('=');
     const key = eq < 0 ? pair : pair.slice(0, eq);
     const value = eq < 0 ? '' : pair.slice(eq + 1);
-    (multiValueQueryStringParameters[key] ??= []).push(value);
+    multiValueQueryStringParameters[key] = [...(multiValueQueryStringParameters[key] ?? []), value];
   }
 
   const contentType = multiValueHeaders['content-type']?.[0] ?? '';
   const isText = body.length === 0 || TEXT_TYPES.test(contentType);
   return {
     requestContext: {
-      elb: { targetGroupArn: `arn:aws:elasticloadbalancing:local:000000000000:targetgroup/deskbroker-${functionName}/0` },
+      elb: {
+        targetGroupArn: `arn:aws:elasticloadbalancing:local:000000000000:targetgroup/deskbroker-${functionName}/0`,
+      },
     },
     httpMethod: req.method ?? 'GET',
     path: url.pathname,

@@ -28,12 +28,23 @@ async function main(argv: string[]): Promise<number> {
   }
   let parsed: ReturnType<typeof parseArgs>;
   try {
-    parsed = parseArgs({ args: rest, options: command.options, allowPositionals: true, strict: true });
+    parsed = parseArgs({
+      args: rest,
+      options: command.options,
+      allowPositionals: true,
+      strict: true,
+    });
   } catch (e: unknown) {
-    console.error(`deskbroker ${key}: ${(e as Error).message}\n\nusage: deskbroker ${command.usage}`);
+    console.error(
+      `deskbroker ${key}: ${(e as Error).message}\n\nusage: deskbroker ${command.usage}`,
+    );
     return 2;
   }
-  return command.run(parsed.values as Record<string, string | boolean | undefined>, parsed.positionals, process.env);
+  return command.run(
+    parsed.values as Record<string, string | boolean | undefined>,
+    parsed.positionals,
+    process.env,
+  );
 }
 
 main(process.argv.slice(2)).then(
@@ -41,8 +52,12 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (e: unknown) => {
+    // Errors are shown as one line; DESKBROKER_DEBUG=1 adds the stack of unexpected ones.
     const known = e instanceof ConfigError || e instanceof AppError || e instanceof DataLockedError;
-    console.error(`deskbroker: ${known ? (e as Error).message : String((e as Error)?.stack ?? e)}`);
+    const message = e instanceof Error ? e.message : String(e);
+    const stack =
+      !known && process.env.DESKBROKER_DEBUG && e instanceof Error ? `\n${e.stack}` : '';
+    console.error(`deskbroker: ${message}${stack}`);
     process.exitCode = 1;
   },
 );

@@ -12,7 +12,12 @@ export const DEMO_USERS = [
 
 export const DEMO_SITE: SiteConfigInput = {
   authServers: [{ name: 'local', type: 'local' }],
-  users: DEMO_USERS.map((u) => ({ name: u.name, password: u.password, groups: [...u.groups], authServer: 'local' })),
+  users: DEMO_USERS.map((u) => ({
+    name: u.name,
+    password: u.password,
+    groups: [...u.groups],
+    authServer: 'local',
+  })),
   roles: [{ name: 'Administrator', admin: true }, { name: 'User' }],
   protocolPlans: [{ name: 'rdp-direct', protocols: [{ protocol: 'rdp', port: 3389 }] }],
   pools: [

@@ -6,8 +6,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { ensureStateTable } from '../adapters/state/state-table.ts';
 import { ensureSchema } from '../adapters/site-db/migrate.ts';
+import { ensureStateTable } from '../adapters/state/state-table.ts';
 import { type Broker, type ComposeOptions, compose } from '../compose.ts';
 import { type Config, describeTarget } from '../config.ts';
 import { applySiteConfig } from '../core/site-config/apply.ts';
@@ -84,7 +84,10 @@ export async function openLocal(
 }
 
 /** Starts the local broker: embedded services, schema, demo data, admin account, HTTP. */
-export async function startLocalBroker(config: Config, options: LocalOptions = {}): Promise<LocalBroker> {
+export async function startLocalBroker(
+  config: Config,
+  options: LocalOptions = {},
+): Promise<LocalBroker> {
   const local = await openLocal(config, options);
   const { broker } = local;
   try {
@@ -130,7 +133,9 @@ export async function startLocalBroker(config: Config, options: LocalOptions = {
  * Creates the built-in `admin` on a site that has none: with DESKBROKER_ADMIN_PASSWORD, or a
  * random password returned once for the CLI to print.
  */
-export async function ensureAdmin(broker: Broker): Promise<{ created: boolean; generatedPassword?: string }> {
+export async function ensureAdmin(
+  broker: Broker,
+): Promise<{ created: boolean; generatedPassword?: string }> {
   if (await broker.accounts.findBuiltinAdmin()) return { created: false };
   const generated = broker.config.adminPassword ? undefined : randomBytes(12).toString('base64url');
   const password = broker.config.adminPassword ?? generated!;

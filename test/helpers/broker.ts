@@ -6,7 +6,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../../functions/config.ts';
-import { type LocalBroker, type LocalOptions, startLocalBroker } from '../../functions/local/runtime.ts';
+import {
+  type LocalBroker,
+  type LocalOptions,
+  startLocalBroker,
+} from '../../functions/local/runtime.ts';
 
 export const TEST_ADMIN_PASSWORD = 'admin-test-password';
 
@@ -52,4 +56,10 @@ export async function startTestBroker(
       rmSync(home, { recursive: true, force: true });
     },
   };
+}
+
+/** A response body as loosely typed JSON, for assertions. */
+// biome-ignore lint/suspicious/noExplicitAny: tests assert on arbitrary JSON shapes.
+export async function jsonOf(res: Response): Promise<any> {
+  return res.json();
 }

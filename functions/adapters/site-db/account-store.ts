@@ -2,8 +2,8 @@
  * Local accounts (argon2id hashes) and the built-in administrator, in the site database.
  */
 import { sql } from 'kysely';
-import { BUILTIN_ADMIN } from '../../core/sessions.ts';
 import type { AccountStore, LocalAccount } from '../../core/ports.ts';
+import { BUILTIN_ADMIN } from '../../core/sessions.ts';
 import type { SiteDb } from './connect.ts';
 
 export class SqlAccountStore implements AccountStore {
@@ -16,16 +16,28 @@ export class SqlAccountStore implements AccountStore {
     return this.findLocalAccount(BUILTIN_ADMIN, null);
   }
 
-  async findLocalAccount(name: string, authServer: string | null): Promise<LocalAccount | undefined> {
+  async findLocalAccount(
+    name: string,
+    authServer: string | null,
+  ): Promise<LocalAccount | undefined> {
     const row = await this.#db
       .selectFrom('userAccount as u')
       .leftJoin('authServer as s', 's.id', 'u.authServerId')
-      .select(['u.name', 's.name as authServer', 'u.passwordHash', 'u.groups', 'u.mfaSecret', 'u.builtin'])
+      .select([
+        'u.name',
+        's.name as authServer',
+        'u.passwordHash',
+        'u.groups',
+        'u.mfaSecret',
+        'u.builtin',
+      ])
       .where('u.deletedAt', 'is', null)
       .where(sql<boolean>`lower(u.name) = lower(${name})`)
       .$if(authServer === null, (q) => q.where('u.authServerId', 'is', null))
       .$if(authServer !== null, (q) =>
-        q.where(sql<boolean>`lower(s.name) = lower(${authServer})`).where('s.deletedAt', 'is', null),
+        q
+          .where(sql<boolean>`lower(s.name) = lower(${authServer})`)
+          .where('s.deletedAt', 'is', null),
       )
       .executeTakeFirst();
     return row ?? undefined;
@@ -34,7 +46,7 @@ export class SqlAccountStore implements AccountStore {
   async ensureBuiltinAdmin(passwordHash: string): Promise<boolean> {
     const result = await sql`
       insert into user_account (name, auth_server_id, password_hash, groups, builtin)
-      select ${BUILTIN_ADMIN}, null, ${passwordHash}, '[]'::jsonb, true
+      select ${BUILTIN_ADMIN}, null, ${passwordHash}, cast('[]' as jsonb), true
       where not exists (
         select 1 from user_account where builtin and auth_server_id is null and deleted_at is null
       )

@@ -39,7 +39,10 @@ export interface OpenOptions {
  * Opens a site database. Nothing is queried yet; the first query connects.
  * @throws {Error} for a target it cannot open (bad URL, unreadable PGlite folder).
  */
-export async function openSiteDatabase(target: DatabaseTarget, options: OpenOptions): Promise<SiteDatabase> {
+export async function openSiteDatabase(
+  target: DatabaseTarget,
+  options: OpenOptions,
+): Promise<SiteDatabase> {
   const stats = { roundTrips: 0 };
   const inner = await dialectFor(target, options);
   const db = new Kysely<Database>({
@@ -62,15 +65,18 @@ async function dialectFor(target: DatabaseTarget, options: OpenOptions): Promise
       const pool = new pg.Pool({
         connectionString: target.url,
         max: options.poolSize ?? 10,
-        connectionTimeoutMillis: options.connectTimeoutMs ?? Math.min(options.statementTimeoutMs, 5000),
+        connectionTimeoutMillis:
+          options.connectTimeoutMs ?? Math.min(options.statementTimeoutMs, 5000),
         statement_timeout: options.statementTimeoutMs,
         idle_in_transaction_session_timeout: options.statementTimeoutMs * 4,
         keepAlive: true,
         types,
       });
-      // An idle client that loses its server emits 'error' on the pool; without a listener
-      // that would crash the process. The next query reports the outage instead.
+      // A client that loses its server emits 'error' (on the pool when idle, on the client
+      // when checked out); without listeners that would crash the process. The query in
+      // flight is rejected anyway, and the next one reports the outage.
       pool.on('error', () => {});
+      pool.on('connect', (client) => client.on('error', () => {}));
       return new PostgresDialect({ pool });
     }
     case 'pglite': {
@@ -80,15 +86,19 @@ async function dialectFor(target: DatabaseTarget, options: OpenOptions): Promise
       const dataDir = target.path === ':memory:' ? undefined : target.path;
       if (dataDir) mkdirSync(dataDir, { recursive: true });
       return new PGliteDialect({
-        pglite: async () =>
-          PGlite.create({ dataDir, parsers: { 20: (v: string) => Number(v) } }),
+        pglite: async () => PGlite.create({ dataDir, parsers: { 20: (v: string) => Number(v) } }),
       });
     }
     case 'data-api': {
       const { RDSDataClient } = await import('@aws-sdk/client-rds-data');
       const { DataApiDialect } = await import('./data-api-dialect.ts');
       const client = new RDSDataClient({
+        region: target.region,
         endpoint: target.endpoint,
+        // A local stand-in (tests, LocalStack) takes any credentials; AWS uses the role.
+        ...(target.endpoint
+          ? { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }
+          : {}),
         requestHandler: { requestTimeout: options.statementTimeoutMs, connectionTimeout: 3000 },
         maxAttempts: 2,
       });
@@ -103,7 +113,8 @@ async function dialectFor(target: DatabaseTarget, options: OpenOptions): Promise
 }
 
 /** Error codes and messages that mean "the database is not there", not "the query is wrong". */
-const UNAVAILABLE = /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|EPIPE|timeout|terminat|Connection terminated|the database system is (starting|shutting) up|too many clients|PGlite is closed|socket hang up|DatabaseResumingException|ServiceUnavailable|InternalServerError|ECONNABORTED|57P01|57P03|53300|08\d\d\d/i;
+const UNAVAILABLE =
+  /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|EPIPE|timeout|terminat|Connection terminated|the database system is (starting|shutting) up|too many clients|PGlite is closed|socket hang up|DatabaseResumingException|ServiceUnavailable|InternalServerError|ECONNABORTED|57P01|57P03|53300|08\d\d\d/i;
 
 /** Classifies a driver error: connection-level failures become {@link DatabaseUnavailableError}. */
 export function classifyDatabaseError(e: unknown, target: DatabaseTarget): unknown {
@@ -111,10 +122,16 @@ export function classifyDatabaseError(e: unknown, target: DatabaseTarget): unkno
   const err = e as { code?: unknown; message?: unknown; name?: unknown };
   const text = `${String(err?.code ?? '')} ${String(err?.name ?? '')} ${String(err?.message ?? '')}`;
   if (UNAVAILABLE.test(text) && !/statement timeout/i.test(text)) {
-    return new DatabaseUnavailableError(`the site database ${describeTarget(target)} is not reachable`, e);
+    return new DatabaseUnavailableError(
+      `the site database ${describeTarget(target)} is not reachable`,
+      e,
+    );
   }
   if (/canceling statement due to statement timeout/i.test(text)) {
-    return new DatabaseUnavailableError(`the site database ${describeTarget(target)} is too slow to answer`, e);
+    return new DatabaseUnavailableError(
+      `the site database ${describeTarget(target)} is too slow to answer`,
+      e,
+    );
   }
   return e;
 }
@@ -174,7 +191,9 @@ class CheckedDriver implements Driver {
     const stats = this.#stats;
     const classify = this.#classify;
     return Object.assign(Object.create(connection), {
-      async executeQuery<R>(query: Parameters<DatabaseConnection['executeQuery']>[0]): Promise<QueryResult<R>> {
+      async executeQuery<R>(
+        query: Parameters<DatabaseConnection['executeQuery']>[0],
+      ): Promise<QueryResult<R>> {
         stats.roundTrips++;
         try {
           return await connection.executeQuery<R>(query);

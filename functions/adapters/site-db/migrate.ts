@@ -5,8 +5,8 @@
 import { type Kysely, sql } from 'kysely';
 import { type Migration, Migrator } from 'kysely/migration';
 import { AppError } from '../../core/errors.ts';
-import * as initial from './migrations/0001-initial.ts';
 import type { SiteDb } from './connect.ts';
+import * as initial from './migrations/0001-initial.ts';
 
 /** Every migration, in order. Listed here (not read from disk) so bundles carry them. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -76,16 +76,25 @@ export async function ensureSchema(
   if (version === SCHEMA_VERSION) return { version, created: false, upgraded: false };
   if (version === 'none') {
     if (!options.createIfEmpty) {
-      throw new SchemaVersionError('none', 'the database holds no site; create it with `deskbroker db migrate`');
+      throw new SchemaVersionError(
+        'none',
+        'the database holds no site; create it with `deskbroker db migrate`',
+      );
     }
     await migrateToLatest(db);
     return { version: SCHEMA_VERSION, created: true, upgraded: false };
   }
   if (version > SCHEMA_VERSION) {
-    throw new SchemaVersionError(version, 'run a broker of the same version (all brokers on one database must match)');
+    throw new SchemaVersionError(
+      version,
+      'run a broker of the same version (all brokers on one database must match)',
+    );
   }
   if (!options.upgrade) {
-    throw new SchemaVersionError(version, 'upgrade the database with `deskbroker db migrate` (stop the older brokers first)');
+    throw new SchemaVersionError(
+      version,
+      'upgrade the database with `deskbroker db migrate` (stop the older brokers first)',
+    );
   }
   await migrateToLatest(db);
   return { version: SCHEMA_VERSION, created: false, upgraded: true };

@@ -3,15 +3,35 @@
  * (Kysely's CamelCasePlugin). Tables whose rows the guide purges "90 days plus the log
  * retention after deletion" carry `deleted_at` (soft delete).
  */
-import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+import {
+  type ColumnType,
+  type Generated,
+  type Insertable,
+  type RawBuilder,
+  type Selectable,
+  sql,
+  type Updateable,
+} from 'kysely';
 import type { PROTOCOLS } from '../../core/site-config/schema.ts';
 
 type ProtocolName = (typeof PROTOCOLS)[number];
 
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
-type NullableTimestamp = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
-/** JSON stored as jsonb; written as a JSON string so every dialect (Data API too) can bind it. */
-type Json<T> = ColumnType<T, string, string>;
+type NullableTimestamp = ColumnType<
+  Date | null,
+  Date | string | null | undefined,
+  Date | string | null
+>;
+/**
+ * JSON stored as jsonb, written only through {@link jsonb}: an explicit cast, because the
+ * RDS Data API binds strings as varchar, which PostgreSQL will not put in a jsonb column.
+ */
+type Json<T> = ColumnType<T, RawBuilder<T>, RawBuilder<T>>;
+
+/** A value for a jsonb column, on every dialect. */
+export function jsonb<T>(value: T): RawBuilder<T> {
+  return sql<T>`cast(${JSON.stringify(value)} as jsonb)`;
+}
 
 export interface SiteTable {
   id: number;

@@ -11,7 +11,7 @@ import {
   type SiteSettings,
 } from '../../core/site-config/schema.ts';
 import type { SiteDb } from './connect.ts';
-import type { Database } from './schema.ts';
+import { type Database, jsonb } from './schema.ts';
 
 type Tx = Transaction<Database> | SiteDb;
 
@@ -90,23 +90,59 @@ const byPosition = <T extends { position: number; id: number }>(a: T, b: T) =>
 
 /** Reads the live configuration in export form. */
 export async function readSiteConfig(db: Tx): Promise<SiteConfig> {
-  const [servers, users, roles, gateways, clusters, members, plans, pools, desktops, locations, policies, entries, assignments, settings] =
-    await inOrderInTransaction(db, [
-      () => db.selectFrom('authServer').selectAll().where('deletedAt', 'is', null).execute(),
-      () => db.selectFrom('userAccount').selectAll().where('deletedAt', 'is', null).where('builtin', '=', false).orderBy('id').execute(),
-      () => db.selectFrom('role').selectAll().where('deletedAt', 'is', null).orderBy('id').execute(),
-      () => db.selectFrom('gateway').selectAll().where('deletedAt', 'is', null).orderBy('id').execute(),
-      () => db.selectFrom('gatewayCluster').selectAll().where('deletedAt', 'is', null).orderBy('id').execute(),
-      () => db.selectFrom('gatewayClusterMember').selectAll().orderBy('position').execute(),
-      () => db.selectFrom('protocolPlan').selectAll().where('deletedAt', 'is', null).orderBy('id').execute(),
-      () => db.selectFrom('pool').selectAll().where('deletedAt', 'is', null).orderBy('id').execute(),
-      () => db.selectFrom('desktop').selectAll().where('deletedAt', 'is', null).orderBy('id').execute(),
-      () => db.selectFrom('location').selectAll().where('deletedAt', 'is', null).execute(),
-      () => db.selectFrom('policy').selectAll().where('deletedAt', 'is', null).orderBy('id').execute(),
-      () => db.selectFrom('policyEntry').selectAll().orderBy('position').execute(),
-      () => db.selectFrom('assignment').selectAll().where('deletedAt', 'is', null).execute(),
-      () => db.selectFrom('setting').selectAll().execute(),
-    ] as const);
+  const [
+    servers,
+    users,
+    roles,
+    gateways,
+    clusters,
+    members,
+    plans,
+    pools,
+    desktops,
+    locations,
+    policies,
+    entries,
+    assignments,
+    settings,
+  ] = await inOrderInTransaction(db, [
+    () => db.selectFrom('authServer').selectAll().where('deletedAt', 'is', null).execute(),
+    () =>
+      db
+        .selectFrom('userAccount')
+        .selectAll()
+        .where('deletedAt', 'is', null)
+        .where('builtin', '=', false)
+        .orderBy('id')
+        .execute(),
+    () => db.selectFrom('role').selectAll().where('deletedAt', 'is', null).orderBy('id').execute(),
+    () =>
+      db.selectFrom('gateway').selectAll().where('deletedAt', 'is', null).orderBy('id').execute(),
+    () =>
+      db
+        .selectFrom('gatewayCluster')
+        .selectAll()
+        .where('deletedAt', 'is', null)
+        .orderBy('id')
+        .execute(),
+    () => db.selectFrom('gatewayClusterMember').selectAll().orderBy('position').execute(),
+    () =>
+      db
+        .selectFrom('protocolPlan')
+        .selectAll()
+        .where('deletedAt', 'is', null)
+        .orderBy('id')
+        .execute(),
+    () => db.selectFrom('pool').selectAll().where('deletedAt', 'is', null).orderBy('id').execute(),
+    () =>
+      db.selectFrom('desktop').selectAll().where('deletedAt', 'is', null).orderBy('id').execute(),
+    () => db.selectFrom('location').selectAll().where('deletedAt', 'is', null).execute(),
+    () =>
+      db.selectFrom('policy').selectAll().where('deletedAt', 'is', null).orderBy('id').execute(),
+    () => db.selectFrom('policyEntry').selectAll().orderBy('position').execute(),
+    () => db.selectFrom('assignment').selectAll().where('deletedAt', 'is', null).execute(),
+    () => db.selectFrom('setting').selectAll().execute(),
+  ] as const);
   const name = (rows: { id: number; name: string }[]) => {
     const map = new Map(rows.map((r) => [r.id, r.name]));
     return (id: number | null) => (id === null ? undefined : map.get(id));
@@ -120,9 +156,12 @@ export async function readSiteConfig(db: Tx): Promise<SiteConfig> {
   const policyName = name(policies);
 
   return {
-    authServers: servers.sort(byPosition).map(
-      (s) => ({ name: s.name, type: s.type, enabled: s.enabled, ...s.settings }) as AuthServerConfig,
-    ),
+    authServers: servers
+      .sort(byPosition)
+      .map(
+        (s) =>
+          ({ name: s.name, type: s.type, enabled: s.enabled, ...s.settings }) as AuthServerConfig,
+      ),
     users: users.map((u) => ({
       name: u.name,
       ...(u.passwordHash ? { passwordHash: u.passwordHash } : {}),
@@ -231,19 +270,25 @@ class Ids {
   }
 }
 
-const find = <T extends { name: string }>(list: T[], name: string): T =>
-  list.find((e) => e.name.toLowerCase() === name.toLowerCase())!;
+const find = <T extends { name: string }>(list: T[], name: string): T => {
+  const entry = list.find((e) => e.name.toLowerCase() === name.toLowerCase());
+  if (!entry) throw new Error(`internal: no entry named "${name}" in the desired configuration`);
+  return entry;
+};
 
 /** Writes the changes, in the order given (dependencies first, deletes last). */
-async function writeChanges(tx: Transaction<Database>, desired: SiteConfig, changes: ConfigChange[]): Promise<void> {
+async function writeChanges(
+  tx: Transaction<Database>,
+  desired: SiteConfig,
+  changes: ConfigChange[],
+): Promise<void> {
   const ids = new Ids(tx);
   const now = new Date();
   const desktops = desktopsOf(desired);
-  const json = (v: unknown) => JSON.stringify(v);
 
   for (const change of changes) {
     if (change.kind === 'settings') {
-      const value = json(desired.settings[change.name as keyof SiteSettings]);
+      const value = jsonb<unknown>(desired.settings[change.name as keyof SiteSettings]);
       await tx
         .insertInto('setting')
         .values({ key: change.name, value, updatedAt: now })
@@ -252,7 +297,11 @@ async function writeChanges(tx: Transaction<Database>, desired: SiteConfig, chan
       continue;
     }
     if (change.kind === 'assignments') {
-      await tx.updateTable('assignment').set({ deletedAt: now }).where('deletedAt', 'is', null).execute();
+      await tx
+        .updateTable('assignment')
+        .set({ deletedAt: now })
+        .where('deletedAt', 'is', null)
+        .execute();
       const rows = [];
       for (const [position, a] of desired.assignments.entries()) {
         rows.push({
@@ -270,7 +319,11 @@ async function writeChanges(tx: Transaction<Database>, desired: SiteConfig, chan
     const { kind, name, action } = change;
     if (action === 'delete') {
       const id = await ids.get(kind, name);
-      await tx.updateTable(TABLE[kind] as 'pool').set({ deletedAt: now, updatedAt: now }).where('id', '=', id!).execute();
+      await tx
+        .updateTable(TABLE[kind] as 'pool')
+        .set({ deletedAt: now, updatedAt: now })
+        .where('id', '=', id!)
+        .execute();
       (await ids.map(kind)).delete(name.toLowerCase());
       continue;
     }
@@ -334,7 +387,7 @@ async function rowFor(
     case 'authServers': {
       const { name: n, type, enabled, ...settings } = find(desired.authServers, name);
       const position = desired.authServers.findIndex((s) => s.name === n);
-      return { name: n, type, enabled, position, settings: JSON.stringify(settings) };
+      return { name: n, type, enabled, position, settings: jsonb(settings) };
     }
     case 'users': {
       const u = find(desired.users, name);
@@ -342,7 +395,7 @@ async function rowFor(
         name: u.name,
         authServerId: await ids.get('authServers', u.authServer),
         passwordHash: u.passwordHash ?? null,
-        groups: JSON.stringify(u.groups),
+        groups: jsonb(u.groups),
         mfaSecret: u.mfaSecret ?? null,
       };
     }
@@ -367,7 +420,7 @@ async function rowFor(
     }
     case 'protocolPlans': {
       const p = find(desired.protocolPlans, name);
-      return { name: p.name, protocols: JSON.stringify(p.protocols) };
+      return { name: p.name, protocols: jsonb(p.protocols) };
     }
     case 'pools':
       return { name: find(desired.pools, name).name };
@@ -386,7 +439,7 @@ async function rowFor(
       return {
         name: l.name,
         match: l.match,
-        rules: JSON.stringify(l.rules),
+        rules: jsonb(l.rules),
         position: desired.locations.findIndex((x) => x.name === l.name),
         protocolPlanId: await ids.get('protocolPlans', l.protocolPlan),
       };

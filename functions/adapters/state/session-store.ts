@@ -4,7 +4,12 @@
  */
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Clock, SessionStore } from '../../core/ports.ts';
-import { isSessionLive, type Session, type SessionLimits, sessionEnd } from '../../core/sessions.ts';
+import {
+  isSessionLive,
+  type Session,
+  type SessionLimits,
+  sessionEnd,
+} from '../../core/sessions.ts';
 import { type StateTable, ttlSeconds } from './state-table.ts';
 
 const key = (tokenHash: string) => ({ pk: `session#${tokenHash}`, sk: 'session' });
@@ -31,7 +36,11 @@ export class DynamoSessionStore implements SessionStore {
 
   async get(tokenHash: string): Promise<Session | undefined> {
     const { Item } = await this.#table.doc.send(
-      new GetCommand({ TableName: this.#table.tableName, Key: key(tokenHash), ConsistentRead: true }),
+      new GetCommand({
+        TableName: this.#table.tableName,
+        Key: key(tokenHash),
+        ConsistentRead: true,
+      }),
     );
     if (!Item) return undefined;
     const { pk: _pk, sk: _sk, ttl: _ttl, ...session } = Item;
@@ -57,7 +66,9 @@ export class DynamoSessionStore implements SessionStore {
   }
 
   async delete(tokenHash: string): Promise<void> {
-    await this.#table.doc.send(new DeleteCommand({ TableName: this.#table.tableName, Key: key(tokenHash) }));
+    await this.#table.doc.send(
+      new DeleteCommand({ TableName: this.#table.tableName, Key: key(tokenHash) }),
+    );
   }
 }
 

@@ -19,12 +19,18 @@ export interface StateTable {
 }
 
 /** One DynamoDB client for the life of the process. */
-export function createStateTable(options: { tableName: string; region: string; endpoint?: string }): StateTable {
+export function createStateTable(options: {
+  tableName: string;
+  region: string;
+  endpoint?: string;
+}): StateTable {
   const raw = new DynamoDBClient({
     region: options.region,
     endpoint: options.endpoint,
     // A local stand-in takes any credentials; AWS uses the function's role.
-    ...(options.endpoint ? { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}),
+    ...(options.endpoint
+      ? { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }
+      : {}),
     maxAttempts: 3,
   });
   const doc = DynamoDBDocumentClient.from(raw, {

@@ -68,7 +68,10 @@ async function resolveSecrets(
     const old = currentServers.get(server.name.toLowerCase());
     const stored = old?.type === 'ldap' ? old.bindPassword : undefined;
     if (stored === undefined) {
-      problems.push({ path: `authServers[${i}].bindPassword`, message: 'no stored bind password to keep' });
+      problems.push({
+        path: `authServers[${i}].bindPassword`,
+        message: 'no stored bind password to keep',
+      });
     }
     return { ...server, bindPassword: stored };
   });
@@ -90,11 +93,16 @@ export function decodeConfigText(text: string): unknown {
     return trimmed.startsWith('{') ? JSON.parse(trimmed) : parseYaml(text);
   } catch (e: unknown) {
     const reason = e instanceof Error ? e.message.split('\n')[0] : String(e);
-    throw new BadRequestError('invalid_config_syntax', `the configuration is not valid YAML or JSON: ${reason}`);
+    throw new BadRequestError(
+      'invalid_config_syntax',
+      `the configuration is not valid YAML or JSON: ${reason}`,
+    );
   }
 }
 
 /** Encodes a configuration for `export`: YAML by default, JSON on request. */
 export function encodeConfig(config: SiteConfig, format: 'yaml' | 'json' = 'yaml'): string {
-  return format === 'json' ? `${JSON.stringify(config, null, 2)}\n` : stringifyYaml(config, { lineWidth: 0 });
+  return format === 'json'
+    ? `${JSON.stringify(config, null, 2)}\n`
+    : stringifyYaml(config, { lineWidth: 0 });
 }

@@ -77,7 +77,8 @@ export function diffSiteConfig(current: SiteConfig, desired: SiteConfig): Config
     for (const entry of after) {
       const old = before.get(entry.name.toLowerCase());
       if (!old) changes.push({ kind, action: 'create', name: entry.name });
-      else if (canonical(old) !== canonical(entry)) changes.push({ kind, action: 'update', name: entry.name });
+      else if (canonical(old) !== canonical(entry))
+        changes.push({ kind, action: 'update', name: entry.name });
       before.delete(entry.name.toLowerCase());
     }
     for (const gone of before.values()) deletes.push({ kind, action: 'delete', name: gone.name });

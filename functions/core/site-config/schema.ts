@@ -8,7 +8,11 @@ import { z } from 'zod';
 /** In an export, a stored secret (LDAP bind password) is written as this; apply keeps the stored one. */
 export const KEPT_SECRET = '(kept)';
 
-const name = z.string().trim().min(1, 'must not be empty').max(128, 'must be at most 128 characters');
+const name = z
+  .string()
+  .trim()
+  .min(1, 'must not be empty')
+  .max(128, 'must be at most 128 characters');
 const port = z.number().int().min(1).max(65535);
 const host = z
   .string()
@@ -34,7 +38,10 @@ export const ldapAuthServerSchema = z.strictObject({
   bindPassword: z.string().optional(),
   userBase: z.string().min(1),
   /** `{username}` is replaced by the escaped login name. */
-  userFilter: z.string().includes('{username}', { message: 'must contain {username}' }).default('(uid={username})'),
+  userFilter: z
+    .string()
+    .includes('{username}', { message: 'must contain {username}' })
+    .default('(uid={username})'),
   groupBase: z.string().min(1).optional(),
   /** `{dn}` is the user's DN, `{username}` the login name. */
   groupFilter: z.string().default('(|(member={dn})(uniqueMember={dn})(memberUid={username}))'),
@@ -73,7 +80,10 @@ export const gatewaySchema = z
     name,
     address: host,
     publicAddress: host,
-    controlUrl: z.string().url().regex(/^https?:\/\//, 'must be an http(s) URL'),
+    controlUrl: z
+      .string()
+      .url()
+      .regex(/^https?:\/\//, 'must be an http(s) URL'),
     portRange: z.tuple([port, port]).default([20001, 23000]),
   })
   .refine((g) => g.portRange[0] <= g.portRange[1], {
@@ -117,7 +127,10 @@ export const desktopSchema = z
     assignedTo: name.optional(),
     /** The agent's key for the event API; stored hashed. */
     agentKey: z.string().min(16, 'must be at least 16 characters').optional(),
-    agentKeyHash: z.string().regex(/^[0-9a-f]{64}$/, 'must be a SHA-256 hex digest').optional(),
+    agentKeyHash: z
+      .string()
+      .regex(/^[0-9a-f]{64}$/, 'must be a SHA-256 hex digest')
+      .optional(),
   })
   .refine((d) => !(d.agentKey && d.agentKeyHash), {
     message: 'give agentKey or agentKeyHash, not both',
@@ -141,7 +154,10 @@ export const locationRuleSchema = z
   .strictObject({
     attribute: z.enum(LOCATION_ATTRIBUTES),
     /** For `attribute: header`: which HTTP header. */
-    header: z.string().regex(/^[A-Za-z0-9-]+$/, 'must be an HTTP header name').optional(),
+    header: z
+      .string()
+      .regex(/^[A-Za-z0-9-]+$/, 'must be an HTTP header name')
+      .optional(),
     op: z.enum(LOCATION_OPS),
     value: z.string().min(1),
   })
@@ -170,7 +186,12 @@ export const policyEntrySchema = z.strictObject({
   protocolPlan: name.optional(),
   release: z.enum(RELEASES).default('on_logout'),
   /** For `on_disconnect`: how long a disconnected desktop stays with its user. */
-  releaseDelaySeconds: z.number().int().min(0).max(7 * 86_400).default(0),
+  releaseDelaySeconds: z
+    .number()
+    .int()
+    .min(0)
+    .max(7 * 86_400)
+    .default(0),
 });
 
 export const policySchema = z.strictObject({

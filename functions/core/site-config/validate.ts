@@ -3,9 +3,9 @@
  * Every problem names its exact path, such as `policies[1].entries[0].pool: unknown pool "eng"`.
  */
 import { BadRequestError } from '../errors.ts';
+import { isValidIpRange } from '../ip-range.ts';
 import { BUILTIN_ADMIN } from '../sessions.ts';
 import { type SiteConfig, siteConfigSchema } from './schema.ts';
-import { isValidIpRange } from '../ip-range.ts';
 
 export interface ConfigProblem {
   readonly path: string;
@@ -44,7 +44,10 @@ export function parseSiteConfig(document: unknown): SiteConfig {
   const parsed = siteConfigSchema.safeParse(document ?? {});
   if (!parsed.success) {
     throw new InvalidConfigError(
-      parsed.error.issues.map((issue) => ({ path: formatPath(issue.path), message: issue.message })),
+      parsed.error.issues.map((issue) => ({
+        path: formatPath(issue.path),
+        message: issue.message,
+      })),
     );
   }
   const problems = checkReferences(parsed.data);
@@ -85,19 +88,29 @@ export function checkReferences(config: SiteConfig): ConfigProblem[] {
   for (const name of gateways) {
     if (clusters.has(name)) {
       const i = config.gatewayClusters.findIndex((c) => c.name === name);
-      problem(`gatewayClusters[${i}].name`, `"${name}" is also a gateway name; protocol plans could not tell them apart`);
+      problem(
+        `gatewayClusters[${i}].name`,
+        `"${name}" is also a gateway name; protocol plans could not tell them apart`,
+      );
     }
   }
 
   config.users.forEach((user, i) => {
     if (user.name.toLowerCase() === BUILTIN_ADMIN) {
-      problem(`users[${i}].name`, `"${user.name}" is the built-in administrator and cannot be configured`);
+      problem(
+        `users[${i}].name`,
+        `"${user.name}" is the built-in administrator and cannot be configured`,
+      );
     }
     if (user.authServer !== undefined) {
       const server = config.authServers.find((s) => s.name === user.authServer);
-      if (!server) problem(`users[${i}].authServer`, `unknown authentication server "${user.authServer}"`);
+      if (!server)
+        problem(`users[${i}].authServer`, `unknown authentication server "${user.authServer}"`);
       else if (server.type !== 'local') {
-        problem(`users[${i}].authServer`, `"${user.authServer}" is not a local authentication server`);
+        problem(
+          `users[${i}].authServer`,
+          `"${user.authServer}" is not a local authentication server`,
+        );
       }
     } else if (localServers.length === 0) {
       problem(`users[${i}].authServer`, 'no local authentication server to hold this account');
@@ -110,7 +123,8 @@ export function checkReferences(config: SiteConfig): ConfigProblem[] {
       const path = `pools[${p}].desktops[${d}]`;
       const lower = desktop.name.toLowerCase();
       const other = desktopNames.get(lower);
-      if (other) problem(`${path}.name`, `duplicate desktop name "${desktop.name}" (also ${other})`);
+      if (other)
+        problem(`${path}.name`, `duplicate desktop name "${desktop.name}" (also ${other})`);
       else desktopNames.set(lower, path);
     });
   });
@@ -118,16 +132,25 @@ export function checkReferences(config: SiteConfig): ConfigProblem[] {
   config.gatewayClusters.forEach((cluster, c) => {
     const seen = new Set<string>();
     cluster.members.forEach((member, m) => {
-      if (!gateways.has(member)) problem(`gatewayClusters[${c}].members[${m}]`, `unknown gateway "${member}"`);
-      if (seen.has(member)) problem(`gatewayClusters[${c}].members[${m}]`, `gateway "${member}" is listed twice`);
+      if (!gateways.has(member))
+        problem(`gatewayClusters[${c}].members[${m}]`, `unknown gateway "${member}"`);
+      if (seen.has(member))
+        problem(`gatewayClusters[${c}].members[${m}]`, `gateway "${member}" is listed twice`);
       seen.add(member);
     });
   });
 
   config.protocolPlans.forEach((plan, p) => {
     plan.protocols.forEach((entry, e) => {
-      if (entry.gateway !== undefined && !gateways.has(entry.gateway) && !clusters.has(entry.gateway)) {
-        problem(`protocolPlans[${p}].protocols[${e}].gateway`, `unknown gateway or gateway cluster "${entry.gateway}"`);
+      if (
+        entry.gateway !== undefined &&
+        !gateways.has(entry.gateway) &&
+        !clusters.has(entry.gateway)
+      ) {
+        problem(
+          `protocolPlans[${p}].protocols[${e}].gateway`,
+          `unknown gateway or gateway cluster "${entry.gateway}"`,
+        );
       }
     });
   });
@@ -138,7 +161,10 @@ export function checkReferences(config: SiteConfig): ConfigProblem[] {
     }
     location.rules.forEach((rule, r) => {
       if (rule.op.endsWith('in_range') && !isValidIpRange(rule.value)) {
-        problem(`locations[${l}].rules[${r}].value`, `"${rule.value}" is not an IP range (10.0.0.0/8 or 10.0.0.1-10.0.0.9)`);
+        problem(
+          `locations[${l}].rules[${r}].value`,
+          `"${rule.value}" is not an IP range (10.0.0.0/8 or 10.0.0.1-10.0.0.9)`,
+        );
       }
     });
   });
@@ -148,8 +174,10 @@ export function checkReferences(config: SiteConfig): ConfigProblem[] {
       const path = `policies[${p}].entries[${e}]`;
       if (!pools.has(entry.pool)) problem(`${path}.pool`, `unknown pool "${entry.pool}"`);
       if (entry.backupPool !== undefined) {
-        if (!pools.has(entry.backupPool)) problem(`${path}.backupPool`, `unknown pool "${entry.backupPool}"`);
-        else if (entry.backupPool === entry.pool) problem(`${path}.backupPool`, 'a pool cannot be its own backup');
+        if (!pools.has(entry.backupPool))
+          problem(`${path}.backupPool`, `unknown pool "${entry.backupPool}"`);
+        else if (entry.backupPool === entry.pool)
+          problem(`${path}.backupPool`, 'a pool cannot be its own backup');
       }
       if (entry.protocolPlan !== undefined && !plans.has(entry.protocolPlan)) {
         problem(`${path}.protocolPlan`, `unknown protocol plan "${entry.protocolPlan}"`);
@@ -163,7 +191,8 @@ export function checkReferences(config: SiteConfig): ConfigProblem[] {
       problem(`${path}.location`, `unknown location "${assignment.location}"`);
     }
     if (!roles.has(assignment.role)) problem(`${path}.role`, `unknown role "${assignment.role}"`);
-    if (!policies.has(assignment.policy)) problem(`${path}.policy`, `unknown policy "${assignment.policy}"`);
+    if (!policies.has(assignment.policy))
+      problem(`${path}.policy`, `unknown policy "${assignment.policy}"`);
   });
 
   if (authServers.size > 0 && config.authServers.every((s) => !s.enabled)) {

@@ -7,8 +7,8 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy, { type MiddlewareObj } from '@middy/core';
 import httpRouterHandler from '@middy/http-router';
 import type { ALBEvent, ALBResult, Context } from 'aws-lambda';
-import { AppError } from '../../core/errors.ts';
 import type { Logger } from '../../adapters/logger.ts';
+import { AppError } from '../../core/errors.ts';
 import { clientIp } from './request.ts';
 import { errorResponse, type HttpResponse, toAlbResult } from './response.ts';
 
@@ -26,7 +26,10 @@ export type AlbHandler = (event: ALBEvent, context: Context) => Promise<ALBResul
 /** Maps any thrown value to a response; unknown errors are logged and hidden. */
 export function responseForError(e: unknown, logger: Logger, requestId: string): HttpResponse {
   if (e instanceof AppError) {
-    return errorResponse(e.status, e.code, e.message, { headers: { ...e.headers }, details: e.details });
+    return errorResponse(e.status, e.code, e.message, {
+      headers: { ...e.headers },
+      details: e.details,
+    });
   }
   // Errors from middy's own middleware (router 404, ...) carry a status and `expose`.
   const http = e as { statusCode?: number; expose?: boolean; message?: string };
@@ -36,13 +39,20 @@ export function responseForError(e: unknown, logger: Logger, requestId: string):
     return errorResponse(http.statusCode, code, message);
   }
   logger.error('request failed', { requestId, error: e as Error });
-  return errorResponse(500, 'internal_error', `something went wrong on our side (request ${requestId})`);
+  return errorResponse(
+    500,
+    'internal_error',
+    `something went wrong on our side (request ${requestId})`,
+  );
 }
 
 /** Logs one line per request and converts the response to the ALB's header mode. */
 const httpResponse = (logger: Logger): MiddlewareObj<ALBEvent, ALBResult> => {
   const started = new WeakMap<object, number>();
-  const finish = (request: { event: ALBEvent; context: Context }, response: HttpResponse): ALBResult => {
+  const finish = (
+    request: { event: ALBEvent; context: Context },
+    response: HttpResponse,
+  ): ALBResult => {
     const requestId = request.context.awsRequestId;
     logger.info('request', {
       requestId,

@@ -5,9 +5,9 @@
  */
 import type { ALBEvent } from 'aws-lambda';
 import type { z } from 'zod';
-import { BadRequestError, AppError } from '../../core/errors.ts';
-import { formatPath } from '../../core/site-config/validate.ts';
+import { AppError, BadRequestError } from '../../core/errors.ts';
 import { normalizeIp } from '../../core/ip-range.ts';
+import { formatPath } from '../../core/site-config/validate.ts';
 
 /** Largest request body the broker reads (the ALB's own limit for Lambda targets is 1 MB). */
 export const MAX_BODY_BYTES = 1_000_000;
@@ -61,7 +61,10 @@ export function cookies(event: ALBEvent): Map<string, string> {
  */
 export function clientIp(event: ALBEvent): string {
   const values = headerValues(event, 'x-forwarded-for').join(',').split(',');
-  const last = values.map((v) => v.trim()).filter(Boolean).at(-1);
+  const last = values
+    .map((v) => v.trim())
+    .filter(Boolean)
+    .at(-1);
   return last ? normalizeIp(last) : 'unknown';
 }
 
@@ -70,7 +73,11 @@ export function bodyText(event: ALBEvent): string {
   const body = event.body ?? '';
   const text = event.isBase64Encoded ? Buffer.from(body, 'base64').toString('utf8') : body;
   if (Buffer.byteLength(text) > MAX_BODY_BYTES) {
-    throw new AppError(413, 'body_too_large', `the request body is larger than ${MAX_BODY_BYTES} bytes`);
+    throw new AppError(
+      413,
+      'body_too_large',
+      `the request body is larger than ${MAX_BODY_BYTES} bytes`,
+    );
   }
   return text;
 }
@@ -103,7 +110,10 @@ export function validate<S extends z.ZodType>(schema: S, value: unknown): z.outp
 
 /** A path parameter set by the router. @throws {BadRequestError} when missing. */
 export function pathParam(event: ALBEvent, name: string): string {
-  const value = (event as ALBEvent & { pathParameters?: Record<string, string> }).pathParameters?.[name];
-  if (value === undefined) throw new BadRequestError('invalid_request', `missing ${name} in the path`);
+  const value = (event as ALBEvent & { pathParameters?: Record<string, string> }).pathParameters?.[
+    name
+  ];
+  if (value === undefined)
+    throw new BadRequestError('invalid_request', `missing ${name} in the path`);
   return decodeURIComponent(value);
 }

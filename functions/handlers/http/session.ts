@@ -24,7 +24,10 @@ export function clearedSessionCookie(): string {
 
 /** @throws {UnauthorizedError} without a live session. */
 export function requireSession(broker: Broker, event: ALBEvent): Promise<Session> {
-  return sessionFor({ sessions: broker.sessions, clock: broker.clock, limits: broker.sessionLimits }, tokenOf(event));
+  return sessionFor(
+    { sessions: broker.sessions, clock: broker.clock, limits: broker.sessionLimits },
+    tokenOf(event),
+  );
 }
 
 /** @throws {UnauthorizedError | ForbiddenError} unless an administrator is signed in. */

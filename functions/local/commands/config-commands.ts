@@ -31,11 +31,16 @@ export const applyCommand: Command = {
     let changes: string[];
     try {
       if (typeof flags.url === 'string') {
-        const res = await adminFetch(flags.url, env, `/api/v1/admin/config${dryRun ? '?dryRun=true' : ''}`, {
-          method: 'PUT',
-          body: text,
-          headers: { 'content-type': 'application/yaml' },
-        });
+        const res = await adminFetch(
+          flags.url,
+          env,
+          `/api/v1/admin/config${dryRun ? '?dryRun=true' : ''}`,
+          {
+            method: 'PUT',
+            body: text,
+            headers: { 'content-type': 'application/yaml' },
+          },
+        );
         changes = ((await res.json()) as { changes: string[] }).changes;
       } else {
         const document = decodeConfigText(text);
@@ -62,7 +67,9 @@ export const applyCommand: Command = {
     }
     if (changes.length === 0) console.log(`${file}: no changes`);
     else {
-      console.log(`${file}: ${changes.length} change(s)${dryRun ? ' (dry run, nothing written)' : ''}`);
+      console.log(
+        `${file}: ${changes.length} change(s)${dryRun ? ' (dry run, nothing written)' : ''}`,
+      );
       for (const c of changes) console.log(`  ${c}`);
     }
     return 0;
@@ -80,7 +87,9 @@ export const exportCommand: Command = {
       return 2;
     }
     if (typeof flags.url === 'string') {
-      const res = await adminFetch(flags.url, env, `/api/v1/admin/config?format=${format}`, { method: 'GET' });
+      const res = await adminFetch(flags.url, env, `/api/v1/admin/config?format=${format}`, {
+        method: 'GET',
+      });
       process.stdout.write(await res.text());
       return 0;
     }

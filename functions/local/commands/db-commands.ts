@@ -1,7 +1,11 @@
 /**
  * `deskbroker db ...`: schema upgrades (and, later, switching databases).
  */
-import { databaseSchemaVersion, ensureSchema, SCHEMA_VERSION } from '../../adapters/site-db/migrate.ts';
+import {
+  databaseSchemaVersion,
+  ensureSchema,
+  SCHEMA_VERSION,
+} from '../../adapters/site-db/migrate.ts';
 import { describeTarget, loadConfig } from '../../config.ts';
 import { openLocal } from '../runtime.ts';
 import { type Command, envWithFlags, siteFlags } from './shared.ts';
@@ -15,8 +19,15 @@ export const migrateCommand: Command = {
     const local = await openLocal(config);
     try {
       const before = await databaseSchemaVersion(local.broker.site.db);
-      const result = await ensureSchema(local.broker.site.db, { createIfEmpty: true, upgrade: true });
-      const what = result.created ? 'created' : result.upgraded ? `upgraded from ${before}` : 'already at';
+      const result = await ensureSchema(local.broker.site.db, {
+        createIfEmpty: true,
+        upgrade: true,
+      });
+      const what = result.created
+        ? 'created'
+        : result.upgraded
+          ? `upgraded from ${before}`
+          : 'already at';
       console.log(`${describeTarget(config.siteDb)}: schema ${what} version ${result.version}`);
       return 0;
     } finally {

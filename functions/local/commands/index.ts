@@ -19,4 +19,3 @@ export function usage(): string {
   const lines = Object.values(commands).map((c) => `  deskbroker ${c.usage}\n      ${c.summary}`);
   return `deskbroker: a remote-desktop connection broker\n\nCommands:\n${lines.join('\n')}\n\nEnvironment variables are listed in the README; flags override them.`;
 }
-

@@ -19,7 +19,8 @@ export async function adminFetch(
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ username: 'admin', password }),
     });
-    if (!login.ok) throw new Error(`cannot sign in as admin at ${baseUrl}: ${await errorText(login)}`);
+    if (!login.ok)
+      throw new Error(`cannot sign in as admin at ${baseUrl}: ${await errorText(login)}`);
     token = ((await login.json()) as { token: string }).token;
   }
   const res = await fetch(new URL(path, baseUrl), {

@@ -9,7 +9,12 @@ import { type Command, envWithFlags, siteFlags } from './shared.ts';
 export const serveCommand: Command = {
   usage: 'serve [--port 8080] [--host 127.0.0.1] [--db URL] [--site-id N] [--no-demo]',
   summary: 'run the broker locally (embedded database and state table unless told otherwise)',
-  options: { ...siteFlags, port: { type: 'string' }, host: { type: 'string' }, 'no-demo': { type: 'boolean' } },
+  options: {
+    ...siteFlags,
+    port: { type: 'string' },
+    host: { type: 'string' },
+    'no-demo': { type: 'boolean' },
+  },
   async run(flags, _positionals, env) {
     const config = loadConfig(envWithFlags(env, flags));
     const local = await startLocalBroker(config, { demo: !flags['no-demo'] });
@@ -22,7 +27,9 @@ export const serveCommand: Command = {
       `  database   ${startup.database}${startup.createdSite ? ' (new site)' : ''}`,
     ];
     if (startup.generatedAdminPassword) {
-      lines.push(`  admin      admin / ${startup.generatedAdminPassword}   (shown once: keep it, or set DESKBROKER_ADMIN_PASSWORD on a new site)`);
+      lines.push(
+        `  admin      admin / ${startup.generatedAdminPassword}   (shown once: keep it, or set DESKBROKER_ADMIN_PASSWORD on a new site)`,
+      );
     } else if (startup.createdAdmin) {
       lines.push('  admin      admin / the password in DESKBROKER_ADMIN_PASSWORD');
     } else {

@@ -21,7 +21,10 @@ export const siteFlags = {
 } as const;
 
 /** The environment with the shared flags applied. */
-export function envWithFlags(env: NodeJS.ProcessEnv, flags: Record<string, string | boolean | undefined>): NodeJS.ProcessEnv {
+export function envWithFlags(
+  env: NodeJS.ProcessEnv,
+  flags: Record<string, string | boolean | undefined>,
+): NodeJS.ProcessEnv {
   const out = { ...env };
   if (typeof flags.db === 'string') out.SITE_DB_URL = flags.db;
   if (typeof flags['site-id'] === 'string') out.SITE_ID = flags['site-id'];

@@ -133,7 +133,7 @@ const statements = [
   'CREATE INDEX desktop_pool_free ON desktop (pool_id, id) WHERE deleted_at IS NULL AND held_by IS NULL',
   'CREATE INDEX desktop_held_by ON desktop (lower(held_by)) WHERE held_by IS NOT NULL',
   'CREATE INDEX desktop_assigned_user ON desktop (lower(assigned_user)) WHERE assigned_user IS NOT NULL',
-  'CREATE UNIQUE INDEX desktop_agent_key ON desktop (agent_key_hash) WHERE agent_key_hash IS NOT NULL',
+  'CREATE UNIQUE INDEX desktop_agent_key ON desktop (agent_key_hash) WHERE agent_key_hash IS NOT NULL AND deleted_at IS NULL',
   `CREATE TABLE policy (
     id serial PRIMARY KEY,
     name text NOT NULL,

@@ -1,0 +1,263 @@
+/**
+ * The site database layer, one suite run on each dialect: PGlite, PostgreSQL (pg) and the
+ * RDS Data API.
+ */
+import { readFileSync } from 'node:fs';
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Argon2PasswordHasher } from '../../functions/adapters/auth/password-hasher.ts';
+import { SqlAccountStore } from '../../functions/adapters/site-db/account-store.ts';
+import {
+  databaseSchemaVersion,
+  ensureSchema,
+  SCHEMA_VERSION,
+  SchemaVersionError,
+} from '../../functions/adapters/site-db/migrate.ts';
+import { SqlSiteConfigStore } from '../../functions/adapters/site-db/site-config-store.ts';
+import { applySiteConfig, decodeConfigText } from '../../functions/core/site-config/apply.ts';
+import { KEPT_SECRET } from '../../functions/core/site-config/schema.ts';
+import { InvalidConfigError } from '../../functions/core/site-config/validate.ts';
+import {
+  DIALECTS,
+  openTestSiteDatabase,
+  type TestSiteDatabase,
+} from '../helpers/site-databases.ts';
+
+const example = decodeConfigText(
+  readFileSync(new URL('../fixtures/site.yaml', import.meta.url), 'utf8'),
+) as Record<string, unknown>;
+const hasher = new Argon2PasswordHasher();
+
+describe.each(DIALECTS)('site database on %s', (dialect) => {
+  let t: TestSiteDatabase;
+  let store: SqlSiteConfigStore;
+  const apply = (document: unknown, dryRun = false) =>
+    applySiteConfig({ store, hasher }, document, { dryRun });
+
+  beforeAll(async () => {
+    t = await openTestSiteDatabase(dialect);
+    store = new SqlSiteConfigStore(t.site.db);
+  }, 60_000);
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('refuses an empty database unless asked to create it, then creates the schema', async () => {
+    await expect(ensureSchema(t.site.db, { createIfEmpty: false, upgrade: false })).rejects.toThrow(
+      /schema version none, this broker has 0001/,
+    );
+
+    const created = await ensureSchema(t.site.db, { createIfEmpty: true, upgrade: false });
+    const again = await ensureSchema(t.site.db, { createIfEmpty: false, upgrade: false });
+
+    expect(created).toEqual({ version: SCHEMA_VERSION, created: true, upgraded: false });
+    expect(again.created).toBe(false);
+    expect(await databaseSchemaVersion(t.site.db)).toBe(SCHEMA_VERSION);
+  });
+
+  it('applies a whole site, then finds nothing to change on the second apply', async () => {
+    const first = await apply(example);
+    const second = await apply(example);
+
+    expect(first.changes.length).toBeGreaterThan(15);
+    expect(second.changes).toEqual([]);
+  });
+
+  it('exports what was applied: hashes instead of passwords, defaults filled, secrets kept', async () => {
+    const exported = await store.read();
+
+    expect(exported.users.map((u) => u.name)).toEqual(['alice', 'dave']);
+    expect(exported.users[0]).not.toHaveProperty('password');
+    expect(exported.users[0]!.passwordHash).toMatch(/^\$argon2id\$/);
+    expect(await hasher.verify(exported.users[0]!.passwordHash!, 'correct horse')).toBe(true);
+    expect(exported.users[1]).toMatchObject({
+      authServer: 'local',
+      mfaSecret: 'JBSWY3DPEHPK3PXPJBSWY3DP',
+    });
+    expect(exported.pools[0]!.desktops[0]!.agentKeyHash).toMatch(/^[0-9a-f]{64}$/);
+    expect(exported.gatewayClusters[0]!.members).toEqual(['gw1', 'gw2']);
+    expect(exported.gateways[1]!.portRange).toEqual([20001, 23000]);
+    expect(exported.policies[0]!.entries[1]).toEqual({
+      pool: 'engineering-dr',
+      offer: 2,
+      release: 'on_disconnect',
+      releaseDelaySeconds: 600,
+    });
+    expect(exported.assignments.map((a) => a.group)).toEqual(['Engineers', 'Designers', '*']);
+    expect(exported.settings.logRetentionDays).toBe(45);
+    expect(exported.settings.leasing).toEqual({ enabled: true, days: 14 });
+  });
+
+  it('round-trips: the export applied back changes nothing', async () => {
+    const exported = await store.read();
+    const ldap = exported.authServers.find((s) => s.name === 'corp')!;
+    const withKeptSecret = {
+      ...exported,
+      authServers: exported.authServers.map((s) =>
+        s === ldap ? { ...s, bindPassword: KEPT_SECRET } : s,
+      ),
+    };
+
+    expect((await apply(exported)).changes).toEqual([]);
+    expect((await apply(withKeptSecret)).changes).toEqual([]);
+    expect(await store.read()).toEqual(exported);
+  });
+
+  it('soft-deletes entries missing from the file, and keeps their rows for the purge', async () => {
+    const withoutDr = {
+      ...example,
+      pools: (example.pools as { name: string }[]).filter((p) => p.name !== 'engineering-dr'),
+      policies: [{ name: 'engineering', entries: [{ pool: 'engineering' }] }],
+    };
+
+    const result = await apply(withoutDr);
+    const rows = await t.site.db
+      .selectFrom('pool')
+      .select(['name', 'deletedAt'])
+      .where('name', '=', 'engineering-dr')
+      .execute();
+    const desktop = await t.site.db
+      .selectFrom('desktop')
+      .select('deletedAt')
+      .where('name', '=', 'dr-01')
+      .executeTakeFirst();
+
+    expect(result.changes).toContainEqual({
+      kind: 'pools',
+      action: 'delete',
+      name: 'engineering-dr',
+    });
+    expect(result.changes).toContainEqual({ kind: 'desktops', action: 'delete', name: 'dr-01' });
+    expect(rows).toHaveLength(1);
+    expect(rows[0]!.deletedAt).toBeInstanceOf(Date);
+    expect(desktop!.deletedAt).toBeInstanceOf(Date);
+    expect((await store.read()).pools.map((p) => p.name)).toEqual(['engineering']);
+
+    await apply(example);
+    expect((await store.read()).pools.map((p) => p.name)).toEqual([
+      'engineering',
+      'engineering-dr',
+    ]);
+  });
+
+  it('rejects five different mistakes, each with its path, and leaves the site unchanged', async () => {
+    const before = await store.read();
+    const mistakes: [Record<string, unknown>, string][] = [
+      [
+        { policies: [{ name: 'engineering', entries: [{ pool: 'eng' }] }] },
+        'policies[0].entries[0].pool: unknown pool "eng"',
+      ],
+      [
+        { assignments: [{ group: '*', role: 'Root', policy: 'engineering' }] },
+        'assignments[0].role: unknown role "Root"',
+      ],
+      [
+        { gatewayClusters: [{ name: 'east', mode: 'all', members: ['gw1'] }] },
+        'gatewayClusters[0].loadBalancerAddress: mode "all" needs the load balancer address clients connect to',
+      ],
+      [
+        { users: [{ name: 'eve', password: 'long enough', authServer: 'corp' }] },
+        'users[0].authServer: "corp" is not a local authentication server',
+      ],
+      [
+        {
+          locations: [
+            { name: 'lab', rules: [{ attribute: 'header', op: 'contains', value: 'x' }] },
+          ],
+        },
+        'locations[0].rules[0].header: give header exactly when attribute is header',
+      ],
+    ];
+
+    for (const [patch, expected] of mistakes) {
+      const error = await apply({ ...example, ...patch }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(InvalidConfigError);
+      expect(
+        (error as InvalidConfigError).problems.map((p) => `${p.path}: ${p.message}`),
+      ).toContain(expected);
+    }
+    expect(await store.read()).toEqual(before);
+  });
+
+  it('writes all or nothing: a failure halfway rolls back what came before', async () => {
+    const before = await store.read();
+    const desired = { ...before, roles: [...before.roles, { name: 'Auditor', admin: false }] };
+
+    const attempt = store.apply(
+      desired,
+      () => [
+        { kind: 'roles', action: 'create', name: 'Auditor' },
+        { kind: 'pools', action: 'update', name: 'no-such-pool' },
+      ],
+      { dryRun: false },
+    );
+
+    await expect(attempt).rejects.toThrow(/no entry named "no-such-pool"/);
+    expect(await store.read()).toEqual(before);
+  });
+
+  it('dry run reports the changes and writes nothing', async () => {
+    const before = await store.read();
+    const result = await apply(
+      { ...example, roles: [...(example.roles as object[]), { name: 'Auditor' }] },
+      true,
+    );
+
+    expect(result.changes).toEqual([{ kind: 'roles', action: 'create', name: 'Auditor' }]);
+    expect(await store.read()).toEqual(before);
+  });
+
+  it('keeps one built-in admin, found by any letter case', async () => {
+    const accounts = new SqlAccountStore(t.site.db);
+    const hash = await hasher.hash('first password');
+
+    expect(await accounts.ensureBuiltinAdmin(hash)).toBe(true);
+    expect(await accounts.ensureBuiltinAdmin(await hasher.hash('second password'))).toBe(false);
+    const admin = await accounts.findLocalAccount('ADMIN', null);
+    expect(admin).toMatchObject({
+      name: 'admin',
+      builtin: true,
+      authServer: null,
+      passwordHash: hash,
+    });
+    expect(await accounts.findLocalAccount('Alice', 'local')).toMatchObject({
+      name: 'alice',
+      groups: ['Engineers'],
+    });
+    expect(await accounts.findLocalAccount('alice', 'corp')).toBeUndefined();
+  });
+
+  it('apply never removes the built-in admin', async () => {
+    await apply({ authServers: [{ name: 'local', type: 'local' }] });
+
+    expect(await new SqlAccountStore(t.site.db).findBuiltinAdmin()).toBeDefined();
+    await apply(example);
+  });
+
+  it('refuses a database whose schema is newer than this broker, naming both versions', async () => {
+    await sql`insert into schema_migration (name, timestamp) values ('9999', '2030-01-01T00:00:00Z')`.execute(
+      t.site.db,
+    );
+    try {
+      const error = await ensureSchema(t.site.db, { createIfEmpty: false, upgrade: true }).catch(
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(SchemaVersionError);
+      expect((error as Error).message).toBe(
+        'the site database has schema version 9999, this broker has 0001: run a broker of the same version (all brokers on one database must match)',
+      );
+    } finally {
+      await sql`delete from schema_migration where name = '9999'`.execute(t.site.db);
+    }
+  });
+
+  it('counts round trips: a read is one, a transaction adds its BEGIN and COMMIT', async () => {
+    const start = t.site.stats.roundTrips;
+    await t.site.db.selectFrom('role').select('name').execute();
+    const afterRead = t.site.stats.roundTrips;
+    await t.site.db.transaction().execute((tx) => tx.selectFrom('role').select('name').execute());
+
+    expect(afterRead - start).toBe(1);
+    expect(t.site.stats.roundTrips - afterRead).toBe(3);
+  });
+});

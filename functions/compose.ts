@@ -2,15 +2,17 @@
  * The one composition of adapters. Lambda handlers and the local runtime both call
  * {@link compose} with a {@link Config}; only the configuration differs between them.
  */
-import { DynamoSessionStore } from './adapters/state/session-store.ts';
-import { createStateTable, type StateTable } from './adapters/state/state-table.ts';
-import { Argon2PasswordHasher } from './adapters/auth/password-hasher.ts';
+
+import pkg from '../package.json' with { type: 'json' };
 import { LdapAuthenticator } from './adapters/auth/ldap-authenticator.ts';
+import { Argon2PasswordHasher } from './adapters/auth/password-hasher.ts';
 import { createHealthProbes } from './adapters/health-probes.ts';
 import { createLogger, type Logger } from './adapters/logger.ts';
 import { SqlAccountStore } from './adapters/site-db/account-store.ts';
 import { openSiteDatabase, type SiteDatabase } from './adapters/site-db/connect.ts';
 import { SqlSiteConfigStore } from './adapters/site-db/site-config-store.ts';
+import { DynamoSessionStore } from './adapters/state/session-store.ts';
+import { createStateTable, type StateTable } from './adapters/state/state-table.ts';
 import type { Config } from './config.ts';
 import type {
   AccountStore,
@@ -22,7 +24,6 @@ import type {
   SiteConfigStore,
 } from './core/ports.ts';
 import type { SessionLimits } from './core/sessions.ts';
-import pkg from '../package.json' with { type: 'json' };
 
 /** The broker's version, as `cb_version` prints it. */
 export const VERSION: string = pkg.version;
@@ -57,7 +58,9 @@ export const systemClock: Clock = { now: () => Date.now() };
 export async function compose(config: Config, options: ComposeOptions = {}): Promise<Broker> {
   const logger = options.logger ?? createLogger('deskbroker', config.logLevel);
   const clock = options.clock ?? systemClock;
-  const site = await openSiteDatabase(config.siteDb, { statementTimeoutMs: config.dbStatementTimeoutMs });
+  const site = await openSiteDatabase(config.siteDb, {
+    statementTimeoutMs: config.dbStatementTimeoutMs,
+  });
   const state = createStateTable({
     tableName: config.stateTable,
     region: config.region,

@@ -40,13 +40,25 @@ export async function isAlive(probes: HealthProbes, limits: HealthLimits): Promi
   }
   try {
     await withTimeout(probes.pingDatabase(), limits.timeoutMs, 'site database');
-    const servers = await withTimeout(probes.enabledAuthServers(), limits.timeoutMs, 'site database');
+    const servers = await withTimeout(
+      probes.enabledAuthServers(),
+      limits.timeoutMs,
+      'site database',
+    );
     const results = await Promise.allSettled(
-      servers.map((s) => withTimeout(probes.probeAuthServer(s), limits.timeoutMs, `authentication server "${s.name}"`)),
+      servers.map((s) =>
+        withTimeout(
+          probes.probeAuthServer(s),
+          limits.timeoutMs,
+          `authentication server "${s.name}"`,
+        ),
+      ),
     );
     results.forEach((r, i) => {
       if (r.status === 'rejected') {
-        reasons.push(`authentication server "${servers[i]!.name}" is not reachable (${reason(r.reason)})`);
+        reasons.push(
+          `authentication server "${servers[i]!.name}" is not reachable (${reason(r.reason)})`,
+        );
       }
     });
   } catch (e: unknown) {

@@ -75,7 +75,10 @@ export async function startSession(
  * @throws {UnauthorizedError} `invalid_credentials` for a wrong name or password.
  */
 export async function loginBuiltinAdmin(deps: LoginDeps, input: LoginInput): Promise<LoginResult> {
-  const account = input.username.toLowerCase() === BUILTIN_ADMIN ? await deps.accounts.findBuiltinAdmin() : undefined;
+  const account =
+    input.username.toLowerCase() === BUILTIN_ADMIN
+      ? await deps.accounts.findBuiltinAdmin()
+      : undefined;
   const ok = await verifyInConstantTime(deps.hasher, account?.passwordHash, input.password);
   if (!account || !ok) throw invalidCredentials();
   return startSession(deps, {
@@ -104,7 +107,8 @@ export async function sessionFor(deps: SessionDeps, token: string | undefined): 
   if (!token) throw new UnauthorizedError('unauthorized', 'sign in first (POST /api/v1/login)');
   const tokenHash = hashToken(token);
   const session = await deps.sessions.get(tokenHash);
-  if (!session) throw new UnauthorizedError('session_expired', 'your session has ended; sign in again');
+  if (!session)
+    throw new UnauthorizedError('session_expired', 'your session has ended; sign in again');
   const now = deps.clock.now();
   if (needsTouch(session, now)) {
     await deps.sessions.touch(tokenHash, now);

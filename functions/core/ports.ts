@@ -84,7 +84,11 @@ export interface DirectoryAuthenticator {
    * `password`, and reads their groups. Resolves undefined for an unknown user or a wrong
    * password. @throws {AuthServerUnavailableError} when the server does not answer.
    */
-  authenticate(server: LdapAuthServerConfig, username: string, password: string): Promise<DirectoryUser | undefined>;
+  authenticate(
+    server: LdapAuthServerConfig,
+    username: string,
+    password: string,
+  ): Promise<DirectoryUser | undefined>;
   /** Resolves when the server accepts a connection within its timeout. */
   probe(server: LdapAuthServerConfig): Promise<void>;
 }

@@ -44,7 +44,10 @@ export function hashToken(token: string): string {
 }
 
 /** When the session stops being valid, given its last use. */
-export function sessionEnd(session: Pick<Session, 'lastSeenAt' | 'expiresAt'>, limits: SessionLimits): number {
+export function sessionEnd(
+  session: Pick<Session, 'lastSeenAt' | 'expiresAt'>,
+  limits: SessionLimits,
+): number {
   return Math.min(session.expiresAt, session.lastSeenAt + limits.idleMinutes * 60_000);
 }
 

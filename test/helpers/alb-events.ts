@@ -20,10 +20,19 @@ export function albEvent(options: EventOptions): ALBEvent {
   const source = options.sourceIp ?? '203.0.113.10';
   headers['x-forwarded-for'] = [forwarded ? `${forwarded}, ${source}` : source];
   const body =
-    options.body === undefined ? '' : typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
-  if (options.body !== undefined && !headers['content-type']) headers['content-type'] = ['application/json'];
+    options.body === undefined
+      ? ''
+      : typeof options.body === 'string'
+        ? options.body
+        : JSON.stringify(options.body);
+  if (options.body !== undefined && !headers['content-type'])
+    headers['content-type'] = ['application/json'];
   return {
-    requestContext: { elb: { targetGroupArn: 'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/test/0' } },
+    requestContext: {
+      elb: {
+        targetGroupArn: 'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/test/0',
+      },
+    },
     httpMethod: options.method ?? 'GET',
     path: options.path,
     multiValueQueryStringParameters: Object.fromEntries(

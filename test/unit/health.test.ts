@@ -24,7 +24,10 @@ describe('is_alive', () => {
   });
 
   it('fails when the database is down', async () => {
-    const verdict = await isAlive(probes({ pingDatabase: async () => Promise.reject(new Error('ECONNREFUSED')) }), limits);
+    const verdict = await isAlive(
+      probes({ pingDatabase: async () => Promise.reject(new Error('ECONNREFUSED')) }),
+      limits,
+    );
     expect(verdict.ok).toBe(false);
     expect(verdict.reasons[0]).toMatch(/^site database is not reachable/);
   });
@@ -47,7 +50,9 @@ describe('is_alive', () => {
       limits,
     );
     expect(verdict.ok).toBe(false);
-    expect(verdict.reasons).toEqual(['authentication server "branch" is not reachable (connect ECONNREFUSED)']);
+    expect(verdict.reasons).toEqual([
+      'authentication server "branch" is not reachable (connect ECONNREFUSED)',
+    ]);
   });
 
   it('fails when the load is over the limit, and not at it', async () => {
@@ -59,8 +64,14 @@ describe('is_alive', () => {
 
 describe('cb_status', () => {
   it('looks only at the database', async () => {
-    const down = probes({ pingDatabase: async () => Promise.reject(new Error('gone')), loadAverage: () => 99 });
+    const down = probes({
+      pingDatabase: async () => Promise.reject(new Error('gone')),
+      loadAverage: () => 99,
+    });
     expect((await cbStatus(probes({ loadAverage: () => 99 }), limits)).ok).toBe(true);
-    expect(await cbStatus(down, limits)).toEqual({ ok: false, reasons: ['site database is not reachable (gone)'] });
+    expect(await cbStatus(down, limits)).toEqual({
+      ok: false,
+      reasons: ['site database is not reachable (gone)'],
+    });
   });
 });

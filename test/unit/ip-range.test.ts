@@ -16,7 +16,10 @@ describe('ip ranges', () => {
     expect(ipInRange(ip, range)).toBe(expected);
   });
 
-  it.each(['10.0.0.0/33', '10.0.0/8', 'x', '10.0.0.1-fd00::1', '', '10.0.0.0/8/8'])('rejects %j', (range) => {
-    expect(isValidIpRange(range)).toBe(false);
-  });
+  it.each(['10.0.0.0/33', '10.0.0/8', 'x', '10.0.0.1-fd00::1', '', '10.0.0.0/8/8'])(
+    'rejects %j',
+    (range) => {
+      expect(isValidIpRange(range)).toBe(false);
+    },
+  );
 });

@@ -7,11 +7,20 @@ const valid = {
   authServers: [{ name: 'local', type: 'local' }],
   users: [{ name: 'alice', password: 'correct horse', groups: ['Engineers'] }],
   roles: [{ name: 'User' }],
-  gateways: [{ name: 'gw1', address: '10.0.1.5', publicAddress: 'gw1.example.org', controlUrl: 'https://10.0.1.5:9443' }],
+  gateways: [
+    {
+      name: 'gw1',
+      address: '10.0.1.5',
+      publicAddress: 'gw1.example.org',
+      controlUrl: 'https://10.0.1.5:9443',
+    },
+  ],
   gatewayClusters: [{ name: 'east', mode: 'fewest', members: ['gw1'] }],
   protocolPlans: [{ name: 'rdp', protocols: [{ protocol: 'rdp', port: 3389, gateway: 'east' }] }],
   pools: [{ name: 'eng', desktops: [{ name: 'eng-01', address: '10.0.2.11' }] }],
-  locations: [{ name: 'office', rules: [{ attribute: 'ip', op: 'in_range', value: '10.0.0.0/8' }] }],
+  locations: [
+    { name: 'office', rules: [{ attribute: 'ip', op: 'in_range', value: '10.0.0.0/8' }] },
+  ],
   policies: [{ name: 'eng', entries: [{ pool: 'eng', protocolPlan: 'rdp' }] }],
   assignments: [{ group: 'Engineers', location: 'office', role: 'User', policy: 'eng' }],
 };
@@ -30,7 +39,11 @@ describe('site configuration validation', () => {
   it('accepts the example and fills defaults', () => {
     const config = parseSiteConfig(valid);
 
-    expect(config.policies[0]!.entries[0]).toMatchObject({ offer: 1, release: 'on_logout', releaseDelaySeconds: 0 });
+    expect(config.policies[0]!.entries[0]).toMatchObject({
+      offer: 1,
+      release: 'on_logout',
+      releaseDelaySeconds: 0,
+    });
     expect(config.gateways[0]!.portRange).toEqual([20001, 23000]);
     expect(config.settings).toEqual({
       leasing: { enabled: true, days: 14 },
@@ -41,26 +54,80 @@ describe('site configuration validation', () => {
   });
 
   it.each([
-    [{ policies: [{ name: 'eng', entries: [{ pool: 'eg' }] }] }, 'policies[0].entries[0].pool: unknown pool "eg"'],
-    [{ assignments: [{ group: '*', role: 'Boss', policy: 'eng' }] }, 'assignments[0].role: unknown role "Boss"'],
-    [{ gatewayClusters: [{ name: 'east', mode: 'fewest', members: ['gw9'] }] }, 'gatewayClusters[0].members[0]: unknown gateway "gw9"'],
-    [{ pools: [{ name: 'eng', desktops: [{ name: 'a', address: 'x' }, { name: 'A', address: 'y' }] }] }, 'pools[0].desktops[1].name: duplicate desktop name "A" (also pools[0].desktops[0])'],
-    [{ locations: [{ name: 'office', rules: [{ attribute: 'ip', op: 'in_range', value: '10.0.0/33' }] }] }, 'locations[0].rules[0].value: "10.0.0/33" is not an IP range (10.0.0.0/8 or 10.0.0.1-10.0.0.9)'],
-    [{ users: [{ name: 'admin', password: 'long enough' }] }, 'users[0].name: "admin" is the built-in administrator and cannot be configured'],
-    [{ protocolPlans: [{ name: 'rdp', protocols: [{ protocol: 'rdp', port: 3389, gateway: 'west' }] }] }, 'protocolPlans[0].protocols[0].gateway: unknown gateway or gateway cluster "west"'],
+    [
+      { policies: [{ name: 'eng', entries: [{ pool: 'eg' }] }] },
+      'policies[0].entries[0].pool: unknown pool "eg"',
+    ],
+    [
+      { assignments: [{ group: '*', role: 'Boss', policy: 'eng' }] },
+      'assignments[0].role: unknown role "Boss"',
+    ],
+    [
+      { gatewayClusters: [{ name: 'east', mode: 'fewest', members: ['gw9'] }] },
+      'gatewayClusters[0].members[0]: unknown gateway "gw9"',
+    ],
+    [
+      {
+        pools: [
+          {
+            name: 'eng',
+            desktops: [
+              { name: 'a', address: 'x' },
+              { name: 'A', address: 'y' },
+            ],
+          },
+        ],
+      },
+      'pools[0].desktops[1].name: duplicate desktop name "A" (also pools[0].desktops[0])',
+    ],
+    [
+      {
+        locations: [
+          { name: 'office', rules: [{ attribute: 'ip', op: 'in_range', value: '10.0.0/33' }] },
+        ],
+      },
+      'locations[0].rules[0].value: "10.0.0/33" is not an IP range (10.0.0.0/8 or 10.0.0.1-10.0.0.9)',
+    ],
+    [
+      { users: [{ name: 'admin', password: 'long enough' }] },
+      'users[0].name: "admin" is the built-in administrator and cannot be configured',
+    ],
+    [
+      {
+        protocolPlans: [
+          { name: 'rdp', protocols: [{ protocol: 'rdp', port: 3389, gateway: 'west' }] },
+        ],
+      },
+      'protocolPlans[0].protocols[0].gateway: unknown gateway or gateway cluster "west"',
+    ],
   ])('names the path of a broken reference (%#)', (patch, expected) => {
     expect(problemsOf({ ...valid, ...patch })).toContain(expected);
   });
 
   it.each([
-    [{ policies: [{ name: 'eng', entries: [{ pool: 'eng', offer: -1 }] }] }, /^policies\[0\]\.entries\[0\]\.offer: /],
-    [{ gateways: [{ ...valid.gateways[0], portRange: [30000, 20000] }] }, /^gateways\[0\]\.portRange: first port must not be above the last/],
-    [{ protocolPlans: [{ name: 'rdp', protocols: [{ protocol: 'telnet', port: 23 }] }] }, /^protocolPlans\[0\]\.protocols\[0\]\.protocol: /],
-    [{ users: [{ name: 'alice', password: 'short' }] }, /^users\[0\]\.password: must be at least 8 characters/],
+    [
+      { policies: [{ name: 'eng', entries: [{ pool: 'eng', offer: -1 }] }] },
+      /^policies\[0\]\.entries\[0\]\.offer: /,
+    ],
+    [
+      { gateways: [{ ...valid.gateways[0], portRange: [30000, 20000] }] },
+      /^gateways\[0\]\.portRange: first port must not be above the last/,
+    ],
+    [
+      { protocolPlans: [{ name: 'rdp', protocols: [{ protocol: 'telnet', port: 23 }] }] },
+      /^protocolPlans\[0\]\.protocols\[0\]\.protocol: /,
+    ],
+    [
+      { users: [{ name: 'alice', password: 'short' }] },
+      /^users\[0\]\.password: must be at least 8 characters/,
+    ],
     [{ pools: [{ name: 'eng', desktops: [], colour: 'red' }] }, /^pools\[0\]: /],
   ])('names the path of a shape error (%#)', (patch, expected) => {
     const problems = problemsOf({ ...valid, ...patch });
-    expect(problems.some((p) => expected.test(p)), problems.join('\n')).toBe(true);
+    expect(
+      problems.some((p) => expected.test(p)),
+      problems.join('\n'),
+    ).toBe(true);
   });
 
   it('reports every problem at once', () => {
@@ -88,7 +155,15 @@ describe('diffSiteConfig', () => {
     const current = parse(valid);
     const desired = parse({
       ...valid,
-      pools: [{ name: 'eng', desktops: [{ name: 'eng-01', address: '10.0.2.99' }, { name: 'eng-02', address: '10.0.2.12' }] }],
+      pools: [
+        {
+          name: 'eng',
+          desktops: [
+            { name: 'eng-01', address: '10.0.2.99' },
+            { name: 'eng-02', address: '10.0.2.12' },
+          ],
+        },
+      ],
       roles: [{ name: 'Admin', admin: true }],
       assignments: [{ group: '*', role: 'Admin', policy: 'eng' }],
     });
@@ -103,7 +178,13 @@ describe('diffSiteConfig', () => {
   });
 
   it('sees a reordering of authentication servers', () => {
-    const two = { ...valid, authServers: [{ name: 'local', type: 'local' }, { name: 'other', type: 'local' }] };
+    const two = {
+      ...valid,
+      authServers: [
+        { name: 'local', type: 'local' },
+        { name: 'other', type: 'local' },
+      ],
+    };
     const swapped = { ...valid, authServers: [two.authServers[1], two.authServers[0]] };
 
     const changes = diffSiteConfig(parse(two), parse(swapped));

@@ -1,61 +1,14 @@
 /**
- * The admin API, `/api/v1/admin/...`, for administrators only.
- * `config`: GET exports the site configuration, PUT applies one (YAML or JSON).
+ * The admin API, `/api/v1/admin/...`, for administrators only. Each area's routes live in
+ * ./admin/; every route checks the administrator session itself.
  */
-import type { ALBEvent } from 'aws-lambda';
 import type { Broker } from '../compose.ts';
-import { applySiteConfig, decodeConfigText, encodeConfig } from '../core/site-config/apply.ts';
-import { describeChange } from '../core/site-config/diff.ts';
+import { configRoutes } from './admin/config-routes.ts';
 import { type AlbHandler, httpHandler } from './http/handler.ts';
-import { bodyText, header, queryParam } from './http/request.ts';
-import { json, text } from './http/response.ts';
-import { requireAdminSession } from './http/session.ts';
 import { lambdaHandler } from './lambda.ts';
 
 export function buildAdminHandler(broker: Broker): AlbHandler {
-  return httpHandler(broker.logger, [
-    {
-      method: 'GET',
-      path: '/api/v1/admin/config',
-      handler: async (event: ALBEvent) => {
-        await requireAdminSession(broker, event);
-        const config = await broker.siteConfig.read();
-        const wantsYaml =
-          queryParam(event, 'format') === 'yaml' || /yaml/.test(header(event, 'accept') ?? '');
-        return wantsYaml
-          ? text(200, encodeConfig(config, 'yaml'), {
-              'content-type': 'application/yaml; charset=utf-8',
-            })
-          : json(200, config);
-      },
-    },
-    {
-      method: 'PUT',
-      path: '/api/v1/admin/config',
-      handler: async (event: ALBEvent) => {
-        const session = await requireAdminSession(broker, event);
-        const document = decodeConfigText(bodyText(event));
-        const dryRun = queryParam(event, 'dryRun') === 'true';
-        const result = await applySiteConfig(
-          { store: broker.siteConfig, hasher: broker.hasher },
-          document,
-          {
-            dryRun,
-          },
-        );
-        broker.logger.info('site configuration applied', {
-          by: session.user,
-          dryRun,
-          changes: result.changes.length,
-        });
-        return json(200, {
-          dryRun,
-          changed: result.changes.length > 0,
-          changes: result.changes.map(describeChange),
-        });
-      },
-    },
-  ]);
+  return httpHandler(broker.logger, [...configRoutes(broker)]);
 }
 
 export const handler = lambdaHandler(buildAdminHandler);

@@ -6,22 +6,40 @@
 import pkg from '../package.json' with { type: 'json' };
 import { LdapAuthenticator } from './adapters/auth/ldap-authenticator.ts';
 import { Argon2PasswordHasher } from './adapters/auth/password-hasher.ts';
+import { HttpGatewayControl } from './adapters/gateway/gateway-client.ts';
 import { createHealthProbes } from './adapters/health-probes.ts';
+import { type BrokerJobs, composeJobs, type JobsOptions } from './adapters/jobs/compose-jobs.ts';
 import { createLogger, type Logger } from './adapters/logger.ts';
+import { createTcpProbe } from './adapters/net/tcp-probe.ts';
 import { SqlAccountStore } from './adapters/site-db/account-store.ts';
-import { openSiteDatabase, type SiteDatabase } from './adapters/site-db/connect.ts';
+import { SqlAgentStore } from './adapters/site-db/agent-store.ts';
+import type { SiteDatabase } from './adapters/site-db/connect.ts';
+import { SqlDesktopStore } from './adapters/site-db/desktop-store.ts';
+import { openBrokerSiteDatabase } from './adapters/site-db/failover.ts';
+import { SqlForwardStore } from './adapters/site-db/forward-store.ts';
 import { SqlSiteConfigStore } from './adapters/site-db/site-config-store.ts';
+import { CachedSnapshotSource } from './adapters/site-db/snapshot-source.ts';
 import { DynamoSessionStore } from './adapters/state/session-store.ts';
 import { createStateTable, type StateTable } from './adapters/state/state-table.ts';
+import { DynamoThrottleStore } from './adapters/state/throttle-store.ts';
 import type { Config } from './config.ts';
+import { createGatewayRouter } from './core/gateway-routing.ts';
+import type { ReachabilityProbe } from './core/offers.ts';
 import type {
   AccountStore,
+  AgentStore,
   Clock,
+  DesktopStore,
   DirectoryAuthenticator,
+  ForwardStore,
+  GatewayControl,
+  GatewayRouter,
   HealthProbes,
   PasswordHasher,
   SessionStore,
   SiteConfigStore,
+  SiteSnapshotSource,
+  ThrottleStore,
 } from './core/ports.ts';
 import type { SessionLimits } from './core/sessions.ts';
 
@@ -42,6 +60,17 @@ export interface Broker {
   readonly hasher: PasswordHasher;
   readonly directory: DirectoryAuthenticator;
   readonly health: HealthProbes;
+  readonly snapshot: SiteSnapshotSource;
+  readonly desktops: DesktopStore;
+  readonly agents: AgentStore;
+  readonly throttle: ThrottleStore;
+  readonly probe: ReachabilityProbe;
+  readonly forwards: ForwardStore;
+  /** Undefined without GATEWAY_SECRET. */
+  readonly gatewayControl: GatewayControl | undefined;
+  readonly gateways: GatewayRouter;
+  /** Job queue, ledger, cluster records and job bodies. */
+  readonly jobs: BrokerJobs;
   close(): Promise<void>;
 }
 
@@ -50,6 +79,8 @@ export interface ComposeOptions {
   readonly clock?: Clock;
   /** Replaces the load-average probe (tests force a load over the limit with it). */
   readonly loadAverage?: () => number;
+  /** Job bodies from elsewhere (and test overrides), the broker's UUID, retry policy. */
+  readonly jobs?: JobsOptions;
 }
 
 export const systemClock: Clock = { now: () => Date.now() };
@@ -58,16 +89,35 @@ export const systemClock: Clock = { now: () => Date.now() };
 export async function compose(config: Config, options: ComposeOptions = {}): Promise<Broker> {
   const logger = options.logger ?? createLogger('deskbroker', config.logLevel);
   const clock = options.clock ?? systemClock;
-  const site = await openSiteDatabase(config.siteDb, {
-    statementTimeoutMs: config.dbStatementTimeoutMs,
-  });
   const state = createStateTable({
     tableName: config.stateTable,
     region: config.region,
     endpoint: config.dynamoDbEndpoint,
   });
+  // With SECONDARY_DB_URL (or its ARNs), a database that fails over to the secondary.
+  const site = await openBrokerSiteDatabase(config, state, logger);
   const sessionLimits = config.sessions;
   const directory = new LdapAuthenticator();
+  const snapshot = new CachedSnapshotSource(site.db, clock, config.configCacheMs);
+  const forwards = new SqlForwardStore(site.db);
+  const gatewayControl = config.gatewaySecret
+    ? new HttpGatewayControl({ secret: config.gatewaySecret, timeoutMs: config.gatewayTimeoutMs })
+    : undefined;
+  const gateways = createGatewayRouter({
+    snapshot,
+    control: gatewayControl,
+    forwards,
+    warn: (message, details) => logger.warn(message, details),
+  });
+  const jobs = composeJobs({
+    config,
+    db: site.db,
+    logger,
+    clock,
+    version: VERSION,
+    gatewayControl,
+    options: options.jobs,
+  });
   return {
     config,
     version: VERSION,
@@ -82,7 +132,17 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     hasher: new Argon2PasswordHasher(),
     directory,
     health: createHealthProbes(site.db, directory, options.loadAverage),
+    snapshot,
+    desktops: new SqlDesktopStore(site.db, config.siteId),
+    agents: new SqlAgentStore(site.db, config.siteId),
+    throttle: new DynamoThrottleStore(state),
+    probe: createTcpProbe(config.probe),
+    forwards,
+    gatewayControl,
+    gateways,
+    jobs,
     async close() {
+      jobs.close();
       await site.close();
       state.raw.destroy();
     },

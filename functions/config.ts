@@ -53,6 +53,11 @@ const schema = z.object({
   LOGIN_MAX_FAILURES: intIn(1, 1000).default(5),
   LOGIN_LOCKOUT_SECONDS: intIn(1, 86_400).default(300),
   GATEWAY_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+  GATEWAY_TIMEOUT_MS: intIn(100, 30_000).default(2000),
+  CONFIG_CACHE_SECONDS: intIn(0, 3600).default(5),
+  LOGIN_FAILURE_FLOOR_MS: intIn(0, 10_000).default(250),
+  PROBE_TIMEOUT_MS: intIn(50, 10_000).default(300),
+  PROBE_CACHE_SECONDS: intIn(0, 3600).default(30),
   LOG_LEVEL: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT']).default('INFO'),
 });
 
@@ -92,6 +97,12 @@ export interface Config {
   readonly sessions: { readonly idleMinutes: number; readonly maxHours: number };
   readonly throttle: { readonly maxFailures: number; readonly lockoutSeconds: number };
   readonly gatewaySecret?: string;
+  readonly gatewayTimeoutMs: number;
+  /** How long a broker reuses its copy of the site configuration on the login path. */
+  readonly configCacheMs: number;
+  /** Every failed login takes at least this long (no timing oracle). */
+  readonly loginFailureFloorMs: number;
+  readonly probe: { readonly timeoutMs: number; readonly cacheMs: number };
   readonly logLevel: Env['LOG_LEVEL'];
 }
 
@@ -130,6 +141,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     sessions: { idleMinutes: e.SESSION_IDLE_MINUTES, maxHours: e.SESSION_MAX_HOURS },
     throttle: { maxFailures: e.LOGIN_MAX_FAILURES, lockoutSeconds: e.LOGIN_LOCKOUT_SECONDS },
     gatewaySecret: e.GATEWAY_SECRET,
+    gatewayTimeoutMs: e.GATEWAY_TIMEOUT_MS,
+    configCacheMs: e.CONFIG_CACHE_SECONDS * 1000,
+    loginFailureFloorMs: e.LOGIN_FAILURE_FLOOR_MS,
+    probe: { timeoutMs: e.PROBE_TIMEOUT_MS, cacheMs: e.PROBE_CACHE_SECONDS * 1000 },
     logLevel: e.LOG_LEVEL,
   };
 }

@@ -15,7 +15,11 @@ export class AppError extends Error {
     status: number,
     code: string,
     message: string,
-    options: { headers?: Record<string, string>; details?: Record<string, unknown>; cause?: unknown } = {},
+    options: {
+      headers?: Record<string, string>;
+      details?: Record<string, unknown>;
+      cause?: unknown;
+    } = {},
   ) {
     super(message, { cause: options.cause });
     this.name = 'AppError';
@@ -95,7 +99,12 @@ export class DatabaseUnavailableError extends ServiceUnavailableError {
 /** An authentication server (LDAP, AD) did not answer. */
 export class AuthServerUnavailableError extends ServiceUnavailableError {
   constructor(server: string, cause?: unknown) {
-    super('auth_server_unavailable', `authentication server "${server}" is not reachable`, 5, cause);
+    super(
+      'auth_server_unavailable',
+      `authentication server "${server}" is not reachable`,
+      5,
+      cause,
+    );
     this.name = 'AuthServerUnavailableError';
   }
 }

@@ -4,6 +4,7 @@
  */
 import type { ALBEvent } from 'aws-lambda';
 import type { Broker } from '../compose.ts';
+import { describeTarget } from '../config.ts';
 import { cbStatus, isAlive, OKAY } from '../core/health.ts';
 import { type AlbHandler, httpHandler } from './http/handler.ts';
 import { queryParam } from './http/request.ts';
@@ -23,7 +24,15 @@ export function buildHealthHandler(broker: Broker): AlbHandler {
       }
       case 'cb_status': {
         const verdict = await cbStatus(broker.health, limits);
-        return text(200, verdict.ok ? OKAY : `ERROR_MESSAGE: ${verdict.reasons.join('; ')}`);
+        const answer = verdict.ok ? OKAY : `ERROR_MESSAGE: ${verdict.reasons.join('; ')}`;
+        // With a failover database configured, a second line says which one is active.
+        const active = broker.site.failover?.active();
+        return text(
+          200,
+          active
+            ? `${answer}\nactive database: ${active.which} (${describeTarget(active.target)})`
+            : answer,
+        );
       }
       case 'cb_version':
         return text(200, broker.version);

@@ -4,11 +4,14 @@
 import type { ALBEvent } from 'aws-lambda';
 import { z } from 'zod';
 import type { Broker } from '../compose.ts';
-import { loginBuiltinAdmin, logout } from '../core/login.ts';
+import { logout } from '../core/desktops.ts';
+import { login } from '../core/login.ts';
+import { clientOf } from './http/client.ts';
+import { desktopDeps, loginDeps } from './http/deps.ts';
 import { type AlbHandler, httpHandler } from './http/handler.ts';
-import { clientIp, jsonBody } from './http/request.ts';
+import { jsonBody } from './http/request.ts';
 import { json } from './http/response.ts';
-import { clearedSessionCookie, sessionCookie, tokenOf } from './http/session.ts';
+import { clearedSessionCookie, requireSession, sessionCookie, tokenOf } from './http/session.ts';
 import { lambdaHandler } from './lambda.ts';
 
 const loginBody = z.strictObject({
@@ -28,23 +31,20 @@ const loginBody = z.strictObject({
 });
 
 export function buildLoginHandler(broker: Broker): AlbHandler {
-  const deps = {
-    sessions: broker.sessions,
-    clock: broker.clock,
-    limits: broker.sessionLimits,
-    accounts: broker.accounts,
-    hasher: broker.hasher,
-  };
+  const deps = loginDeps(broker);
   return httpHandler(broker.logger, [
     {
       method: 'POST',
       path: '/api/v1/login',
       handler: async (event: ALBEvent) => {
         const body = jsonBody(event, loginBody);
-        const { token, session } = await loginBuiltinAdmin(deps, {
+        const { token, session, offers } = await login(deps, {
           username: body.username,
           password: body.password,
-          clientIp: clientIp(event),
+          authServer: body.authServer,
+          mfaCode: body.mfaCode,
+          client: clientOf(event, broker.config.gatewaySecret, body.client?.name),
+          reported: body.client?.attributes ?? {},
         });
         return json(
           200,
@@ -55,7 +55,7 @@ export function buildLoginHandler(broker: Broker): AlbHandler {
             user: { name: session.user, groups: session.groups },
             role: session.role,
             policy: session.policy,
-            offers: [],
+            offers,
           },
           { 'set-cookie': sessionCookie(token, (session.expiresAt - session.createdAt) / 1000) },
         );
@@ -65,7 +65,11 @@ export function buildLoginHandler(broker: Broker): AlbHandler {
       method: 'POST',
       path: '/api/v1/logout',
       handler: async (event: ALBEvent) => {
-        await logout(deps, tokenOf(event));
+        const token = tokenOf(event);
+        const session = token
+          ? await requireSession(broker, event).catch(() => undefined)
+          : undefined;
+        await logout({ ...desktopDeps(broker), sessions: broker.sessions }, session, token);
         return json(200, { ok: true }, { 'set-cookie': clearedSessionCookie() });
       },
     },

@@ -12,9 +12,18 @@ import { type Broker, type ComposeOptions, compose } from '../compose.ts';
 import { type Config, describeTarget } from '../config.ts';
 import { applySiteConfig } from '../core/site-config/apply.ts';
 import { buildAdminHandler } from '../handlers/admin.ts';
+import { buildAgentHandler } from '../handlers/agent.ts';
+import { buildGatewayApiHandler } from '../handlers/gateway-api.ts';
 import { buildHealthHandler } from '../handlers/health.ts';
 import { buildLoginHandler } from '../handlers/login.ts';
+import { buildOffersHandler } from '../handlers/offers.ts';
 import { type AlbServer, type HandlerTable, startAlbServer } from './alb-server.ts';
+import {
+  type ClusterMember,
+  type ClusterMemberOptions,
+  claimBrokerUuid,
+  joinCluster,
+} from './cluster-member.ts';
 import { lockDataFolder } from './data-lock.ts';
 import { DEMO_SITE } from './demo-data.ts';
 import { type EmbeddedDynamo, startEmbeddedDynamo } from './embedded-dynamo.ts';
@@ -23,6 +32,8 @@ export interface LocalBroker {
   readonly broker: Broker;
   readonly url: string;
   readonly server: AlbServer;
+  /** Its membership of the cluster: job runner, scheduler. */
+  readonly member: ClusterMember;
   /** What start-up did, for the CLI to print. */
   readonly startup: {
     readonly database: string;
@@ -38,6 +49,8 @@ export interface LocalBroker {
 export interface LocalOptions extends ComposeOptions {
   /** Seed the demo site into a new database (default true). */
   readonly demo?: boolean;
+  /** Job limits, poll intervals (tests). */
+  readonly cluster?: ClusterMemberOptions;
 }
 
 /** Builds every HTTP handler for a broker: the same builders the Lambda entries use. */
@@ -45,7 +58,10 @@ export function buildHandlers(broker: Broker): HandlerTable {
   return {
     health: buildHealthHandler(broker),
     login: buildLoginHandler(broker),
+    offers: buildOffersHandler(broker),
+    agent: buildAgentHandler(broker),
     admin: buildAdminHandler(broker),
+    'gateway-api': buildGatewayApiHandler(broker),
   };
 }
 
@@ -88,13 +104,23 @@ export async function startLocalBroker(
   config: Config,
   options: LocalOptions = {},
 ): Promise<LocalBroker> {
-  const local = await openLocal(config, options);
+  const identity = claimBrokerUuid(config.home, config.siteId);
+  const local = await openLocal(config, {
+    ...options,
+    jobs: { uuid: identity.uuid, ...options.jobs },
+  }).catch((e: unknown) => {
+    identity.release();
+    throw e;
+  });
   const { broker } = local;
+  let member: ClusterMember | undefined;
   try {
     const schema = await ensureSchema(broker.site.db, {
       createIfEmpty: true,
       upgrade: config.siteDb.kind === 'pglite',
     });
+    // Refuses a site ID that a running broker holds, before anything else is done.
+    member = await joinCluster(broker, options.cluster);
     let seededDemo = false;
     if (schema.created && options.demo !== false) {
       await applySiteConfig({ store: broker.siteConfig, hasher: broker.hasher }, DEMO_SITE);
@@ -111,6 +137,7 @@ export async function startLocalBroker(
       broker,
       url: server.url,
       server,
+      member,
       startup: {
         database: describeTarget(config.siteDb),
         createdSite: schema.created,
@@ -120,11 +147,15 @@ export async function startLocalBroker(
       },
       async stop() {
         await server.close();
+        await member!.stop();
         await local.close();
+        identity.release();
       },
     };
   } catch (e: unknown) {
+    await member?.stop();
     await local.close();
+    identity.release();
     throw e;
   }
 }

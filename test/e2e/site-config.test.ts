@@ -7,7 +7,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { jsonOf, startTestBroker, TEST_ADMIN_PASSWORD, type TestBroker } from '../helpers/broker.ts';
+import {
+  jsonOf,
+  startTestBroker,
+  TEST_ADMIN_PASSWORD,
+  type TestBroker,
+} from '../helpers/broker.ts';
 import { runCli } from '../helpers/cli.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/pg.ts';
 

@@ -72,7 +72,7 @@ describe.each(DIALECTS)('site database on %s', (dialect) => {
     expect(await hasher.verify(exported.users[0]!.passwordHash!, 'correct horse')).toBe(true);
     expect(exported.users[1]).toMatchObject({
       authServer: 'local',
-      mfaSecret: 'JBSWY3DPEHPK3PXPJBSWY3DP',
+      mfaSecret: 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP',
     });
     expect(exported.pools[0]!.desktops[0]!.agentKeyHash).toMatch(/^[0-9a-f]{64}$/);
     expect(exported.gatewayClusters[0]!.members).toEqual(['gw1', 'gw2']);

@@ -23,6 +23,8 @@ export interface SiteDatabase {
   readonly target: DatabaseTarget;
   /** Round trips to the database so far: statements plus BEGIN/COMMIT/ROLLBACK. */
   readonly stats: { roundTrips: number };
+  /** With a secondary database (failover.ts): which one answers now. */
+  readonly failover?: { active(): { which: 'primary' | 'secondary'; target: DatabaseTarget } };
   close(): Promise<void>;
 }
 
@@ -50,6 +52,19 @@ export async function openSiteDatabase(
     plugins: [new CamelCasePlugin()],
   });
   return { db, target, stats, close: () => db.destroy() };
+}
+
+/**
+ * The dialect of one target, counting round trips into `stats` and turning connection
+ * failures into DatabaseUnavailableError (failover.ts combines two of them).
+ */
+export async function checkedDialect(
+  target: DatabaseTarget,
+  options: OpenOptions,
+  stats: { roundTrips: number },
+): Promise<Dialect> {
+  const inner = await dialectFor(target, options);
+  return new CheckedDialect(inner, stats, (e) => classifyDatabaseError(e, target));
 }
 
 async function dialectFor(target: DatabaseTarget, options: OpenOptions): Promise<Dialect> {

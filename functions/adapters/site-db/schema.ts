@@ -87,7 +87,8 @@ export interface ClientTable {
   name: string;
   ip: string;
   loginGateway: string | null;
-  headers: Json<Record<string, string>>;
+  /** Chosen HTTP headers and the attributes the client reported. */
+  attributes: Json<Record<string, string>>;
   lastUser: string | null;
   firstSeenAt: Timestamp;
   lastSeenAt: Timestamp;
@@ -164,6 +165,11 @@ export interface DesktopTable {
   /** The user the desktop is handed to right now (claim), null when free. */
   heldBy: string | null;
   heldAt: NullableTimestamp;
+  /** Release behaviour of the policy entry the desktop was claimed under. */
+  heldRelease: 'on_logout' | 'on_disconnect' | 'never' | null;
+  heldReleaseDelay: number | null;
+  /** When a disconnected session's desktop goes back to its pool (on_disconnect). */
+  releaseAfter: NullableTimestamp;
   /** What the agent last reported: none, connected, disconnected. */
   sessionState: Generated<'none' | 'connected' | 'disconnected'>;
   agentKeyHash: string | null;

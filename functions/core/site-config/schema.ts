@@ -65,7 +65,7 @@ export const userSchema = z
     /** Base32 TOTP enrolment secret (RFC 6238), for assignments that require MFA. */
     mfaSecret: z
       .string()
-      .regex(/^[A-Z2-7]{16,128}=*$/, 'must be a base32 secret of at least 16 characters')
+      .regex(/^[A-Z2-7]{26,128}=*$/, 'must be a base32 secret of at least 26 characters (128 bits)')
       .optional(),
   })
   .refine((u) => !(u.password && u.passwordHash), {

@@ -37,10 +37,10 @@ export function configRoutes(broker: Broker): Route[] {
         const result = await applySiteConfig(
           { store: broker.siteConfig, hasher: broker.hasher },
           document,
-          {
-            dryRun,
-          },
+          { dryRun },
         );
+        // This broker sees the change at once; the others within CONFIG_CACHE_SECONDS.
+        if (result.changes.length > 0 && !dryRun) broker.snapshot.invalidate();
         broker.logger.info('site configuration applied', {
           by: session.user,
           dryRun,

@@ -5,6 +5,7 @@ import type { ALBEvent } from 'aws-lambda';
 import type { Broker } from '../../compose.ts';
 import { requireAdmin, sessionFor } from '../../core/login.ts';
 import { SESSION_COOKIE, type Session } from '../../core/sessions.ts';
+import { sessionDeps } from './deps.ts';
 import { cookies, header } from './request.ts';
 
 export function tokenOf(event: ALBEvent): string | undefined {
@@ -24,10 +25,7 @@ export function clearedSessionCookie(): string {
 
 /** @throws {UnauthorizedError} without a live session. */
 export function requireSession(broker: Broker, event: ALBEvent): Promise<Session> {
-  return sessionFor(
-    { sessions: broker.sessions, clock: broker.clock, limits: broker.sessionLimits },
-    tokenOf(event),
-  );
+  return sessionFor(sessionDeps(broker), tokenOf(event));
 }
 
 /** @throws {UnauthorizedError | ForbiddenError} unless an administrator is signed in. */

@@ -3,8 +3,10 @@
  */
 import { applyCommand, exportCommand } from './config-commands.ts';
 import { migrateCommand } from './db-commands.ts';
+import { switchCommand } from './db-switch.ts';
 import { serveCommand } from './serve.ts';
 import type { Command } from './shared.ts';
+import { stateServerCommand } from './state-server.ts';
 
 export type { Command };
 
@@ -13,6 +15,8 @@ export const commands: Record<string, Command> = {
   apply: applyCommand,
   export: exportCommand,
   'db migrate': migrateCommand,
+  'db switch': switchCommand,
+  'state-server': stateServerCommand,
 };
 
 export function usage(): string {

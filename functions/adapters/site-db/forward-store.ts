@@ -1,0 +1,107 @@
+/**
+ * Gateway forwards in the site database (`gateway_forward`): what each gateway should hold
+ * open, so a restarted gateway can re-open them. Closing is a soft delete; the purge removes
+ * closed rows after two days (the guide's rule for gateway_forward).
+ */
+import { sql } from 'kysely';
+import type { ForwardRecord, ForwardStore } from '../../core/ports.ts';
+import type { SiteDb } from './connect.ts';
+
+export class SqlForwardStore implements ForwardStore {
+  readonly #db: SiteDb;
+  constructor(db: SiteDb) {
+    this.#db = db;
+  }
+
+  async record(forwards: readonly ForwardRecord[]): Promise<void> {
+    if (forwards.length === 0) return;
+    await this.#db
+      .insertInto('gatewayForward')
+      .values(
+        forwards.map((f) => ({
+          gatewayId: f.gatewayId,
+          desktopId: f.desktopId,
+          userName: f.user,
+          clientIp: f.clientIp,
+          listenPort: f.listenPort,
+          desktopHost: f.desktopHost,
+          desktopPort: f.desktopPort,
+          forwardKey: f.key,
+          expiresAt: new Date(f.expiresAt),
+        })),
+      )
+      .execute();
+  }
+
+  async closeForUser(user: string, desktopId?: number): Promise<ForwardRecord[]> {
+    const rows = await this.#db
+      .updateTable('gatewayForward as f')
+      .from('gateway as g')
+      .set({ deletedAt: sql`now()` })
+      .whereRef('g.id', '=', 'f.gatewayId')
+      .where('f.deletedAt', 'is', null)
+      .where(sql<boolean>`lower(f.user_name) = lower(${user})`)
+      .$if(desktopId !== undefined, (q) => q.where('f.desktopId', '=', desktopId!))
+      .returning([
+        'f.gatewayId',
+        'g.name as gateway',
+        'f.desktopId',
+        'f.userName',
+        'f.clientIp',
+        'f.listenPort',
+        'f.desktopHost',
+        'f.desktopPort',
+        'f.forwardKey',
+        'f.expiresAt',
+      ])
+      .execute();
+    return rows.map((r) => ({
+      gatewayId: r.gatewayId,
+      gateway: r.gateway,
+      desktopId: r.desktopId,
+      user: r.userName,
+      clientIp: r.clientIp,
+      listenPort: r.listenPort,
+      desktopHost: r.desktopHost,
+      desktopPort: r.desktopPort,
+      key: r.forwardKey,
+      expiresAt: r.expiresAt.getTime(),
+    }));
+  }
+
+  async liveForGateway(gateway: string, now: number): Promise<ForwardRecord[]> {
+    const rows = await this.#db
+      .selectFrom('gatewayForward as f')
+      .innerJoin('gateway as g', 'g.id', 'f.gatewayId')
+      .select([
+        'f.gatewayId',
+        'g.name as gateway',
+        'f.desktopId',
+        'f.userName',
+        'f.clientIp',
+        'f.listenPort',
+        'f.desktopHost',
+        'f.desktopPort',
+        'f.forwardKey',
+        'f.expiresAt',
+      ])
+      .where(sql<boolean>`lower(g.name) = lower(${gateway})`)
+      .where('g.deletedAt', 'is', null)
+      .where('f.deletedAt', 'is', null)
+      .where('f.expiresAt', '>', new Date(now))
+      .orderBy('f.id')
+      .execute();
+    return rows.map((r) => ({
+      gatewayId: r.gatewayId,
+      gateway: r.gateway,
+      desktopId: r.desktopId,
+      user: r.userName,
+      clientIp: r.clientIp,
+      listenPort: r.listenPort,
+      desktopHost: r.desktopHost,
+      desktopPort: r.desktopPort,
+      key: r.forwardKey,
+      expiresAt: r.expiresAt.getTime(),
+    }));
+  }
+}

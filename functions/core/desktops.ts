@@ -1,0 +1,203 @@
+/**
+ * What a signed-in user does with desktops: refresh the offer list, connect (claim the
+ * desktop, pick the protocol, open the path, hand back a launch file), release, sign out.
+ */
+import { BadRequestError, ConflictError, ForbiddenError, NotFoundError } from './errors.ts';
+import { type LaunchFile, launchFile, launchUri } from './launch-files.ts';
+import {
+  buildOffers,
+  candidateLimit,
+  entryForPool,
+  type Offer,
+  offerPoolIds,
+  type ReachabilityProbe,
+  type ResolvedEntry,
+  resolveEntries,
+} from './offers.ts';
+import type {
+  ClaimRequest,
+  DesktopStore,
+  GatewayRouter,
+  ReleaseRules,
+  SessionStore,
+  SiteSnapshotSource,
+} from './ports.ts';
+import { chooseProtocol, type ProtocolEntry, resolvePlan } from './protocol-plans.ts';
+import { hashToken, type Session } from './sessions.ts';
+import { byName, type SiteSnapshot } from './site-snapshot.ts';
+
+export interface DesktopDeps {
+  readonly snapshot: SiteSnapshotSource;
+  readonly desktops: DesktopStore;
+  readonly probe: ReachabilityProbe;
+  readonly gateways: GatewayRouter;
+}
+
+export interface Connection {
+  readonly desktopId: number;
+  readonly name: string;
+  readonly protocol: string;
+  readonly host: string;
+  readonly port: number;
+  readonly via: 'direct' | 'gateway';
+  readonly gateway?: string;
+  readonly launchFile?: LaunchFile;
+  readonly uri?: string;
+}
+
+function entriesOf(snapshot: SiteSnapshot, session: Session): ResolvedEntry[] {
+  const policy = byName(snapshot.config.policies, session.policy ?? undefined);
+  return policy ? resolveEntries(snapshot, policy) : [];
+}
+
+/** The user's offer list, read afresh. */
+export async function listOffers(deps: DesktopDeps, session: Session): Promise<Offer[]> {
+  const snapshot = await deps.snapshot.get();
+  const entries = entriesOf(snapshot, session);
+  const desktops = await deps.desktops.offerCandidates({
+    user: session.user,
+    poolIds: offerPoolIds(entries),
+    perPool: candidateLimit(entries),
+  });
+  return buildOffers({
+    config: snapshot.config,
+    user: session.user,
+    locations: session.locations,
+    entries,
+    desktops,
+    probe: deps.probe,
+  });
+}
+
+/** Release behaviour by pool: a desktop follows the entry it is offered under. */
+export function releaseRules(entries: readonly ResolvedEntry[]): ReleaseRules {
+  const rules = new Map<number, { release: ResolvedEntry['release']; delaySeconds: number }>();
+  for (const e of [...entries].reverse()) {
+    const rule = { release: e.release, delaySeconds: e.releaseDelaySeconds };
+    if (e.backupPoolId !== undefined) rules.set(e.backupPoolId, rule);
+  }
+  for (const e of [...entries].reverse())
+    rules.set(e.poolId, { release: e.release, delaySeconds: e.releaseDelaySeconds });
+  return rules;
+}
+
+/**
+ * Connects the user to a desktop: claims it atomically (or another free desktop of the same
+ * pool when it was just taken) with its log row in the same statement, opens the path, and
+ * returns what the client needs.
+ * @throws {NotFoundError} `unknown_desktop`; {@link ForbiddenError} `not_your_desktop`;
+ *   {@link ConflictError} `no_desktop_available`; BadRequest `unsupported_protocol`.
+ */
+export async function connect(
+  deps: DesktopDeps,
+  session: Session,
+  desktopId: number,
+  options: { protocol?: string } = {},
+): Promise<Connection> {
+  const snapshot = await deps.snapshot.get();
+  const entries = entriesOf(snapshot, session);
+  const choice = (entry: ResolvedEntry | undefined) => {
+    const plan = resolvePlan(snapshot.config, entry, session.locations);
+    try {
+      return chooseProtocol(plan, options.protocol);
+    } catch {
+      return undefined;
+    }
+  };
+  const detail = (p: ProtocolEntry) =>
+    `${p.protocol}${p.gateway ? ` via ${p.gateway}` : ' direct'}`;
+  const policyPoolIds = offerPoolIds(entries);
+  const logDetails = new Map<number, string>();
+  for (const id of policyPoolIds) {
+    const p = choice(entryForPool(entries, id));
+    if (p) logDetails.set(id, detail(p));
+  }
+  const fallback = choice(undefined);
+  const request: ClaimRequest = {
+    user: session.user,
+    desktopId,
+    policyPoolIds,
+    claimablePoolIds: [...logDetails.keys()],
+    otherPoolsClaimable: fallback !== undefined,
+    releaseRules: releaseRules(entries),
+    logDetails,
+    defaultDetail: fallback ? detail(fallback) : '',
+    clientIp: session.clientIp,
+  };
+  const claimed = await deps.desktops.claim(request);
+  if (!claimed) {
+    const why = await deps.desktops.whyNotClaimed(request);
+    if (why === 'unknown_desktop')
+      throw new NotFoundError('unknown_desktop', `there is no desktop ${desktopId}`);
+    if (why === 'not_yours')
+      throw new ForbiddenError('not_your_desktop', 'that desktop is not offered to you');
+    if (why === 'unsupported_protocol') {
+      throw new BadRequestError(
+        'unsupported_protocol',
+        `that desktop is not offered with ${options.protocol}`,
+      );
+    }
+    throw new ConflictError(
+      'no_desktop_available',
+      'no desktop of that pool is free any more; refresh your offers',
+    );
+  }
+  const protocol = choice(entryForPool(entries, claimed.poolId))!;
+  const path = await deps.gateways.open({
+    user: session.user,
+    desktop: { id: claimed.id, name: claimed.name, address: claimed.address },
+    protocol,
+    clientIp: session.clientIp,
+    loginGateway: session.loginGateway,
+    expiresAt: session.expiresAt,
+  });
+  const target = {
+    protocol: protocol.protocol,
+    host: path.host,
+    port: path.port,
+    user: session.user,
+    desktopName: claimed.name,
+  };
+  const file = launchFile(target);
+  const uri = launchUri(target);
+  return {
+    desktopId: claimed.id,
+    name: claimed.name,
+    protocol: protocol.protocol,
+    host: path.host,
+    port: path.port,
+    via: path.via,
+    ...(path.via === 'gateway' ? { gateway: path.gateway } : {}),
+    ...(file ? { launchFile: file } : {}),
+    ...(uri ? { uri } : {}),
+  };
+}
+
+/**
+ * Gives a desktop the user holds back to its pool and closes its forwards.
+ * @throws {NotFoundError} `not_held` when the user does not hold it.
+ */
+export async function release(
+  deps: DesktopDeps,
+  session: Session,
+  desktopId: number,
+): Promise<void> {
+  const released = await deps.desktops.release(session.user, desktopId, session.clientIp);
+  if (!released) throw new NotFoundError('not_held', `you do not hold desktop ${desktopId}`);
+  await deps.gateways.closeForUser(session.user, desktopId);
+}
+
+/**
+ * Signs out: ends the session, releases the user's idle desktops whose rule is `on_logout`,
+ * and closes the user's gateway forwards. An unknown token is not an error.
+ */
+export async function logout(
+  deps: DesktopDeps & { readonly sessions: SessionStore },
+  session: Session | undefined,
+  token: string | undefined,
+): Promise<void> {
+  if (token) await deps.sessions.delete(hashToken(token));
+  if (!session) return;
+  await deps.desktops.releaseOnLogout(session.user, session.clientIp);
+  await deps.gateways.closeForUser(session.user);
+}

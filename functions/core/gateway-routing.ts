@@ -1,0 +1,183 @@
+/**
+ * The broker's side of the gateways (the guide's "Using Gateway Clusters"): on connect through
+ * a plan that names a gateway or a gateway cluster, pick the gateway by the cluster's mode,
+ * open a forward on it, record it, and hand the client the gateway's public address and port.
+ * - `all`: open on every member (same port) and return the load balancer's address;
+ * - `login`: the gateway that forwarded this user's login;
+ * - `fewest`: the member with the fewest open forwards.
+ * A gateway that does not answer is skipped in `fewest` and `all`.
+ */
+import { randomBytes } from 'node:crypto';
+import { GatewayUnavailableError, ServiceUnavailableError } from './errors.ts';
+import type {
+  ConnectionPath,
+  ForwardRecord,
+  ForwardStore,
+  GatewayControl,
+  GatewayRouter,
+  PathRequest,
+  SiteSnapshotSource,
+} from './ports.ts';
+import type { GatewayConfig } from './site-config/schema.ts';
+import { byName } from './site-snapshot.ts';
+
+export interface GatewayRoutingDeps {
+  readonly snapshot: SiteSnapshotSource;
+  /** Undefined when no gateway secret is configured: plans through a gateway then fail clearly. */
+  readonly control: GatewayControl | undefined;
+  readonly forwards: ForwardStore;
+  /** Reports a gateway that failed to close a forward (it will expire on its own). */
+  readonly warn: (message: string, details: Record<string, unknown>) => void;
+}
+
+const endpoint = (g: GatewayConfig) => ({ name: g.name, controlUrl: g.controlUrl });
+
+export function createGatewayRouter(deps: GatewayRoutingDeps): GatewayRouter {
+  async function openOn(
+    control: GatewayControl,
+    gateway: GatewayConfig,
+    request: PathRequest,
+    key: string,
+    listenPort?: number,
+  ) {
+    return control.open(endpoint(gateway), {
+      key,
+      listenPort,
+      desktopHost: request.desktop.address,
+      desktopPort: request.protocol.port,
+      clientIp: request.clientIp,
+      expiresAt: request.expiresAt,
+    });
+  }
+
+  return {
+    async open(request: PathRequest): Promise<ConnectionPath> {
+      const target = request.protocol.gateway;
+      if (target === undefined) {
+        return { via: 'direct', host: request.desktop.address, port: request.protocol.port };
+      }
+      const control = deps.control;
+      if (!control) {
+        throw new ServiceUnavailableError(
+          'gateway_not_configured',
+          'this broker has no gateway secret (GATEWAY_SECRET)',
+        );
+      }
+      const snapshot = await deps.snapshot.get();
+      const { config } = snapshot;
+      const gatewayId = (g: GatewayConfig) => snapshot.gatewayIds.get(g.name.toLowerCase())!;
+      const key = randomBytes(16).toString('hex');
+      const record = (g: GatewayConfig, listenPort: number): ForwardRecord => ({
+        gatewayId: gatewayId(g),
+        gateway: g.name,
+        desktopId: request.desktop.id,
+        user: request.user,
+        clientIp: request.clientIp,
+        listenPort,
+        desktopHost: request.desktop.address,
+        desktopPort: request.protocol.port,
+        key,
+        expiresAt: request.expiresAt,
+      });
+
+      const single = byName(config.gateways, target);
+      const cluster = byName(config.gatewayClusters, target);
+      const members = single
+        ? [single]
+        : (cluster?.members
+            .map((m) => byName(config.gateways, m))
+            .filter((g): g is GatewayConfig => g !== undefined) ?? []);
+      if (members.length === 0) {
+        throw new ServiceUnavailableError(
+          'gateway_unavailable',
+          `gateway "${target}" has no members`,
+        );
+      }
+
+      if (cluster?.mode === 'all') {
+        const opened: ForwardRecord[] = [];
+        let port: number | undefined;
+        let last: unknown;
+        for (const g of members) {
+          try {
+            const f = await openOn(control, g, request, key, port);
+            port ??= f.listenPort;
+            opened.push(record(g, f.listenPort));
+          } catch (e: unknown) {
+            if (!(e instanceof GatewayUnavailableError)) throw e;
+            last = e;
+          }
+        }
+        if (port === undefined) throw last;
+        await deps.forwards.record(opened);
+        return {
+          via: 'gateway',
+          host: cluster.loadBalancerAddress ?? members[0]!.publicAddress,
+          port,
+          gateway: cluster.name,
+        };
+      }
+
+      let order = members;
+      if (cluster?.mode === 'login') {
+        // Sticky sessions bring the client back to the gateway that forwarded its login.
+        const login = members.find(
+          (g) => g.name.toLowerCase() === request.loginGateway?.toLowerCase(),
+        );
+        if (!login) {
+          throw new ServiceUnavailableError(
+            'login_gateway_unknown',
+            `gateway cluster "${cluster.name}" uses the login gateway, but this login did not come through one of its gateways`,
+          );
+        }
+        order = [login];
+      } else if (cluster?.mode === 'fewest') {
+        const loads = await Promise.all(
+          members.map((g) =>
+            control.info(endpoint(g)).then(
+              (i) => i.forwards,
+              () => Number.POSITIVE_INFINITY,
+            ),
+          ),
+        );
+        order = members
+          .map((g, i) => ({ g, load: loads[i]! }))
+          .sort((a, b) => a.load - b.load)
+          .map((x) => x.g);
+      }
+      let last: unknown;
+      for (const g of order) {
+        try {
+          const f = await openOn(control, g, request, key);
+          await deps.forwards.record([record(g, f.listenPort)]);
+          return { via: 'gateway', host: g.publicAddress, port: f.listenPort, gateway: g.name };
+        } catch (e: unknown) {
+          if (!(e instanceof GatewayUnavailableError)) throw e;
+          last = e;
+        }
+      }
+      throw last;
+    },
+
+    async closeForUser(user: string, desktopId?: number): Promise<void> {
+      const closed = await deps.forwards.closeForUser(user, desktopId);
+      if (closed.length === 0 || !deps.control) return;
+      const { config } = await deps.snapshot.get();
+      await Promise.all(
+        closed.map(async (f) => {
+          const g = byName(config.gateways, f.gateway);
+          if (!g) return;
+          try {
+            await deps.control!.close(endpoint(g), f.key);
+          } catch (e: unknown) {
+            deps.warn('gateway did not close a forward; it will expire on its own', {
+              gateway: f.gateway,
+              key: f.key,
+              error: (e as Error).message,
+            });
+          }
+        }),
+      );
+    },
+  };
+}

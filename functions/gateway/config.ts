@@ -1,0 +1,127 @@
+/**
+ * The gateway program's configuration: every environment variable it reads, validated once.
+ *
+ * | variable | default | meaning |
+ * | --- | --- | --- |
+ * | `GATEWAY_NAME` | host name | the gateway's name, as the site configuration's `gateways[].name` |
+ * | `GATEWAY_SECRET` | (required, ≥ 16 chars) | shared with the broker: signs control calls and login tags |
+ * | `GATEWAY_PORT_RANGE` | `20001-23000` | ports for desktop forwards, `FROM-TO` |
+ * | `GATEWAY_BIND` | `0.0.0.0` | address the forwards listen on |
+ * | `GATEWAY_HTTP_PORT` | `8443` | public HTTP face: `/app/system/ping` and login forwarding (plain HTTP; TLS ends at the load balancer) |
+ * | `GATEWAY_HTTP_BIND` | `0.0.0.0` | address of the public HTTP face |
+ * | `GATEWAY_CONTROL_PORT` | `9443` | control API for the broker (signed requests) |
+ * | `GATEWAY_CONTROL_BIND` | `127.0.0.1` | address of the control API; the container image sets `0.0.0.0` |
+ * | `GATEWAY_TRUSTED_PROXIES` | (none) | comma-separated CIDRs of load balancers whose `X-Forwarded-For` names the client |
+ * | `BROKER_URL` | (none: forwarding OFF) | broker base URL: login forwarding target, and the forward list fetched on start |
+ * | `GATEWAY_IDLE_SECONDS` | `3600` | a forwarded connection without traffic this long is closed |
+ * | `GATEWAY_CONNECT_TIMEOUT_MS` | `10000` | how long a forward waits for the desktop to accept |
+ * | `LOG_LEVEL` | `INFO` | `DEBUG`, `INFO`, `WARN`, `ERROR` or `SILENT` |
+ */
+import os from 'node:os';
+import { z } from 'zod';
+import { isValidIpRange } from '../core/ip-range.ts';
+
+/** Thrown when an environment variable is missing or malformed; the message names it. */
+export class GatewayConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'GatewayConfigError';
+  }
+}
+
+const intIn = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+const portRange = z
+  .string()
+  .regex(/^\s*\d{1,5}\s*-\s*\d{1,5}\s*$/, 'must be FROM-TO, for example 20001-23000')
+  .transform((value) => {
+    const [from, to] = value.split('-').map((s) => Number(s.trim()));
+    return { from: from!, to: to! };
+  })
+  .refine((r) => r.from >= 1 && r.to <= 65535 && r.from <= r.to, {
+    message: 'must be FROM-TO with 1 ≤ FROM ≤ TO ≤ 65535',
+  });
+
+const schema = z.object({
+  GATEWAY_NAME: z.string().min(1).max(200).default(os.hostname()),
+  GATEWAY_SECRET: z
+    .string({ message: 'is required (the secret shared with the broker)' })
+    .min(16, 'must be at least 16 characters'),
+  GATEWAY_PORT_RANGE: portRange.default({ from: 20001, to: 23000 }),
+  GATEWAY_BIND: z.string().min(1).default('0.0.0.0'),
+  GATEWAY_HTTP_PORT: intIn(0, 65535).default(8443),
+  GATEWAY_HTTP_BIND: z.string().min(1).default('0.0.0.0'),
+  GATEWAY_CONTROL_PORT: intIn(0, 65535).default(9443),
+  GATEWAY_CONTROL_BIND: z.string().min(1).default('127.0.0.1'),
+  GATEWAY_TRUSTED_PROXIES: z
+    .string()
+    .transform((v) =>
+      v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    )
+    .refine((list) => list.every(isValidIpRange), {
+      message: 'must be a comma-separated list of CIDRs or addresses',
+    })
+    .default([]),
+  BROKER_URL: z
+    .string()
+    .regex(/^https?:\/\/[^\s]+$/, 'must be an http:// or https:// URL')
+    .refine((v) => URL.canParse(v), 'must be a URL')
+    .optional(),
+  GATEWAY_IDLE_SECONDS: intIn(1, 30 * 86_400).default(3600),
+  GATEWAY_CONNECT_TIMEOUT_MS: intIn(100, 600_000).default(10_000),
+  LOG_LEVEL: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT']).default('INFO'),
+});
+
+/** The gateway's configuration. */
+export interface GatewayConfig {
+  readonly name: string;
+  readonly secret: string;
+  readonly portRange: { readonly from: number; readonly to: number };
+  readonly bind: string;
+  readonly httpPort: number;
+  readonly httpBind: string;
+  readonly controlPort: number;
+  readonly controlBind: string;
+  readonly trustedProxies: readonly string[];
+  /** Broker base URL without a trailing slash; undefined turns login forwarding off. */
+  readonly brokerUrl?: string;
+  readonly idleSeconds: number;
+  readonly connectTimeoutMs: number;
+  readonly logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
+}
+
+/**
+ * Reads and validates the gateway's configuration (empty values count as unset).
+ * @throws {GatewayConfigError} naming the first variable that is wrong, and why.
+ */
+export function loadGatewayConfig(
+  env: Record<string, string | undefined> = process.env,
+): GatewayConfig {
+  const cleaned = Object.fromEntries(
+    Object.keys(schema.shape).map((key) => [key, env[key] === '' ? undefined : env[key]]),
+  );
+  const parsed = schema.safeParse(cleaned);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new GatewayConfigError(`environment variable ${String(issue.path[0])}: ${issue.message}`);
+  }
+  const e = parsed.data;
+  return {
+    name: e.GATEWAY_NAME,
+    secret: e.GATEWAY_SECRET,
+    portRange: e.GATEWAY_PORT_RANGE,
+    bind: e.GATEWAY_BIND,
+    httpPort: e.GATEWAY_HTTP_PORT,
+    httpBind: e.GATEWAY_HTTP_BIND,
+    controlPort: e.GATEWAY_CONTROL_PORT,
+    controlBind: e.GATEWAY_CONTROL_BIND,
+    trustedProxies: e.GATEWAY_TRUSTED_PROXIES,
+    brokerUrl: e.BROKER_URL?.replace(/\/+$/, ''),
+    idleSeconds: e.GATEWAY_IDLE_SECONDS,
+    connectTimeoutMs: e.GATEWAY_CONNECT_TIMEOUT_MS,
+    logLevel: e.LOG_LEVEL,
+  };
+}

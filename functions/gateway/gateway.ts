@@ -1,0 +1,150 @@
+/**
+ * The gateway program put together: the forwarder, the control API for the broker, the
+ * public HTTP face (ping and login forwarding), and the start-up forward recovery.
+ */
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import pkg from '../../package.json' with { type: 'json' };
+import type { Logger } from '../adapters/logger.ts';
+import { type ForwardSync, startForwardSync } from './broker-sync.ts';
+import type { GatewayConfig } from './config.ts';
+import { createControlApi, type GatewayInfo } from './control-api.ts';
+import { Forwarder } from './forwarder.ts';
+import { createPublicHttp } from './public-http.ts';
+
+/** The gateway's version (the package version). */
+export const GATEWAY_VERSION: string = pkg.version;
+
+export interface RunningGateway {
+  /** Port the control API listens on (useful when configured as 0). */
+  readonly controlPort: number;
+  /** Port of the public HTTP face. */
+  readonly httpPort: number;
+  readonly forwarder: Forwarder;
+  /** The start-up recovery from the broker; undefined when BROKER_URL is unset. */
+  readonly sync?: ForwardSync;
+  info(): GatewayInfo;
+  /** Stops accepting, closes every forward and connection. Idempotent. */
+  stop(): Promise<void>;
+}
+
+function listen(server: Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ port, host }, () => {
+      server.off('error', reject);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    if (!server.listening) return resolve();
+    server.close(() => resolve());
+    server.closeIdleConnections();
+    setTimeout(() => server.closeAllConnections(), 2_000).unref();
+  });
+}
+
+/** The broker target as `--info` shows it: origin only, never credentials. */
+function describeBroker(brokerUrl: string): string {
+  const u = new URL(brokerUrl);
+  return `${u.protocol}//${u.host}${u.pathname === '/' ? '' : u.pathname}`;
+}
+
+/**
+ * Starts the gateway. Resolves once the control API and the public HTTP face listen; the
+ * start-up forward recovery carries on in the background (see `sync`).
+ * @throws when a listen address is taken or invalid (nothing is left open then).
+ */
+export async function startGateway(
+  config: GatewayConfig,
+  options: { logger: Logger; syncInitialDelayMs?: number },
+): Promise<RunningGateway> {
+  const { logger } = options;
+  const startedAt = new Date().toISOString();
+  let state: GatewayInfo['state'] = 'RUNNING';
+  let sync: ForwardSync | undefined;
+  const forwarder = new Forwarder({
+    bind: config.bind,
+    portRange: config.portRange,
+    idleSeconds: config.idleSeconds,
+    connectTimeoutMs: config.connectTimeoutMs,
+    logger,
+  });
+
+  const info = (): GatewayInfo => {
+    const stats = forwarder.stats();
+    return {
+      name: config.name,
+      version: GATEWAY_VERSION,
+      portRange: config.portRange,
+      brokerForwarding: config.brokerUrl
+        ? { on: true, target: describeBroker(config.brokerUrl) }
+        : { on: false },
+      brokerSync: sync ? (sync.state === 'done' ? 'done' : 'pending') : 'off',
+      ...stats,
+      state,
+      startedAt,
+      rssBytes: process.memoryUsage.rss(),
+    };
+  };
+
+  const control = createControlApi({ secret: config.secret, forwarder, info, logger });
+  const publicHttp = createPublicHttp({
+    gatewayName: config.name,
+    secret: config.secret,
+    brokerUrl: config.brokerUrl,
+    trustedProxies: config.trustedProxies,
+    logger,
+  });
+  let controlPort: number;
+  let httpPort: number;
+  try {
+    controlPort = await listen(control, config.controlPort, config.controlBind);
+    httpPort = await listen(publicHttp, config.httpPort, config.httpBind);
+  } catch (e: unknown) {
+    await Promise.all([closeServer(control), closeServer(publicHttp)]);
+    throw e;
+  }
+
+  if (config.brokerUrl) {
+    sync = startForwardSync({
+      brokerUrl: config.brokerUrl,
+      gatewayName: config.name,
+      secret: config.secret,
+      forwarder,
+      logger,
+      initialDelayMs: options.syncInitialDelayMs,
+    });
+  }
+  logger.info('gateway running', {
+    name: config.name,
+    version: GATEWAY_VERSION,
+    control: `${config.controlBind}:${controlPort}`,
+    http: `${config.httpBind}:${httpPort}`,
+    forwards: `${config.bind}:${config.portRange.from}-${config.portRange.to}`,
+    brokerForwarding: config.brokerUrl ? describeBroker(config.brokerUrl) : 'OFF',
+  });
+
+  let stopping: Promise<void> | undefined;
+  return {
+    controlPort,
+    httpPort,
+    forwarder,
+    get sync() {
+      return sync;
+    },
+    info,
+    stop() {
+      stopping ??= (async () => {
+        state = 'STOPPING';
+        sync?.stop();
+        await Promise.all([closeServer(publicHttp), closeServer(control), forwarder.stop()]);
+        logger.info('gateway stopped', { name: config.name });
+      })();
+      return stopping;
+    },
+  };
+}

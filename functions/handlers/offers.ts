@@ -1,0 +1,58 @@
+/**
+ * `GET /api/v1/offers`, `POST /api/v1/offers/{desktopId}/connect`,
+ * `POST /api/v1/offers/{desktopId}/release`.
+ */
+import type { ALBEvent } from 'aws-lambda';
+import { z } from 'zod';
+import type { Broker } from '../compose.ts';
+import { connect, listOffers, release } from '../core/desktops.ts';
+import { desktopDeps } from './http/deps.ts';
+import { type AlbHandler, httpHandler } from './http/handler.ts';
+import { jsonBody, pathParam, validate } from './http/request.ts';
+import { json } from './http/response.ts';
+import { requireSession } from './http/session.ts';
+import { lambdaHandler } from './lambda.ts';
+
+const desktopId = z.coerce
+  .number({ message: 'must be a desktop id (a number)' })
+  .int('must be a desktop id (a number)')
+  .positive('must be a desktop id (a number)')
+  .max(2_147_483_647, 'must be a desktop id (a number)');
+const connectBody = z.strictObject({ protocol: z.string().min(1).max(16).optional() });
+
+export function buildOffersHandler(broker: Broker): AlbHandler {
+  const deps = desktopDeps(broker);
+  const idOf = (event: ALBEvent) =>
+    validate(z.object({ desktopId }), { desktopId: pathParam(event, 'desktopId') }).desktopId;
+  return httpHandler(broker.logger, [
+    {
+      method: 'GET',
+      path: '/api/v1/offers',
+      handler: async (event: ALBEvent) => {
+        const session = await requireSession(broker, event);
+        return json(200, { mode: session.mode, offers: await listOffers(deps, session) });
+      },
+    },
+    {
+      method: 'POST',
+      path: '/api/v1/offers/{desktopId}/connect',
+      handler: async (event: ALBEvent) => {
+        const session = await requireSession(broker, event);
+        const id = idOf(event);
+        const body = jsonBody(event, connectBody);
+        return json(200, await connect(deps, session, id, { protocol: body.protocol }));
+      },
+    },
+    {
+      method: 'POST',
+      path: '/api/v1/offers/{desktopId}/release',
+      handler: async (event: ALBEvent) => {
+        const session = await requireSession(broker, event);
+        await release(deps, session, idOf(event));
+        return json(200, { ok: true });
+      },
+    },
+  ]);
+}
+
+export const handler = lambdaHandler(buildOffersHandler);

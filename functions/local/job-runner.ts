@@ -1,0 +1,135 @@
+/**
+ * The local broker's job runner, applying the guide's job limits (Appendix A) to this node:
+ * at most `maxJobs(cpus)` jobs at once, and no new job while the 1-minute load average is
+ * above `maxLoad(cpus)`. Jobs over either limit wait in the queue; none is dropped.
+ */
+import os from 'node:os';
+import type { JobSource } from '../adapters/jobs/job-source.ts';
+import type { Logger } from '../adapters/logger.ts';
+import { maxJobs, maxLoad } from '../core/job-limits.ts';
+
+export interface JobRunnerOptions {
+  readonly source: JobSource;
+  readonly logger: Logger;
+  /** CPUs the limits are computed for (default: this machine's). */
+  readonly cpus?: number;
+  /** The 1-minute load average (default: the operating system's). */
+  readonly loadAverage?: () => number;
+  /** Pause between polls when the queue is empty or the load is too high (ms, default 1000). */
+  readonly pollMs?: number;
+}
+
+export interface JobRunnerStats {
+  readonly maxJobs: number;
+  readonly maxLoad: number;
+  /** Jobs running now. */
+  readonly running: number;
+  /** The most jobs ever running at once. */
+  readonly peak: number;
+  readonly started: number;
+  /** Polls skipped because the load average was over the limit. */
+  readonly loadWaits: number;
+}
+
+export interface JobRunner {
+  stats(): JobRunnerStats;
+  /** Looks for jobs now instead of at the next poll. */
+  wake(): void;
+  /** Starts no new job and waits (up to `graceMs`, default 10 s) for the running ones. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+/** Starts taking and running jobs. */
+export function startJobRunner(options: JobRunnerOptions): JobRunner {
+  const cpus = options.cpus ?? os.availableParallelism();
+  const limit = maxJobs(cpus);
+  const loadLimit = maxLoad(cpus);
+  const loadAverage = options.loadAverage ?? (() => os.loadavg()[0]!);
+  const pollMs = options.pollMs ?? 1000;
+  const running = new Set<Promise<void>>();
+  let peak = 0;
+  let started = 0;
+  let loadWaits = 0;
+  let stopped = false;
+  let wakeUp: (() => void) | undefined;
+
+  const pause = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        wakeUp = undefined;
+        resolve();
+      }
+      wakeUp = done;
+    });
+
+  const launch = (run: () => Promise<unknown>) => {
+    const task: Promise<void> = run()
+      .then(
+        () => {},
+        (e: unknown) => options.logger.error('job runner: job failed', { error: e as Error }),
+      )
+      .finally(() => {
+        running.delete(task);
+        wakeUp?.();
+      });
+    running.add(task);
+    started++;
+    peak = Math.max(peak, running.size);
+  };
+
+  const loop = async () => {
+    while (!stopped) {
+      const free = limit - running.size;
+      if (free <= 0) {
+        await pause(pollMs);
+        continue;
+      }
+      if (loadAverage() > loadLimit) {
+        loadWaits++;
+        await pause(pollMs);
+        continue;
+      }
+      let jobs: Awaited<ReturnType<JobSource['take']>> = [];
+      try {
+        jobs = await options.source.take(free);
+      } catch (e: unknown) {
+        options.logger.warn('job runner: cannot take jobs', { error: String(e) });
+      }
+      if (stopped) {
+        // Taken after stop was asked: run them anyway, or they would wait for a takeover.
+        for (const job of jobs) launch(() => job.run());
+        break;
+      }
+      for (const job of jobs) launch(() => job.run());
+      if (jobs.length === 0) await pause(pollMs);
+    }
+  };
+  const looping = loop();
+
+  return {
+    stats: () => ({
+      maxJobs: limit,
+      maxLoad: loadLimit,
+      running: running.size,
+      peak,
+      started,
+      loadWaits,
+    }),
+    wake: () => wakeUp?.(),
+    async stop(graceMs = 10_000) {
+      stopped = true;
+      wakeUp?.();
+      await looping;
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.allSettled([...running]),
+        new Promise((resolve) => {
+          timer = setTimeout(resolve, graceMs);
+        }),
+      ]);
+      clearTimeout(timer);
+    },
+  };
+}

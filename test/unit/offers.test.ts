@@ -1,0 +1,120 @@
+import { describe, expect, it } from 'vitest';
+import { buildOffers, type DesktopRecord, resolveEntries } from '../../functions/core/offers.ts';
+import { siteConfigSchema } from '../../functions/core/site-config/schema.ts';
+import type { SiteSnapshot } from '../../functions/core/site-snapshot.ts';
+
+const config = siteConfigSchema.parse({
+  protocolPlans: [
+    { name: 'rdp', protocols: [{ protocol: 'rdp', port: 3389 }] },
+    { name: 'office-vnc', protocols: [{ protocol: 'vnc', port: 5900 }] },
+  ],
+  pools: [{ name: 'eng' }, { name: 'eng-dr' }, { name: 'lab' }],
+  locations: [
+    {
+      name: 'office',
+      rules: [{ attribute: 'ip', op: 'in_range', value: '10.0.0.0/8' }],
+      protocolPlan: 'office-vnc',
+    },
+  ],
+  policies: [
+    {
+      name: 'p',
+      entries: [
+        { pool: 'eng', offer: 2, backupPool: 'eng-dr', protocolPlan: 'rdp' },
+        { pool: 'lab', offer: 1, protocolPlan: 'rdp' },
+      ],
+    },
+  ],
+});
+const ids = new Map([
+  ['eng', 1],
+  ['eng-dr', 2],
+  ['lab', 3],
+]);
+const snapshot: SiteSnapshot = {
+  config,
+  poolIds: ids,
+  poolNames: new Map([...ids].map(([n, i]) => [i, n])),
+  gatewayIds: new Map(),
+  loadedAt: 0,
+};
+const entries = resolveEntries(snapshot, config.policies[0]!);
+
+let next = 1;
+const desktop = (poolId: number, over: Partial<DesktopRecord> = {}): DesktopRecord => ({
+  id: next++,
+  name: `d${next}`,
+  poolId,
+  address: `10.0.${poolId}.${next}`,
+  assignedUser: null,
+  heldBy: null,
+  sessionState: 'none',
+  ...over,
+});
+const offers = (
+  desktops: DesktopRecord[],
+  down: Set<string> = new Set(),
+  locations: string[] = [],
+) =>
+  buildOffers({
+    config,
+    user: 'alice',
+    locations,
+    entries,
+    desktops,
+    probe: async (address) => !down.has(address),
+  });
+
+describe('offers', () => {
+  it('offers hard-assigned first, then held, then free desktops up to each entry count', async () => {
+    const mine = desktop(1, { assignedUser: 'Alice' });
+    const held = desktop(3, { heldBy: 'alice' });
+    const free = [desktop(1), desktop(1), desktop(3)];
+
+    const list = await offers([free[0]!, held, mine, free[1]!, free[2]!]);
+
+    expect(list.map((o) => [o.desktopId, o.status, o.pool])).toEqual([
+      [mine.id, 'assigned', 'eng'],
+      [held.id, 'held', 'lab'],
+      [free[0]!.id, 'available', 'eng'],
+    ]);
+  });
+
+  it('offers from the backup pool when the primary has nothing, under the primary pool name', async () => {
+    const backup = [desktop(2), desktop(2), desktop(2)];
+
+    const list = await offers(backup);
+
+    expect(list.map((o) => o.desktopId)).toEqual([backup[0]!.id, backup[1]!.id]);
+    expect(list.every((o) => o.pool === 'eng' && o.backup === false)).toBe(true);
+  });
+
+  it('skips unreachable primary desktops for reachable backup ones', async () => {
+    const primary = [desktop(1), desktop(1)];
+    const backup = [desktop(2), desktop(2)];
+
+    const list = await offers([...primary, ...backup], new Set([primary[1]!.address]));
+
+    expect(list.map((o) => o.desktopId)).toEqual([primary[0]!.id, backup[0]!.id]);
+  });
+
+  it('replaces an unreachable hard-assigned desktop with a backup one', async () => {
+    const mine = desktop(1, { assignedUser: 'alice' });
+    const backup = desktop(2);
+
+    const list = await offers([mine, backup], new Set([mine.address]));
+
+    expect(list.map((o) => o.desktopId)).toEqual([backup.id]);
+  });
+
+  it('does not probe pools without a backup (nothing to fail over to)', async () => {
+    const lab = desktop(3);
+    const list = await offers([lab], new Set([lab.address]));
+    expect(list.map((o) => o.desktopId)).toEqual([lab.id]);
+  });
+
+  it('lists the protocols of the location override', async () => {
+    const list = await offers([desktop(3)], new Set(), ['office']);
+    expect(list[0]!.protocols).toEqual([{ protocol: 'vnc', port: 5900, via: 'direct' }]);
+  });
+});

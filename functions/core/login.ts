@@ -73,7 +73,8 @@ export async function login(deps: LoginDeps, input: LoginInput): Promise<LoginOu
   const started = deps.clock.now();
   const userKey = `user:${input.username.toLowerCase()}`;
   const keys = [userKey, `ip:${input.client.ip}`];
-  const locked = await deps.throttle.lockedFor(keys, started);
+  const throttled = await deps.throttle.check(keys, started);
+  const locked = throttled.lockedSeconds;
   if (locked > 0) {
     throw new TooManyRequestsError(
       `too many failed sign-ins; try again in ${Math.ceil(locked)} seconds`,
@@ -119,7 +120,7 @@ export async function login(deps: LoginDeps, input: LoginInput): Promise<LoginOu
     await sleep(Math.max(0, deps.failureFloorMs - (deps.clock.now() - started)));
     throw e;
   }
-  await deps.throttle.clear(userKey);
+  if (throttled.failing.includes(userKey)) await deps.throttle.clear(userKey);
 
   const policy = byName(config.policies, policyName ?? undefined);
   const entries = policy ? resolveEntries(snapshot, policy) : [];

@@ -144,8 +144,11 @@ export interface AccountStore extends AdminAccountStore {
 
 /** Failed-login counters, shared by every broker (kept in the state table). */
 export interface ThrottleStore {
-  /** Seconds until none of `keys` is locked; 0 when none is. */
-  lockedFor(keys: readonly string[], now: number): Promise<number>;
+  /**
+   * Seconds until none of `keys` is locked (0 when none is), and which keys have failures
+   * counted (so a successful login clears only those).
+   */
+  check(keys: readonly string[], now: number): Promise<{ lockedSeconds: number; failing: readonly string[] }>;
   /** Counts a failure on each key; a key reaching the limit is locked for the lockout time. */
   recordFailure(
     keys: readonly string[],

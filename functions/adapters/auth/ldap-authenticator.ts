@@ -1,12 +1,13 @@
 /**
  * LDAP and Active Directory authentication with `ldapts`: look the user up with the service
- * account, read their groups, then check their password with a bind as them. One connection
- * per call, closed before the call returns.
+ * account, read their groups, then check their password with a bind as them. Connections are
+ * reused between calls (./ldap-connections.ts).
  */
-import { Client, type Entry, Filter, ResultCodeError } from 'ldapts';
+import { type Client, type Entry, Filter, ResultCodeError } from 'ldapts';
 import { AuthServerUnavailableError } from '../../core/errors.ts';
 import type { DirectoryAuthenticator, DirectoryUser } from '../../core/ports.ts';
 import type { LdapAuthServerConfig } from '../../core/site-config/schema.ts';
+import { closeClient, isStaleConnection, LdapConnections, newClient } from './ldap-connections.ts';
 
 /** LDAP result code invalidCredentials (49): wrong password, unknown or (AD) disabled account. */
 const INVALID_CREDENTIALS = 49;
@@ -23,6 +24,8 @@ const NO_ATTRIBUTES = '1.1';
  * cannot change a filter's meaning.
  */
 export class LdapAuthenticator implements DirectoryAuthenticator {
+  readonly #pools = new Map<string, LdapConnections>();
+
   /**
    * Signs `username` in against `server`.
    *
@@ -46,49 +49,47 @@ export class LdapAuthenticator implements DirectoryAuthenticator {
   ): Promise<DirectoryUser | undefined> {
     if (password.length === 0 || username.length === 0) return undefined;
 
-    const client = newClient(server);
+    const connections = this.#connectionsFor(server);
     try {
-      await serviceBind(client, server);
-
-      const userFilter = substitute(server.userFilter, { username });
-      const found = await client.search(server.userBase, {
-        scope: 'sub',
-        filter: userFilter,
-        attributes: ['memberOf'],
-        sizeLimit: 2,
-        timeLimit: timeLimitSeconds(server),
-      });
-      if (found.searchEntries.length !== 1) return undefined;
-      const entry = found.searchEntries[0]!;
-      const dn = entry.dn;
-
-      const groups = new Set<string>();
-      for (const groupDn of attributeValues(entry, 'memberOf')) groups.add(firstRdnValue(groupDn));
-      if (server.groupBase) {
-        const groupFilter = substitute(server.groupFilter, { dn, username });
-        const result = await client.search(server.groupBase, {
-          scope: 'sub',
-          filter: groupFilter,
-          attributes: [server.groupAttribute],
-          timeLimit: timeLimitSeconds(server),
-        });
-        for (const group of result.searchEntries) {
-          for (const value of attributeValues(group, server.groupAttribute)) groups.add(value);
-        }
-      }
-
+      let lookup: { dn: string; groups: string[] } | undefined;
       try {
-        await client.bind(dn, password);
+        lookup = await findUser(await connections.service(), server, username);
+      } catch (e: unknown) {
+        if (!isStaleConnection(e)) throw e;
+        // The reused connection had died (server restarted): once more on a new one.
+        await connections.dropService();
+        lookup = await findUser(await connections.service(), server, username);
+      }
+      if (!lookup) return undefined;
+      const { dn, groups } = lookup;
+      try {
+        await connections.withBinder((client) => client.bind(dn, password));
       } catch (e: unknown) {
         if (e instanceof ResultCodeError && e.code === INVALID_CREDENTIALS) return undefined;
         throw e;
       }
-      return { dn, groups: [...groups].sort() };
+      return { dn, groups };
     } catch (e: unknown) {
+      if (!(e instanceof ResultCodeError)) await connections.dropService();
       throw new AuthServerUnavailableError(server.name, e);
-    } finally {
-      await close(client);
     }
+  }
+
+  /** Reused connections of one server configuration (a changed configuration gets new ones). */
+  #connectionsFor(server: LdapAuthServerConfig): LdapConnections {
+    const key = JSON.stringify([server.url, server.bindDn, server.bindPassword, server.timeoutMs]);
+    let connections = this.#pools.get(key);
+    if (!connections) {
+      connections = new LdapConnections(server);
+      this.#pools.set(key, connections);
+    }
+    return connections;
+  }
+
+  /** Closes every reused connection. */
+  async close(): Promise<void> {
+    await Promise.all([...this.#pools.values()].map((p) => p.close()));
+    this.#pools.clear();
   }
 
   /**
@@ -120,35 +121,46 @@ export class LdapAuthenticator implements DirectoryAuthenticator {
     } catch (e: unknown) {
       throw new AuthServerUnavailableError(server.name, e);
     } finally {
-      await close(client);
+      await closeClient(client);
     }
   }
 }
 
-function newClient(server: LdapAuthServerConfig): Client {
-  return new Client({
-    url: server.url,
-    connectTimeout: server.timeoutMs,
-    timeout: server.timeoutMs,
+/** The user's entry (exactly one, else undefined) and groups, looked up as the service account. */
+async function findUser(
+  client: Client,
+  server: LdapAuthServerConfig,
+  username: string,
+): Promise<{ dn: string; groups: string[] } | undefined> {
+  const found = await client.search(server.userBase, {
+    scope: 'sub',
+    filter: substitute(server.userFilter, { username }),
+    attributes: ['memberOf'],
+    sizeLimit: 2,
+    timeLimit: timeLimitSeconds(server),
   });
-}
-
-/** Binds as the service account, or does nothing for anonymous lookups (the first search connects). */
-async function serviceBind(client: Client, server: LdapAuthServerConfig): Promise<void> {
-  if (server.bindDn !== undefined) await client.bind(server.bindDn, server.bindPassword ?? '');
+  if (found.searchEntries.length !== 1) return undefined;
+  const entry = found.searchEntries[0]!;
+  const dn = entry.dn;
+  const groups = new Set<string>();
+  for (const groupDn of attributeValues(entry, 'memberOf')) groups.add(firstRdnValue(groupDn));
+  if (server.groupBase) {
+    const result = await client.search(server.groupBase, {
+      scope: 'sub',
+      filter: substitute(server.groupFilter, { dn, username }),
+      attributes: [server.groupAttribute],
+      timeLimit: timeLimitSeconds(server),
+    });
+    for (const group of result.searchEntries) {
+      for (const value of attributeValues(group, server.groupAttribute)) groups.add(value);
+    }
+  }
+  return { dn, groups: [...groups].sort() };
 }
 
 /** Server-side search time limit: the client's own timeout, in whole seconds. */
 function timeLimitSeconds(server: LdapAuthServerConfig): number {
   return Math.max(1, Math.ceil(server.timeoutMs / 1000));
-}
-
-async function close(client: Client): Promise<void> {
-  try {
-    await client.unbind();
-  } catch {
-    // The connection is gone already (timeout, server closed it): nothing to release.
-  }
 }
 
 /**

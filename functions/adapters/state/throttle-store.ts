@@ -15,17 +15,18 @@ export class DynamoThrottleStore implements ThrottleStore {
     this.#table = table;
   }
 
-  async lockedFor(keys: readonly string[], now: number): Promise<number> {
+  async check(keys: readonly string[], now: number) {
     const { Responses } = await this.#table.doc.send(
       new BatchGetCommand({
         RequestItems: { [this.#table.tableName]: { Keys: keys.map(key), ConsistentRead: true } },
       }),
     );
-    const until = Math.max(
-      0,
-      ...(Responses?.[this.#table.tableName] ?? []).map((i) => Number(i.lockedUntil ?? 0)),
-    );
-    return until > now ? (until - now) / 1000 : 0;
+    const items = Responses?.[this.#table.tableName] ?? [];
+    const until = Math.max(0, ...items.map((i) => Number(i.lockedUntil ?? 0)));
+    const failing = items
+      .filter((i) => Number(i.failures ?? 0) > 0)
+      .map((i) => String(i.pk).slice('throttle#'.length));
+    return { lockedSeconds: until > now ? (until - now) / 1000 : 0, failing };
   }
 
   async recordFailure(

@@ -1,0 +1,111 @@
+/**
+ * Reused LDAP connections, per server configuration: one connection bound as the service
+ * account for the lookups (ldapts multiplexes concurrent operations on it by message id), and
+ * a few connections for the users' own binds, each used by one bind at a time. Reuse saves a
+ * TCP connect and a service bind on every login. Idle connections close after a minute.
+ */
+import { Client, ResultCodeError } from 'ldapts';
+import type { LdapAuthServerConfig } from '../../core/site-config/schema.ts';
+
+const IDLE_MS = 60_000;
+const MAX_IDLE_BINDERS = 8;
+
+export function newClient(server: LdapAuthServerConfig): Client {
+  return new Client({
+    url: server.url,
+    connectTimeout: server.timeoutMs,
+    timeout: server.timeoutMs,
+  });
+}
+
+export async function closeClient(client: Client): Promise<void> {
+  try {
+    await client.unbind();
+  } catch {
+    // Gone already (timeout, server closed it): nothing to release.
+  }
+}
+
+/** A failure of the connection itself (not an LDAP answer, not a timeout): worth one retry. */
+export function isStaleConnection(e: unknown): boolean {
+  if (e instanceof ResultCodeError) return false;
+  const message = e instanceof Error ? e.message : String(e);
+  return /Connection closed|Socket connection not established|ECONNRESET|EPIPE|socket hang up/i.test(
+    message,
+  );
+}
+
+export class LdapConnections {
+  readonly #server: LdapAuthServerConfig;
+  #service: Promise<Client> | undefined;
+  readonly #binders: Client[] = [];
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(server: LdapAuthServerConfig) {
+    this.#server = server;
+  }
+
+  /** The service connection, bound (again, after a reconnect) when the server has a bind DN. */
+  service(): Promise<Client> {
+    this.#touch();
+    const current = this.#service;
+    if (current) {
+      return current.then((client) =>
+        this.#needsBind(client) ? this.#bindService(client) : client,
+      );
+    }
+    const created = this.#bindService(newClient(this.#server));
+    this.#service = created;
+    created.catch(() => {
+      if (this.#service === created) this.#service = undefined;
+    });
+    return created;
+  }
+
+  /** Drops the service connection (after it failed); the next call makes a new one. */
+  async dropService(): Promise<void> {
+    const current = this.#service;
+    this.#service = undefined;
+    if (current) await current.then(closeClient, () => {});
+  }
+
+  /** Runs `fn` on a connection of its own; the connection goes back to the pool if it stays healthy. */
+  async withBinder<T>(fn: (client: Client) => Promise<T>): Promise<T> {
+    this.#touch();
+    const client = this.#binders.pop() ?? newClient(this.#server);
+    try {
+      const result = await fn(client);
+      if (this.#binders.length < MAX_IDLE_BINDERS) this.#binders.push(client);
+      else await closeClient(client);
+      return result;
+    } catch (e: unknown) {
+      // A rejected password leaves a healthy connection; anything else, start afresh.
+      if (e instanceof ResultCodeError && this.#binders.length < MAX_IDLE_BINDERS)
+        this.#binders.push(client);
+      else await closeClient(client);
+      throw e;
+    }
+  }
+
+  async close(): Promise<void> {
+    clearTimeout(this.#timer);
+    await this.dropService();
+    await Promise.all(this.#binders.splice(0).map(closeClient));
+  }
+
+  #needsBind(client: Client): boolean {
+    return this.#server.bindDn !== undefined && !client.isBound;
+  }
+
+  async #bindService(client: Client): Promise<Client> {
+    if (this.#server.bindDn !== undefined)
+      await client.bind(this.#server.bindDn, this.#server.bindPassword ?? '');
+    return client;
+  }
+
+  #touch(): void {
+    clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => void this.close(), IDLE_MS);
+    this.#timer.unref();
+  }
+}

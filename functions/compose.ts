@@ -19,9 +19,11 @@ import { openBrokerSiteDatabase } from './adapters/site-db/failover.ts';
 import { SqlForwardStore } from './adapters/site-db/forward-store.ts';
 import { SqlSiteConfigStore } from './adapters/site-db/site-config-store.ts';
 import { CachedSnapshotSource } from './adapters/site-db/snapshot-source.ts';
+import { DynamoMirrorStore } from './adapters/state/mirror-store.ts';
 import { DynamoSessionStore } from './adapters/state/session-store.ts';
 import { createStateTable, type StateTable } from './adapters/state/state-table.ts';
 import { DynamoThrottleStore } from './adapters/state/throttle-store.ts';
+import { type BrokerLeasing, composeLeasing, leasingJobBodies } from './compose-leasing.ts';
 import type { Config } from './config.ts';
 import { createGatewayRouter } from './core/gateway-routing.ts';
 import type { ReachabilityProbe } from './core/offers.ts';
@@ -71,6 +73,8 @@ export interface Broker {
   readonly gateways: GatewayRouter;
   /** Job queue, ledger, cluster records and job bodies. */
   readonly jobs: BrokerJobs;
+  /** Connection leasing and leased mode. */
+  readonly leasing: BrokerLeasing;
   close(): Promise<void>;
 }
 
@@ -98,7 +102,14 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
   const site = await openBrokerSiteDatabase(config, state, logger);
   const sessionLimits = config.sessions;
   const directory = new LdapAuthenticator();
-  const snapshot = new CachedSnapshotSource(site.db, clock, config.configCacheMs);
+  const mirror = new DynamoMirrorStore(state);
+  const snapshot = new CachedSnapshotSource(site.db, clock, config.configCacheMs, {
+    store: mirror,
+    onError: (e) =>
+      logger.warn('could not save the leased-mode copy of the site', {
+        error: (e as Error).message,
+      }),
+  });
   const forwards = new SqlForwardStore(site.db);
   const gatewayControl = config.gatewaySecret
     ? new HttpGatewayControl({ secret: config.gatewaySecret, timeoutMs: config.gatewayTimeoutMs })
@@ -109,6 +120,25 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     forwards,
     warn: (message, details) => logger.warn(message, details),
   });
+  const desktops = new SqlDesktopStore(site.db, config.siteId);
+  const agents = new SqlAgentStore(site.db, config.siteId);
+  const leasing = composeLeasing({
+    state,
+    db: site.db,
+    siteId: config.siteId,
+    clock,
+    logger,
+    snapshot,
+    mirror,
+    gatewayControl,
+    requestTimeoutMs: config.dbRequestTimeoutMs,
+  });
+  // Disconnected sessions whose delay has passed go back to their pools.
+  const releaseDue = async () => {
+    for (const d of await desktops.releaseExpiredDisconnects(clock.now())) {
+      if (d.heldBy) await gateways.closeForUser(d.heldBy, d.id);
+    }
+  };
   const jobs = composeJobs({
     config,
     db: site.db,
@@ -116,7 +146,22 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     clock,
     version: VERSION,
     gatewayControl,
-    options: options.jobs,
+    options: {
+      ...options.jobs,
+      bodies: {
+        ...leasingJobBodies(leasing),
+        delayed_release: releaseDue,
+        agent_timeout: async () => {
+          // A session whose agent went silent for three heartbeats counts as disconnected.
+          const { config: site } = await snapshot.get();
+          const cutoff = clock.now() - 3 * site.settings.heartbeatSeconds * 1000;
+          for (const id of await agents.silentSince(cutoff))
+            await agents.applyEvent(id, 'disconnect', null, clock.now());
+          await releaseDue();
+        },
+        ...options.jobs?.bodies,
+      },
+    },
   });
   return {
     config,
@@ -133,16 +178,18 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     directory,
     health: createHealthProbes(site.db, directory, options.loadAverage),
     snapshot,
-    desktops: new SqlDesktopStore(site.db, config.siteId),
-    agents: new SqlAgentStore(site.db, config.siteId),
+    desktops,
+    agents,
     throttle: new DynamoThrottleStore(state),
     probe: createTcpProbe(config.probe),
     forwards,
     gatewayControl,
     gateways,
     jobs,
+    leasing,
     async close() {
       jobs.close();
+      await directory.close();
       await site.close();
       state.raw.destroy();
     },

@@ -48,6 +48,7 @@ const schema = z.object({
   HEALTH_MAX_LOAD: z.coerce.number().positive().default(4),
   HEALTH_TIMEOUT_MS: intIn(50, 30_000).default(1000),
   DB_STATEMENT_TIMEOUT_MS: intIn(100, 600_000).default(5000),
+  DB_REQUEST_TIMEOUT_MS: intIn(50, 60_000).default(1000),
   SESSION_IDLE_MINUTES: intIn(1, 60 * 24 * 30).default(60),
   SESSION_MAX_HOURS: intIn(1, 24 * 90).default(12),
   LOGIN_MAX_FAILURES: intIn(1, 1000).default(5),
@@ -94,6 +95,8 @@ export interface Config {
   readonly adminPassword?: string;
   readonly health: { readonly maxLoad: number; readonly timeoutMs: number };
   readonly dbStatementTimeoutMs: number;
+  /** Longest a request (login, offers, connect, agent event) waits for one statement before leased mode. */
+  readonly dbRequestTimeoutMs: number;
   readonly sessions: { readonly idleMinutes: number; readonly maxHours: number };
   readonly throttle: { readonly maxFailures: number; readonly lockoutSeconds: number };
   readonly gatewaySecret?: string;
@@ -138,6 +141,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     adminPassword: e.DESKBROKER_ADMIN_PASSWORD,
     health: { maxLoad: e.HEALTH_MAX_LOAD, timeoutMs: e.HEALTH_TIMEOUT_MS },
     dbStatementTimeoutMs: e.DB_STATEMENT_TIMEOUT_MS,
+    dbRequestTimeoutMs: e.DB_REQUEST_TIMEOUT_MS,
     sessions: { idleMinutes: e.SESSION_IDLE_MINUTES, maxHours: e.SESSION_MAX_HOURS },
     throttle: { maxFailures: e.LOGIN_MAX_FAILURES, lockoutSeconds: e.LOGIN_LOCKOUT_SECONDS },
     gatewaySecret: e.GATEWAY_SECRET,

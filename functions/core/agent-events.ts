@@ -2,14 +2,20 @@
  * Desktop agents report what happens on their desktop: login, logout, disconnect,
  * reconnect, heartbeat. Each event updates who is on the desktop and releases it per the
  * policy the desktop was claimed under (on_logout, on_disconnect after a delay, never).
+ * Heartbeats and reconnects of a hard-assigned desktop's session extend its lease (Citrix:
+ * "leases for long-running sessions are extended"). In leased mode events go to the outbox.
  */
 import { BadRequestError, UnauthorizedError } from './errors.ts';
+import { type LeasingDeps, leasedAgentEvent, siteOrLeases } from './leased-mode.ts';
+import { DAY_MS } from './leasing.ts';
 import type {
+  AgentDesktop,
   AgentEventKind,
   AgentEventResult,
   AgentStore,
   Clock,
   GatewayRouter,
+  SiteSnapshotSource,
 } from './ports.ts';
 import { hashAgentKey } from './site-config/apply.ts';
 
@@ -17,7 +23,17 @@ export interface AgentDeps {
   readonly agents: AgentStore;
   readonly gateways: GatewayRouter;
   readonly clock: Clock;
+  readonly snapshot: SiteSnapshotSource;
+  readonly leasing?: LeasingDeps;
+  /** Remembers when each desktop's lease was last extended (at most one write an hour). */
+  readonly extended?: Map<number, number>;
 }
+
+const EXTEND_EVERY_MS = 3_600_000;
+const KEEPS_SESSION: ReadonlySet<AgentEventKind> = new Set(['heartbeat', 'reconnect', 'login']);
+
+const stateAfter = (event: AgentEventKind): AgentEventResult['sessionState'] =>
+  event === 'logout' ? 'none' : event === 'disconnect' ? 'disconnected' : 'connected';
 
 /**
  * Applies one agent event.
@@ -34,18 +50,58 @@ export async function handleAgentEvent(
       'unknown_agent',
       'send the agent key as "Authorization: Agent <key>"',
     );
-  const desktop = await deps.agents.desktopByAgentKey(hashAgentKey(agentKey));
-  if (!desktop)
-    throw new UnauthorizedError('unknown_agent', 'that agent key belongs to no desktop');
   if (event.event === 'login' && !event.user) {
     throw new BadRequestError('user_required', 'a login event names the user');
   }
-  const result = await deps.agents.applyEvent(
+  const keyHash = hashAgentKey(agentKey);
+  const unknown = () =>
+    new UnauthorizedError('unknown_agent', 'that agent key belongs to no desktop');
+
+  const normal = async (): Promise<AgentEventResult> => {
+    const desktop = await deps.agents.desktopByAgentKey(keyHash);
+    if (!desktop) throw unknown();
+    const result = await deps.agents.applyEvent(
+      desktop.id,
+      event.event,
+      event.user ?? null,
+      deps.clock.now(),
+    );
+    if (result.released) await deps.gateways.closeForUser(result.released, desktop.id);
+    await extendLease(deps, desktop, event.event);
+    return result;
+  };
+  const leasing = deps.leasing;
+  if (!leasing) return normal();
+  return siteOrLeases(leasing, normal, async () => {
+    const desktop = await leasing.mirror.findAgentKey(keyHash);
+    if (!desktop) throw unknown();
+    await leasedAgentEvent(
+      { leasing, clock: deps.clock },
+      desktop.id,
+      event.event,
+      event.user ?? null,
+    );
+    await extendLease(deps, desktop, event.event);
+    return { desktop, released: null, sessionState: stateAfter(event.event) };
+  });
+}
+
+/** Pushes the lease of a hard-assigned desktop with a running session forward, hourly at most. */
+async function extendLease(
+  deps: AgentDeps,
+  desktop: AgentDesktop,
+  event: AgentEventKind,
+): Promise<void> {
+  if (!deps.leasing || !desktop.assignedUser || !KEEPS_SESSION.has(event)) return;
+  const now = deps.clock.now();
+  const last = deps.extended?.get(desktop.id);
+  if (last !== undefined && now - last < EXTEND_EVERY_MS) return;
+  const { config } = await deps.snapshot.get();
+  if (!config.settings.leasing.enabled) return;
+  await deps.leasing.leases.extend(
+    desktop.assignedUser,
     desktop.id,
-    event.event,
-    event.user ?? null,
-    deps.clock.now(),
+    now + config.settings.leasing.days * DAY_MS,
   );
-  if (result.released) await deps.gateways.closeForUser(result.released, desktop.id);
-  return result;
+  deps.extended?.set(desktop.id, now);
 }

@@ -5,6 +5,14 @@
 import { BadRequestError, ConflictError, ForbiddenError, NotFoundError } from './errors.ts';
 import { type LaunchFile, launchFile, launchUri } from './launch-files.ts';
 import {
+  type LeasingDeps,
+  leasedConnect,
+  leasedOfferList,
+  leasedSignOff,
+  siteOrLeases,
+} from './leased-mode.ts';
+import { isLeasable, leaseForLaunch } from './leasing.ts';
+import {
   buildOffers,
   candidateLimit,
   entryForPool,
@@ -16,6 +24,7 @@ import {
 } from './offers.ts';
 import type {
   ClaimRequest,
+  Clock,
   DesktopStore,
   GatewayRouter,
   ReleaseRules,
@@ -27,6 +36,9 @@ import { hashToken, type Session } from './sessions.ts';
 import { byName, type SiteSnapshot } from './site-snapshot.ts';
 
 export interface DesktopDeps {
+  readonly clock: Clock;
+  /** Leased mode; without it a database outage is a 503. */
+  readonly leasing?: LeasingDeps;
   readonly snapshot: SiteSnapshotSource;
   readonly desktops: DesktopStore;
   readonly probe: ReachabilityProbe;
@@ -51,7 +63,7 @@ function entriesOf(snapshot: SiteSnapshot, session: Session): ResolvedEntry[] {
 }
 
 /** The user's offer list, read afresh. */
-export async function listOffers(deps: DesktopDeps, session: Session): Promise<Offer[]> {
+async function normalOffers(deps: DesktopDeps, session: Session): Promise<Offer[]> {
   const snapshot = await deps.snapshot.get();
   const entries = entriesOf(snapshot, session);
   const desktops = await deps.desktops.offerCandidates({
@@ -88,7 +100,7 @@ export function releaseRules(entries: readonly ResolvedEntry[]): ReleaseRules {
  * @throws {NotFoundError} `unknown_desktop`; {@link ForbiddenError} `not_your_desktop`;
  *   {@link ConflictError} `no_desktop_available`; BadRequest `unsupported_protocol`.
  */
-export async function connect(
+async function normalConnect(
   deps: DesktopDeps,
   session: Session,
   desktopId: number,
@@ -142,7 +154,9 @@ export async function connect(
       'no desktop of that pool is free any more; refresh your offers',
     );
   }
-  const protocol = choice(entryForPool(entries, claimed.poolId))!;
+  const entry = entryForPool(entries, claimed.poolId);
+  const plan = resolvePlan(snapshot.config, entry, session.locations);
+  const protocol = choice(entry)!;
   const path = await deps.gateways.open({
     user: session.user,
     desktop: { id: claimed.id, name: claimed.name, address: claimed.address },
@@ -151,6 +165,28 @@ export async function connect(
     loginGateway: session.loginGateway,
     expiresAt: session.expiresAt,
   });
+  if (
+    deps.leasing &&
+    isLeasable(claimed, session.user) &&
+    snapshot.config.settings.leasing.enabled
+  ) {
+    const now = deps.clock.now();
+    await deps.leasing.leases.record(
+      leaseForLaunch(
+        {
+          user: session.user,
+          authServer: session.authServer,
+          desktopId: claimed.id,
+          desktopName: claimed.name,
+          address: claimed.address,
+          pool: entry?.pool ?? snapshot.poolNames.get(claimed.poolId) ?? '',
+          launch: { protocol: protocol.protocol, protocols: [...plan.protocols] },
+        },
+        now,
+        snapshot.config.settings.leasing.days,
+      ),
+    );
+  }
   const target = {
     protocol: protocol.protocol,
     host: path.host,
@@ -177,7 +213,7 @@ export async function connect(
  * Gives a desktop the user holds back to its pool and closes its forwards.
  * @throws {NotFoundError} `not_held` when the user does not hold it.
  */
-export async function release(
+async function normalRelease(
   deps: DesktopDeps,
   session: Session,
   desktopId: number,
@@ -191,7 +227,7 @@ export async function release(
  * Signs out: ends the session, releases the user's idle desktops whose rule is `on_logout`,
  * and closes the user's gateway forwards. An unknown token is not an error.
  */
-export async function logout(
+async function normalLogout(
   deps: DesktopDeps & { readonly sessions: SessionStore },
   session: Session | undefined,
   token: string | undefined,
@@ -200,4 +236,84 @@ export async function logout(
   if (!session) return;
   await deps.desktops.releaseOnLogout(session.user, session.clientIp);
   await deps.gateways.closeForUser(session.user);
+}
+
+/** The user's offer list: from the site database, or the user's leases in leased mode. */
+export async function listOffers(
+  deps: DesktopDeps,
+  session: Session,
+): Promise<{ mode: 'normal' | 'leased'; offers: Offer[] }> {
+  type Result = { mode: 'normal' | 'leased'; offers: Offer[] };
+  const leasing = deps.leasing;
+  if (!leasing) return { mode: 'normal', offers: await normalOffers(deps, session) };
+  return siteOrLeases<Result>(
+    leasing,
+    async () => ({ mode: 'normal', offers: await normalOffers(deps, session) }),
+    async () => ({
+      mode: 'leased',
+      offers: await leasedOfferList({ leasing, clock: deps.clock }, session),
+    }),
+  );
+}
+
+/**
+ * Connects the user to a desktop (see the normal path above); while the site database is
+ * down, re-launches a leased desktop from its lease.
+ */
+export async function connect(
+  deps: DesktopDeps,
+  session: Session,
+  desktopId: number,
+  options: { protocol?: string } = {},
+): Promise<Connection & { mode: 'normal' | 'leased' }> {
+  type Result = Connection & { mode: 'normal' | 'leased' };
+  const leasing = deps.leasing;
+  const normal = async (): Promise<Result> => ({
+    ...(await normalConnect(deps, session, desktopId, options)),
+    mode: 'normal',
+  });
+  if (!leasing) return normal();
+  return siteOrLeases<Result>(leasing, normal, async () => {
+    const { config } = await deps.snapshot.get();
+    const connection = await leasedConnect(
+      { leasing, clock: deps.clock, days: config.settings.leasing.days },
+      session,
+      desktopId,
+      options,
+    );
+    return { ...connection, mode: 'leased' };
+  });
+}
+
+/** Gives a desktop back (see the normal path above); in leased mode closes its forwards and logs it. */
+export async function release(
+  deps: DesktopDeps,
+  session: Session,
+  desktopId: number,
+): Promise<void> {
+  const leasing = deps.leasing;
+  if (!leasing) return normalRelease(deps, session, desktopId);
+  return siteOrLeases(
+    leasing,
+    () => normalRelease(deps, session, desktopId),
+    () => leasedSignOff({ leasing, clock: deps.clock }, session, 'release', desktopId),
+  );
+}
+
+/** Signs out (see the normal path above); in leased mode closes the forwards and logs it. */
+export async function logout(
+  deps: DesktopDeps & { readonly sessions: SessionStore },
+  session: Session | undefined,
+  token: string | undefined,
+): Promise<void> {
+  const leasing = deps.leasing;
+  if (!leasing || !session) return normalLogout(deps, session, token);
+  return siteOrLeases(
+    leasing,
+    () => normalLogout(deps, session, token),
+    async () => {
+      if (token) await deps.sessions.delete(hashToken(token));
+      await leasedSignOff({ leasing, clock: deps.clock }, session, 'logout');
+    },
+  );
 }

@@ -5,6 +5,8 @@
 import { firstAssignment } from './assignments.ts';
 import { type AuthDeps, authenticate, type Identity } from './authenticate.ts';
 import { ForbiddenError, TooManyRequestsError, UnauthorizedError } from './errors.ts';
+import { type LeasingDeps, leasedIdentity, siteOrLeases } from './leased-mode.ts';
+import { leasedOffers } from './leasing.ts';
 import { type ClientAttributes, locationsOf } from './locations.ts';
 import { verifyTotp } from './mfa.ts';
 import {
@@ -23,6 +25,7 @@ import type {
   ThrottleStore,
 } from './ports.ts';
 import { hashToken, needsTouch, newToken, type Session, type SessionLimits } from './sessions.ts';
+import type { SiteConfig } from './site-config/schema.ts';
 import { byName } from './site-snapshot.ts';
 
 export interface SessionDeps {
@@ -32,6 +35,8 @@ export interface SessionDeps {
 }
 
 export interface LoginDeps extends SessionDeps, AuthDeps {
+  /** Leased mode; without it a database outage is a 503. */
+  readonly leasing?: LeasingDeps;
   readonly snapshot: SiteSnapshotSource;
   readonly throttle: ThrottleStore;
   readonly throttleLimits: { readonly maxFailures: number; readonly lockoutSeconds: number };
@@ -81,47 +86,67 @@ export async function login(deps: LoginDeps, input: LoginInput): Promise<LoginOu
       locked,
     );
   }
-  const snapshot = await deps.snapshot.get();
-  const { config } = snapshot;
-
-  let identity: Identity;
-  let role: string;
-  let isAdmin: boolean;
-  let policyName: string | null = null;
-  const locations = locationsOf(config, input.client).map((l) => l.name);
   try {
-    identity = await authenticate(deps, config, input);
-    if (identity.builtinAdmin) {
-      role = BUILTIN_ADMIN_ROLE;
-      isAdmin = true;
-    } else {
-      const match = firstAssignment(config, identity.groups, locations);
-      if (!match)
-        throw new ForbiddenError('no_assignment', 'no assignment rule gives you a role and policy');
-      if (match.rule.mfa === 'totp') await checkTotp(identity, input.mfaCode, deps.clock.now());
-      role = match.rule.role;
-      isAdmin = byName(config.roles, match.rule.role)?.admin ?? false;
-      policyName = match.rule.policy;
-    }
+    const outcome = deps.leasing
+      ? await siteOrLeases(
+          deps.leasing,
+          () => normalLogin(deps, input),
+          () => leasedLogin(deps, deps.leasing!, input),
+        )
+      : await normalLogin(deps, input);
+    if (throttled.failing.includes(userKey)) await deps.throttle.clear(userKey);
+    return outcome;
   } catch (e: unknown) {
     if (e instanceof UnauthorizedError && e.code !== 'mfa_required') {
       await deps.throttle.recordFailure(keys, deps.clock.now(), deps.throttleLimits);
-      await deps.desktops
-        .appendLog([
-          {
-            event: 'login_failed',
-            user: input.username,
-            clientIp: input.client.ip,
-            detail: e.code,
-          },
-        ])
-        .catch(() => {});
+      const entry = {
+        event: 'login_failed',
+        user: input.username,
+        clientIp: input.client.ip,
+        detail: e.code,
+      };
+      await deps.desktops.appendLog([entry]).catch(async () => {
+        await deps.leasing?.outbox
+          .append([{ kind: 'log', entry, at: deps.clock.now() }])
+          .catch(() => {});
+      });
     }
     await sleep(Math.max(0, deps.failureFloorMs - (deps.clock.now() - started)));
     throw e;
   }
-  if (throttled.failing.includes(userKey)) await deps.throttle.clear(userKey);
+}
 
+/** Role, admin flag and policy from the first matching assignment; checks MFA when it asks. */
+async function assign(
+  deps: LoginDeps,
+  config: SiteConfig,
+  identity: Identity,
+  locations: string[],
+  mfaCode: string | undefined,
+): Promise<{ role: string; isAdmin: boolean; policy: string | null }> {
+  if (identity.builtinAdmin) return { role: BUILTIN_ADMIN_ROLE, isAdmin: true, policy: null };
+  const match = firstAssignment(config, identity.groups, locations);
+  if (!match)
+    throw new ForbiddenError('no_assignment', 'no assignment rule gives you a role and policy');
+  if (match.rule.mfa === 'totp') await checkTotp(identity, mfaCode, deps.clock.now());
+  return {
+    role: match.rule.role,
+    isAdmin: byName(config.roles, match.rule.role)?.admin ?? false,
+    policy: match.rule.policy,
+  };
+}
+
+/** Login with the site database: authenticate, assign, register the client, offer desktops. */
+async function normalLogin(deps: LoginDeps, input: LoginInput): Promise<LoginOutcome> {
+  const snapshot = await deps.snapshot.get();
+  const { config } = snapshot;
+  const locations = locationsOf(config, input.client).map((l) => l.name);
+  const identity = await authenticate(deps, config, input);
+  const {
+    role,
+    isAdmin,
+    policy: policyName,
+  } = await assign(deps, config, identity, locations, input.mfaCode);
   const policy = byName(config.policies, policyName ?? undefined);
   const entries = policy ? resolveEntries(snapshot, policy) : [];
   const { clientId, desktops } = await deps.desktops.recordLogin(
@@ -162,6 +187,54 @@ export async function login(deps: LoginDeps, input: LoginInput): Promise<LoginOu
     mode: 'normal',
   });
   return { token, session, offers };
+}
+
+/**
+ * Login while the site database is down: the same authentication (local accounts from their
+ * mirrored verifiers), the user's leases as offers, the login logged to the outbox.
+ */
+async function leasedLogin(
+  deps: LoginDeps,
+  leasing: LeasingDeps,
+  input: LoginInput,
+): Promise<LoginOutcome> {
+  const { config } = await deps.snapshot.get();
+  const { identity, leases } = await leasedIdentity({ ...deps, leasing }, input);
+  const locations = locationsOf(config, input.client).map((l) => l.name);
+  let role = 'User';
+  if (config.assignments.length > 0) {
+    role = (await assign(deps, config, identity, locations, input.mfaCode)).role;
+  } else if (identity.mfaSecret) {
+    // Only the mirror is at hand (no assignment rules): an enrolled user always gives the code.
+    await checkTotp(identity, input.mfaCode, deps.clock.now());
+  }
+  const now = deps.clock.now();
+  await leasing.outbox.append([
+    {
+      kind: 'log',
+      at: now,
+      entry: {
+        event: 'login',
+        user: identity.user,
+        clientIp: input.client.ip,
+        detail: `${identity.authServer} (leased)`,
+      },
+    },
+  ]);
+  const { token, session } = await startSession(deps, {
+    user: identity.user,
+    authServer: identity.authServer,
+    groups: identity.groups,
+    role,
+    isAdmin: false,
+    policy: null,
+    clientIp: input.client.ip,
+    clientId: null,
+    loginGateway: input.client.loginGateway,
+    locations,
+    mode: 'leased',
+  });
+  return { token, session, offers: leasedOffers(leases, now) };
 }
 
 /** The headers the site records with each client registration (`settings.clientHeaders`). */

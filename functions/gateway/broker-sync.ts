@@ -6,7 +6,8 @@
  */
 import type { Logger } from '../adapters/logger.ts';
 import { signRequest } from '../core/gateway-signature.ts';
-import { type Forwarder, forwardSpecSchema } from './forwarder.ts';
+import { forwardSpecSchema } from './forwarder.ts';
+import type { ForwardTable } from './forwarder-pool.ts';
 
 /** The broker's endpoint that lists a gateway's forwards. */
 export const BROKER_FORWARDS_PATH = '/api/v1/gateway/forwards';
@@ -28,7 +29,7 @@ export function startForwardSync(options: {
   brokerUrl: string;
   gatewayName: string;
   secret: string;
-  forwarder: Forwarder;
+  forwarder: ForwardTable;
   logger: Logger;
   timeoutMs?: number;
   initialDelayMs?: number;

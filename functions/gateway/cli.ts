@@ -11,6 +11,7 @@
  * configuration.
  */
 
+import { isMainThread } from 'node:worker_threads';
 import { HttpGatewayControl } from '../adapters/gateway/gateway-client.ts';
 import { createLogger } from '../adapters/logger.ts';
 import { GatewayUnavailableError } from '../core/errors.ts';
@@ -115,7 +116,12 @@ async function printConnections(config: GatewayConfig): Promise<number> {
 
 async function run(config: GatewayConfig): Promise<void> {
   const logger = createLogger('deskbroker-gateway', config.logLevel);
-  const gateway = await startGateway(config, { logger });
+  const gateway = await startGateway(config, {
+    logger,
+    // A dead forwarding worker lost its forwards: exit, and the restart re-opens them all
+    // from the broker's list.
+    onFatal: () => process.exit(1),
+  });
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
     if (stopping) {
@@ -166,12 +172,15 @@ async function main(argv: string[]): Promise<number | undefined> {
   return undefined;
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    if (code !== undefined) process.exitCode = code;
-  },
-  (e: unknown) => {
-    console.error(`deskbroker-gateway: ${e instanceof Error ? e.message : String(e)}`);
-    process.exit(1);
-  },
-);
+// In the esbuild bundle the forwarding workers run this same file: only the main thread is the CLI.
+if (isMainThread) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      if (code !== undefined) process.exitCode = code;
+    },
+    (e: unknown) => {
+      console.error(`deskbroker-gateway: ${e instanceof Error ? e.message : String(e)}`);
+      process.exit(1);
+    },
+  );
+}

@@ -15,6 +15,7 @@
  * | `BROKER_URL` | (none: forwarding OFF) | broker base URL: login forwarding target, and the forward list fetched on start |
  * | `GATEWAY_IDLE_SECONDS` | `3600` | a forwarded connection without traffic this long is closed |
  * | `GATEWAY_CONNECT_TIMEOUT_MS` | `10000` | how long a forward waits for the desktop to accept |
+ * | `GATEWAY_WORKERS` | `1` | threads forwarding, each holding a share of the port range; 1 forwards in the main thread. More pays off only when the gateway has cores to itself (see docs/bench-gateway.md) |
  * | `LOG_LEVEL` | `INFO` | `DEBUG`, `INFO`, `WARN`, `ERROR` or `SILENT` |
  */
 import os from 'node:os';
@@ -72,6 +73,7 @@ const schema = z.object({
     .optional(),
   GATEWAY_IDLE_SECONDS: intIn(1, 30 * 86_400).default(3600),
   GATEWAY_CONNECT_TIMEOUT_MS: intIn(100, 600_000).default(10_000),
+  GATEWAY_WORKERS: intIn(1, 64).default(1),
   LOG_LEVEL: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT']).default('INFO'),
 });
 
@@ -90,6 +92,8 @@ export interface GatewayConfig {
   readonly brokerUrl?: string;
   readonly idleSeconds: number;
   readonly connectTimeoutMs: number;
+  /** Threads forwarding; 1 runs the forwarder in the main thread. */
+  readonly workers: number;
   readonly logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
 }
 
@@ -122,6 +126,7 @@ export function loadGatewayConfig(
     brokerUrl: e.BROKER_URL?.replace(/\/+$/, ''),
     idleSeconds: e.GATEWAY_IDLE_SECONDS,
     connectTimeoutMs: e.GATEWAY_CONNECT_TIMEOUT_MS,
+    workers: e.GATEWAY_WORKERS,
     logLevel: e.LOG_LEVEL,
   };
 }

@@ -14,7 +14,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Logger } from '../adapters/logger.ts';
 import { AppError } from '../core/errors.ts';
 import { createRequestVerifier, DEFAULT_SIGNATURE_WINDOW_MS } from '../core/gateway-signature.ts';
-import { FORWARD_KEY_RE, type Forwarder, forwardSpecSchema } from './forwarder.ts';
+import { FORWARD_KEY_RE, forwardSpecSchema } from './forwarder.ts';
+import type { ForwardTable } from './forwarder-pool.ts';
 
 /** What `GET /info` answers; the CLI's `--info` prints it. */
 export interface GatewayInfo {
@@ -75,8 +76,8 @@ async function readBody(req: IncomingMessage): Promise<Buffer> {
  */
 export function createControlApi(options: {
   secret: string;
-  forwarder: Forwarder;
-  info: () => GatewayInfo;
+  forwarder: ForwardTable;
+  info: () => Promise<GatewayInfo>;
   logger: Logger;
   windowMs?: number;
 }): Server {
@@ -124,7 +125,7 @@ export function createControlApi(options: {
 
     const path = new URL(target, 'http://gateway').pathname;
     if (path === '/forwards') {
-      if (method === 'GET') return sendJson(res, 200, { forwards: forwarder.list() });
+      if (method === 'GET') return sendJson(res, 200, { forwards: await forwarder.list() });
       if (method === 'POST') return openForward(body, res);
       return methodNotAllowed(res, 'GET, POST');
     }
@@ -135,14 +136,14 @@ export function createControlApi(options: {
       }
       if (method === 'DELETE') return sendJson(res, 200, { closed: await forwarder.close(key) });
       if (method === 'GET') {
-        const forward = forwarder.get(key);
+        const forward = await forwarder.get(key);
         if (!forward) return sendError(res, 404, 'forward_not_found', `no forward ${key}`);
         return sendJson(res, 200, forward);
       }
       return methodNotAllowed(res, 'GET, DELETE');
     }
     if (path === '/info') {
-      if (method === 'GET') return sendJson(res, 200, options.info());
+      if (method === 'GET') return sendJson(res, 200, await options.info());
       return methodNotAllowed(res, 'GET');
     }
     sendError(res, 404, 'not_found', `no such resource: ${method} ${path}`);

@@ -65,6 +65,13 @@ export interface ForwarderOptions {
   readonly logger: Logger;
   /** Epoch ms; default Date.now. Expiry timers still run on real time. */
   readonly now?: () => number;
+  /**
+   * This forwarder's share of the range when several run side by side (one per worker
+   * thread): it picks free ports only among `from + index + k × count`.
+   */
+  readonly shard?: { readonly index: number; readonly count: number };
+  /** Called after a forward has closed, whatever the reason (removed, expired, stopping). */
+  readonly onClosed?: (key: string) => void;
 }
 
 interface Connection {
@@ -76,7 +83,6 @@ interface Forward {
   spec: ForwardSpec & { listenPort: number };
   readonly clientIp: string;
   readonly allow: BlockList;
-  readonly family: 'ipv4' | 'ipv6';
   readonly server: Server;
   readonly connections: Set<Connection>;
   timer: NodeJS.Timeout | undefined;
@@ -128,7 +134,7 @@ export class Forwarder {
     this.#options = options;
     this.#log = options.logger;
     this.#now = options.now ?? Date.now;
-    this.#cursor = options.portRange.from;
+    this.#cursor = options.portRange.from + (options.shard?.index ?? 0);
   }
 
   /**
@@ -174,14 +180,12 @@ export class Forwarder {
         `port ${spec.listenPort} is outside this gateway's range ${from}-${to}`,
       );
     }
-    const family = ipVersion === 4 ? 'ipv4' : 'ipv6';
     const allow = new BlockList();
-    allow.addAddress(clientIp, family);
+    allow.addAddress(clientIp, ipVersion === 4 ? 'ipv4' : 'ipv6');
     const forward: Forward = {
       spec: { ...spec, clientIp, listenPort: 0 },
       clientIp,
       allow,
-      family,
       server: createServer({ allowHalfOpen: true, noDelay: true }, (socket) =>
         this.#accept(forward, socket),
       ),
@@ -251,13 +255,18 @@ export class Forwarder {
     }
   }
 
-  /** Tries the range round-robin from a moving cursor, so a closed port is not reused at once. */
+  /**
+   * Tries this forwarder's ports round-robin from a moving cursor, so a closed port is not
+   * reused at once.
+   */
   async #listenAnyPort(server: Server, key: string): Promise<number> {
     const { from, to } = this.#options.portRange;
-    const size = to - from + 1;
+    const step = this.#options.shard?.count ?? 1;
+    const first = from + (this.#options.shard?.index ?? 0);
+    const size = first > to ? 0 : Math.floor((to - first) / step) + 1;
     for (let tried = 0; tried < size; tried++) {
       const port = this.#cursor;
-      this.#cursor = port >= to ? from : port + 1;
+      this.#cursor = port + step > to ? first : port + step;
       if (this.#ports.has(port)) continue;
       this.#ports.add(port);
       try {
@@ -376,6 +385,7 @@ export class Forwarder {
       port: forward.spec.listenPort,
       why,
     });
+    this.#options.onClosed?.(forward.spec.key);
   }
 
   /** Closes a forward and its connections. Resolves false for an unknown key. */

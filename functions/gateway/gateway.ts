@@ -9,7 +9,7 @@ import type { Logger } from '../adapters/logger.ts';
 import { type ForwardSync, startForwardSync } from './broker-sync.ts';
 import type { GatewayConfig } from './config.ts';
 import { createControlApi, type GatewayInfo } from './control-api.ts';
-import { Forwarder } from './forwarder.ts';
+import { ForwarderPool, type ForwardTable } from './forwarder-pool.ts';
 import { createPublicHttp } from './public-http.ts';
 
 /** The gateway's version (the package version). */
@@ -20,10 +20,12 @@ export interface RunningGateway {
   readonly controlPort: number;
   /** Port of the public HTTP face. */
   readonly httpPort: number;
-  readonly forwarder: Forwarder;
+  readonly forwarder: ForwardTable;
+  /** Threads forwarding. */
+  readonly workers: number;
   /** The start-up recovery from the broker; undefined when BROKER_URL is unset. */
   readonly sync?: ForwardSync;
-  info(): GatewayInfo;
+  info(): Promise<GatewayInfo>;
   /** Stops accepting, closes every forward and connection. Idempotent. */
   stop(): Promise<void>;
 }
@@ -60,22 +62,30 @@ function describeBroker(brokerUrl: string): string {
  */
 export async function startGateway(
   config: GatewayConfig,
-  options: { logger: Logger; syncInitialDelayMs?: number },
+  options: {
+    logger: Logger;
+    syncInitialDelayMs?: number;
+    /** Called when a forwarding worker dies (the CLI exits; the broker re-opens on restart). */
+    onFatal?: (error: Error) => void;
+  },
 ): Promise<RunningGateway> {
   const { logger } = options;
   const startedAt = new Date().toISOString();
   let state: GatewayInfo['state'] = 'RUNNING';
   let sync: ForwardSync | undefined;
-  const forwarder = new Forwarder({
+  const forwarder = await ForwarderPool.start({
     bind: config.bind,
     portRange: config.portRange,
     idleSeconds: config.idleSeconds,
     connectTimeoutMs: config.connectTimeoutMs,
+    logLevel: config.logLevel,
+    workers: config.workers,
     logger,
+    onFatal: options.onFatal,
   });
 
-  const info = (): GatewayInfo => {
-    const stats = forwarder.stats();
+  const info = async (): Promise<GatewayInfo> => {
+    const stats = await forwarder.stats();
     return {
       name: config.name,
       version: GATEWAY_VERSION,
@@ -105,7 +115,7 @@ export async function startGateway(
     controlPort = await listen(control, config.controlPort, config.controlBind);
     httpPort = await listen(publicHttp, config.httpPort, config.httpBind);
   } catch (e: unknown) {
-    await Promise.all([closeServer(control), closeServer(publicHttp)]);
+    await Promise.all([closeServer(control), closeServer(publicHttp), forwarder.stop()]);
     throw e;
   }
 
@@ -125,6 +135,7 @@ export async function startGateway(
     control: `${config.controlBind}:${controlPort}`,
     http: `${config.httpBind}:${httpPort}`,
     forwards: `${config.bind}:${config.portRange.from}-${config.portRange.to}`,
+    workers: forwarder.workers,
     brokerForwarding: config.brokerUrl ? describeBroker(config.brokerUrl) : 'OFF',
   });
 
@@ -133,6 +144,7 @@ export async function startGateway(
     controlPort,
     httpPort,
     forwarder,
+    workers: forwarder.workers,
     get sync() {
       return sync;
     },

@@ -4,7 +4,7 @@
  */
 import type { ALBEvent } from 'aws-lambda';
 import type { Broker } from '../compose.ts';
-import { UnauthorizedError } from '../core/errors.ts';
+import { DatabaseUnavailableError, UnauthorizedError } from '../core/errors.ts';
 import { createRequestVerifier } from '../core/gateway-signature.ts';
 import { type AlbHandler, httpHandler } from './http/handler.ts';
 import { bodyText, headerValues, queryParam } from './http/request.ts';
@@ -49,7 +49,15 @@ export function buildGatewayApiHandler(broker: Broker): AlbHandler {
           );
         const gateway = queryParam(event, 'gateway');
         if (!gateway) return errorResponse(400, 'invalid_request', 'gateway: is required');
-        const live = await broker.forwards.liveForGateway(gateway, broker.clock.now());
+        const now = broker.clock.now();
+        // Forwards recorded in the site database, and those opened in leased mode (state table).
+        const recorded = await broker.forwards.liveForGateway(gateway, now).catch((e: unknown) => {
+          if (e instanceof DatabaseUnavailableError) return [];
+          throw e;
+        });
+        const leased = await broker.leasing.leasedForwards(gateway, now);
+        const keys = new Set(recorded.map((f) => f.key));
+        const live = [...recorded, ...leased.filter((f) => !keys.has(f.key))];
         return json(200, {
           forwards: live.map((f) => ({
             key: f.key,

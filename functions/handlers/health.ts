@@ -11,6 +11,16 @@ import { queryParam } from './http/request.ts';
 import { errorResponse, text } from './http/response.ts';
 import { lambdaHandler } from './lambda.ts';
 
+/** How the broker serves while the site database is down. */
+async function leasedModeLine(broker: Broker): Promise<string> {
+  const enabled = await broker.snapshot.get().then(
+    (s) => s.config.settings.leasing.enabled,
+    () => undefined,
+  );
+  if (enabled === false) return 'unavailable (connection leasing is turned off)';
+  return 'leased (users sign in and launch their leased desktops)';
+}
+
 export function buildHealthHandler(broker: Broker): AlbHandler {
   const limits = broker.config.health;
   const answer = async (event: ALBEvent) => {
@@ -24,15 +34,14 @@ export function buildHealthHandler(broker: Broker): AlbHandler {
       }
       case 'cb_status': {
         const verdict = await cbStatus(broker.health, limits);
-        const answer = verdict.ok ? OKAY : `ERROR_MESSAGE: ${verdict.reasons.join('; ')}`;
-        // With a failover database configured, a second line says which one is active.
+        const lines = [verdict.ok ? OKAY : `ERROR_MESSAGE: ${verdict.reasons.join('; ')}`];
+        // While the database is down the broker serves from connection leases: say so.
+        if (!verdict.ok) lines.push(`mode: ${await leasedModeLine(broker)}`);
+        // With a failover database configured, a line says which one is active.
         const active = broker.site.failover?.active();
-        return text(
-          200,
-          active
-            ? `${answer}\nactive database: ${active.which} (${describeTarget(active.target)})`
-            : answer,
-        );
+        if (active)
+          lines.push(`active database: ${active.which} (${describeTarget(active.target)})`);
+        return text(200, lines.join('\n'));
       }
       case 'cb_version':
         return text(200, broker.version);

@@ -30,7 +30,7 @@ export function buildOffersHandler(broker: Broker): AlbHandler {
       path: '/api/v1/offers',
       handler: async (event: ALBEvent) => {
         const session = await requireSession(broker, event);
-        return json(200, { mode: session.mode, offers: await listOffers(deps, session) });
+        return json(200, await listOffers(deps, session));
       },
     },
     {

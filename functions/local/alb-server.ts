@@ -9,6 +9,7 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ALBEvent, ALBResult, Context } from 'aws-lambda';
 import type { Logger } from '../adapters/logger.ts';
+import { countRoundTrips } from '../adapters/site-db/connect.ts';
 import type { AlbHandler } from '../handlers/http/handler.ts';
 import { MAX_BODY_BYTES } from '../handlers/http/request.ts';
 import { type FunctionRoute, functionFor } from '../handlers/routes.ts';
@@ -104,7 +105,11 @@ async function serve(
     return;
   }
   const event = toAlbEvent(req, url, body, route.name);
-  const result = await handler(event, lambdaContext(route.name));
+  const { result, roundTrips } = await countRoundTrips(() =>
+    handler(event, lambdaContext(route.name)),
+  );
+  // Local runtime only: how many site-database round trips the request made (budget tests, benchmarks).
+  res.setHeader('x-deskbroker-db-round-trips', String(roundTrips));
   writeResult(res, result);
 }
 

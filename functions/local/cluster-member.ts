@@ -8,8 +8,9 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Broker } from '../compose.ts';
+import { ConflictError } from '../core/errors.ts';
 import { checkRegistration } from '../core/jobs/cluster.ts';
-import { lockDataFolder } from './data-lock.ts';
+import { DataLockedError, lockDataFolder } from './data-lock.ts';
 import { type JobRunner, startJobRunner } from './job-runner.ts';
 import { type Scheduler, startScheduler } from './scheduler.ts';
 
@@ -34,15 +35,32 @@ export interface ClusterMember {
   stop(): Promise<void>;
 }
 
+/** Another process started from the same folder runs as this site ID. */
+export class SiteIdLockedError extends ConflictError {
+  constructor(siteId: number, pid: number) {
+    super(
+      'site_id_in_use',
+      `site ID ${siteId} is in use by another deskbroker process started from this folder (pid ${pid}): give this broker another SITE_ID (--site-id), or stop the other one`,
+    );
+    this.name = 'SiteIdLockedError';
+  }
+}
+
 /**
  * This broker's UUID for its site ID, kept in DESKBROKER_HOME, and a lock so that two
  * processes started from the same folder cannot both be that broker.
- * @throws {DataLockedError} when a live process holds it.
+ * @throws {SiteIdLockedError} when a live process holds it.
  */
 export function claimBrokerUuid(home: string, siteId: number): { uuid: string; release(): void } {
   const folder = path.join(home, 'broker', `site-${siteId}`);
   mkdirSync(folder, { recursive: true });
-  const release = lockDataFolder(folder);
+  let release: () => void;
+  try {
+    release = lockDataFolder(folder);
+  } catch (e: unknown) {
+    if (e instanceof DataLockedError) throw new SiteIdLockedError(siteId, e.pid);
+    throw e;
+  }
   const file = path.join(folder, 'uuid');
   let uuid = existsSync(file) ? readFileSync(file, 'utf8').trim() : '';
   if (!/^[0-9a-f-]{36}$/.test(uuid)) {

@@ -1,7 +1,8 @@
 /**
  * The local broker's job runner, applying the guide's job limits (Appendix A) to this node:
  * at most `maxJobs(cpus)` jobs at once, and no new job while the 1-minute load average is
- * above `maxLoad(cpus)`. Jobs over either limit wait in the queue; none is dropped.
+ * above `maxLoad(cpus)`. Jobs over either limit wait in the queue; none is dropped. The
+ * broker's own heartbeat job is exempt: the cluster must not take a busy broker for a dead one.
  */
 import os from 'node:os';
 import type { JobSource } from '../adapters/jobs/job-source.ts';
@@ -47,6 +48,8 @@ export function startJobRunner(options: JobRunnerOptions): JobRunner {
   const loadAverage = options.loadAverage ?? (() => os.loadavg()[0]!);
   const pollMs = options.pollMs ?? 1000;
   const running = new Set<Promise<void>>();
+  /** Heartbeats run while the limits hold the other jobs back; not counted in `running`. */
+  const exempt = new Set<Promise<void>>();
   let peak = 0;
   let started = 0;
   let loadWaits = 0;
@@ -79,15 +82,31 @@ export function startJobRunner(options: JobRunnerOptions): JobRunner {
     peak = Math.max(peak, running.size);
   };
 
+  /** The heartbeat runs whatever the limits say: a busy broker is not a dead one. */
+  const runExempt = async () => {
+    try {
+      for (const job of (await options.source.takeExempt?.()) ?? []) {
+        const task: Promise<void> = job
+          .run()
+          .then(
+            () => {},
+            (e: unknown) => options.logger.error('job runner: job failed', { error: e as Error }),
+          )
+          .finally(() => exempt.delete(task));
+        exempt.add(task);
+      }
+    } catch (e: unknown) {
+      options.logger.warn('job runner: cannot take jobs', { error: String(e) });
+    }
+  };
+
   const loop = async () => {
     while (!stopped) {
       const free = limit - running.size;
-      if (free <= 0) {
-        await pause(pollMs);
-        continue;
-      }
-      if (loadAverage() > loadLimit) {
-        loadWaits++;
+      const overloaded = free > 0 && loadAverage() > loadLimit;
+      if (free <= 0 || overloaded) {
+        if (overloaded) loadWaits++;
+        await runExempt();
         await pause(pollMs);
         continue;
       }
@@ -124,7 +143,7 @@ export function startJobRunner(options: JobRunnerOptions): JobRunner {
       await looping;
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([
-        Promise.allSettled([...running]),
+        Promise.allSettled([...running, ...exempt]),
         new Promise((resolve) => {
           timer = setTimeout(resolve, graceMs);
         }),

@@ -10,6 +10,7 @@ import { ensureSchema } from '../adapters/site-db/migrate.ts';
 import { ensureStateTable } from '../adapters/state/state-table.ts';
 import { type Broker, type ComposeOptions, compose } from '../compose.ts';
 import { type Config, describeTarget } from '../config.ts';
+import { syncMirror } from '../core/leasing-upkeep.ts';
 import { applySiteConfig } from '../core/site-config/apply.ts';
 import { buildAdminHandler } from '../handlers/admin.ts';
 import { buildAgentHandler } from '../handlers/agent.ts';
@@ -123,10 +124,21 @@ export async function startLocalBroker(
     member = await joinCluster(broker, options.cluster);
     let seededDemo = false;
     if (schema.created && options.demo !== false) {
-      await applySiteConfig({ store: broker.siteConfig, hasher: broker.hasher }, DEMO_SITE);
+      await applySiteConfig(
+        { store: broker.siteConfig, hasher: broker.hasher, afterApply: broker.leasing.afterApply },
+        DEMO_SITE,
+      );
       seededDemo = true;
     }
     const admin = await ensureAdmin(broker);
+    // What leased mode needs goes into the state table now, and what the last outage left in
+    // the outbox goes back to the site database.
+    await syncMirror(broker.leasing.upkeep).catch((e: unknown) =>
+      broker.logger.warn('could not mirror the site for leased mode', {
+        error: (e as Error).message,
+      }),
+    );
+    await broker.leasing.replay();
     const server = await startAlbServer({
       handlers: buildHandlers(broker),
       host: config.host,

@@ -13,7 +13,8 @@
  * in another, the clients in this one, so none of them measures itself.
  *
  * Options: --single-mib 1024  --parallel 64  --parallel-mib 64  --runs 3  --forwards 3000
- *          --latency-sample 1000  --quick (small sizes, for a smoke run)
+ *          --latency-sample 1000  --workers N (GATEWAY_WORKERS; default: the gateway's)
+ *          --quick (small sizes, for a smoke run)
  * Default runs: 5, alternating which of the two goes first; the median is reported with the
  * range, and the load average before and after, since other work on the machine skews it.
  */
@@ -168,7 +169,11 @@ function push(port: number, bytes: number): Promise<number> {
       const ms = performance.now() - started;
       socket.destroy();
       if (Number(reply.trim()) !== bytes) {
-        reject(new Error(`the sink got ${reply.trim() || 'nothing'} of ${bytes} bytes`));
+        reject(
+          new Error(
+            `through port ${port}: the sink answered ${reply.trim() || 'nothing'} for ${bytes} bytes`,
+          ),
+        );
       } else {
         resolve(ms);
       }
@@ -251,7 +256,7 @@ interface GatewayProcess {
   stop(): Promise<void>;
 }
 
-async function startGatewayProcess(secret: string): Promise<GatewayProcess> {
+async function startGatewayProcess(secret: string, workers?: string): Promise<GatewayProcess> {
   const controlPort = await freePort();
   const httpPort = await freePort();
   const child = spawn(process.execPath, [join(root, 'functions/gateway/cli.ts')], {
@@ -266,6 +271,7 @@ async function startGatewayProcess(secret: string): Promise<GatewayProcess> {
       GATEWAY_HTTP_PORT: String(httpPort),
       GATEWAY_HTTP_BIND: '127.0.0.1',
       LOG_LEVEL: 'WARN',
+      ...(workers ? { GATEWAY_WORKERS: workers } : {}),
     },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
@@ -295,7 +301,14 @@ async function startSocat(sinkPort: number): Promise<{ port: number; version: st
   const port = await freePort();
   const child = spawn(
     'socat',
-    [`TCP-LISTEN:${port},bind=127.0.0.1,fork,reuseaddr,backlog=511`, `TCP:127.0.0.1:${sinkPort}`],
+    // -t 30: after the client's EOF, wait for the sink's answer (socat's default is 0.5 s, too
+    // short on a loaded machine). It does not change the forwarding itself.
+    [
+      '-t',
+      '30',
+      `TCP-LISTEN:${port},bind=127.0.0.1,fork,reuseaddr,backlog=511`,
+      `TCP:127.0.0.1:${sinkPort}`,
+    ],
     { stdio: ['ignore', 'ignore', 'inherit'] },
   );
   children.push(child);
@@ -317,6 +330,7 @@ async function main(): Promise<void> {
       forwards: { type: 'string', default: '3000' },
       'latency-sample': { type: 'string', default: '1000' },
       quick: { type: 'boolean', default: false },
+      workers: { type: 'string' },
     },
   });
   if (values.role === 'sink') return runSinkRole();
@@ -350,7 +364,7 @@ async function main(): Promise<void> {
   );
 
   // ---- throughput
-  let gateway = await startGatewayProcess(secret);
+  let gateway = await startGatewayProcess(secret, values.workers);
   const expiresAt = Date.now() + 3_600_000;
   const openForward = (key: string, desktopPort: number): Promise<OpenForward> =>
     control.open(gateway.endpoint, {
@@ -448,7 +462,7 @@ async function main(): Promise<void> {
   console.log('');
 
   // ---- scale: N forwards at once
-  gateway = await startGatewayProcess(secret);
+  gateway = await startGatewayProcess(secret, values.workers);
   await sleep(500);
   const rssBefore = rssOf(gateway.pid);
   const specs: ForwardSpec[] = Array.from({ length: forwardCount }, (_, i) => ({
@@ -486,7 +500,7 @@ async function main(): Promise<void> {
     { stdio: 'ignore' },
   );
   children.push(echoSocat);
-  const echoSocatPort = Number(/TCP-LISTEN:(\d+)/.exec(echoSocat.spawnargs[1]!)![1]);
+  const echoSocatPort = Number(/TCP-LISTEN:(\d+)/.exec(echoSocat.spawnargs.join(' '))![1]);
   await waitFor(() => portAccepts(echoSocatPort), 'socat (echo)');
   for (let i = 0; i < Math.min(latencySample, 300); i++) {
     socatLatencies.push(await echoOnce(echoSocatPort));

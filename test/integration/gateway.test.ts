@@ -52,6 +52,8 @@ function gatewayConfig(overrides: Partial<GatewayConfig> = {}): GatewayConfig {
     trustedProxies: [],
     idleSeconds: 3600,
     connectTimeoutMs: 2_000,
+    // Two forwarding worker threads; some gateways below run with one (in-thread) instead.
+    workers: 2,
     logLevel: 'SILENT',
     ...overrides,
   };
@@ -271,6 +273,8 @@ describe('configuration', () => {
     expect(config.httpPort).toBe(8443);
     expect(config.controlPort).toBe(9443);
     expect(config.idleSeconds).toBe(3600);
+    expect(config.workers).toBe(1);
+    expect(config.controlBind).toBe('127.0.0.1');
     expect(config.brokerUrl).toBe('http://b:8080');
   });
 });
@@ -369,6 +373,27 @@ describe('forwards', () => {
     await control.close(endpoint, forward.key);
   });
 
+  it('matches IPv4-mapped IPv6 addresses on a dual-stack listener', async () => {
+    const from = portRange.to - 19;
+    const dual = await startGateway(
+      gatewayConfig({ name: 'gw-dual', bind: '::', portRange: { from, to: from + 4 }, workers: 1 }),
+      { logger },
+    );
+    try {
+      const ep = endpointOf(dual, 'gw-dual');
+      const forward = await control.open(ep, spec({ clientIp: '::ffff:127.0.0.1' }));
+      expect(forward.clientIp).toBe('127.0.0.1');
+      // Seen as ::ffff:127.0.0.1 by the dual-stack listener, allowed after normalising.
+      const echoed = await echoThrough(forward.listenPort, Buffer.from('mapped'));
+      expect(echoed.toString()).toBe('mapped');
+      const stranger = await connectTo(forward.listenPort, '127.0.0.2').catch(() => undefined);
+      if (stranger) expect((await closed(stranger)).bytes).toBe(0);
+      expect((await control.info(ep)).refused).toBe(1);
+    } finally {
+      await dual.stop();
+    }
+  });
+
   it('closing a forward closes its connections and its port', async () => {
     const forward = await control.open(endpoint, spec());
     const socket = await connectTo(forward.listenPort);
@@ -411,6 +436,27 @@ describe('forwards', () => {
     const echoed = await echoThrough(forward.listenPort, Buffer.from('new connection'));
     expect(echoed.toString()).toBe('new connection');
     await control.close(endpoint, forward.key);
+  });
+
+  it("uses every worker's share of the range, then says the ports are exhausted", async () => {
+    const from = portRange.to - 9;
+    const small = await startGateway(
+      gatewayConfig({ name: 'gw-small', portRange: { from, to: from + 3 }, workers: 2 }),
+      { logger },
+    );
+    try {
+      const ep = endpointOf(small, 'gw-small');
+      const ports = [];
+      for (let i = 0; i < 4; i++) ports.push((await control.open(ep, spec())).listenPort);
+      expect(ports.sort()).toEqual([from, from + 1, from + 2, from + 3]);
+      await expect(control.open(ep, spec())).rejects.toMatchObject({
+        gatewayStatus: 503,
+        gatewayCode: 'gateway_ports_exhausted',
+      });
+      expect((await control.info(ep)).forwards).toBe(4);
+    } finally {
+      await small.stop();
+    }
   });
 
   it('holds many forwards at once', async () => {
@@ -535,7 +581,7 @@ describe('login forwarding', () => {
 
   beforeAll(async () => {
     brokerForwards = [];
-    forwarding = await startGateway(gatewayConfig({ name: 'gw-login', brokerUrl }), {
+    forwarding = await startGateway(gatewayConfig({ name: 'gw-login', brokerUrl, workers: 1 }), {
       logger,
       syncInitialDelayMs: 20,
     });
@@ -575,6 +621,19 @@ describe('login forwarding', () => {
       clientIp: '127.0.0.1',
     });
     expect(seen!.headers['x-forwarded-for']).toBe('203.0.113.9, 127.0.0.1');
+  });
+
+  it('forwards in the main thread when configured with one worker', async () => {
+    expect(forwarding.workers).toBe(1);
+    const ep = endpointOf(forwarding, 'gw-login');
+    const forward = await control.open(ep, spec());
+    const data = randomBytes(2 * 1024 * 1024);
+    expect(sha256(await echoThrough(forward.listenPort, data))).toBe(sha256(data));
+    const stranger = await connectTo(forward.listenPort, '127.0.0.2').catch(() => undefined);
+    if (stranger) expect((await closed(stranger)).bytes).toBe(0);
+    expect((await control.info(ep)).refused).toBe(1);
+    await control.close(ep, forward.key);
+    expect(await portRefuses(forward.listenPort)).toBe(true);
   });
 
   it('takes the client IP from X-Forwarded-For only behind a trusted proxy', async () => {
@@ -625,6 +684,7 @@ describe('restart', () => {
     brokerForwards = [];
     const config = gatewayConfig({ name: 'gw-restart', brokerUrl });
     const first = await startGateway(config, { logger, syncInitialDelayMs: 20 });
+    expect(first.workers).toBe(2);
     await first.sync?.done;
     const a = await control.open(endpointOf(first, 'gw-restart'), spec());
     const b = await control.open(endpointOf(first, 'gw-restart'), spec({ desktopPort: countPort }));
@@ -639,7 +699,11 @@ describe('restart', () => {
 
     brokerListFailures = 2; // the broker is "not up yet" twice: the gateway retries
     brokerRequests.length = 0;
-    const second = await startGateway(config, { logger, syncInitialDelayMs: 20 });
+    // Restarted with another number of threads: each forward still lands on its old port.
+    const second = await startGateway(
+      { ...config, workers: 3 },
+      { logger, syncInitialDelayMs: 20 },
+    );
     try {
       const result = await second.sync?.done;
       expect(result).toEqual({ reopened: 2, skipped: 1 });

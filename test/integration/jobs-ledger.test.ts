@@ -6,7 +6,10 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { SqlJobLedger } from '../../functions/adapters/jobs/work-queue-ledger.ts';
-import { WorkQueueJobQueue, WorkQueueJobSource } from '../../functions/adapters/jobs/work-queue-queue.ts';
+import {
+  WorkQueueJobQueue,
+  WorkQueueJobSource,
+} from '../../functions/adapters/jobs/work-queue-queue.ts';
 import { SqlClusterStore } from '../../functions/adapters/site-db/cluster-store.ts';
 import { ensureSchema } from '../../functions/adapters/site-db/migrate.ts';
 import { jobBodies } from '../../functions/core/jobs/bodies.ts';
@@ -14,7 +17,11 @@ import { checkRegistration, removeBroker } from '../../functions/core/jobs/clust
 import type { JobPayload } from '../../functions/core/jobs/payload.ts';
 import type { BrokerIdentity, MaintenanceStore } from '../../functions/core/jobs/ports.ts';
 import type { RunnerDeps } from '../../functions/core/jobs/runner.ts';
-import { DIALECTS, openTestSiteDatabase, type TestSiteDatabase } from '../helpers/site-databases.ts';
+import {
+  DIALECTS,
+  openTestSiteDatabase,
+  type TestSiteDatabase,
+} from '../helpers/site-databases.ts';
 
 const silent = { info() {}, warn() {}, error() {} };
 const release = (user: string): JobPayload => ({ kind: 'delayed_release', desktopId: 1, user });
@@ -55,7 +62,11 @@ describe.each(DIALECTS)('job ledger on %s', (dialect) => {
 
     expect(byOther.map((j) => j.idempotencyKey)).toEqual(['k1']);
     expect(byOwner.map((j) => j.idempotencyKey)).toEqual(['pinned']);
-    expect(byOwner[0]).toMatchObject({ kind: 'delayed_release', attempts: 1, payload: release('b') });
+    expect(byOwner[0]).toMatchObject({
+      kind: 'delayed_release',
+      attempts: 1,
+      payload: release('b'),
+    });
   });
 
   it('never hands one job to two concurrent claimers', async () => {
@@ -95,14 +106,21 @@ describe.each(DIALECTS)('job ledger on %s', (dialect) => {
 
     await ledger.fail(job!, 1, 'boom', Date.now() + 60_000);
     const notYet = await ledger.claim(2, 5, 60_000);
-    await sql`update work_queue set run_after = now() where idempotency_key = 'f1'`.execute(t.site.db);
+    await sql`update work_queue set run_after = now() where idempotency_key = 'f1'`.execute(
+      t.site.db,
+    );
     const [retry] = await ledger.claim(2, 5, 60_000);
     await ledger.fail(retry!, 2, 'boom again', undefined);
     const [row] = await ledger.list({ limit: 10 });
 
     expect(notYet).toEqual([]);
     expect(retry).toMatchObject({ idempotencyKey: 'f1', attempts: 2 });
-    expect(row).toMatchObject({ status: 'aborted', siteId: 2, attempts: 2, error: 'site 2: boom again' });
+    expect(row).toMatchObject({
+      status: 'aborted',
+      siteId: 2,
+      attempts: 2,
+      error: 'site 2: boom again',
+    });
     expect(row!.finishedAt).toBeGreaterThan(0);
   });
 
@@ -113,7 +131,9 @@ describe.each(DIALECTS)('job ledger on %s', (dialect) => {
     await ledger.finish(claimed!, 3);
 
     expect((await ledger.list({ limit: 10 })).map((j) => j.idempotencyKey)).toEqual(['l2', 'l1']);
-    expect((await ledger.list({ status: 'finished', limit: 10 })).map((j) => j.siteId)).toEqual([3]);
+    expect((await ledger.list({ status: 'finished', limit: 10 })).map((j) => j.siteId)).toEqual([
+      3,
+    ]);
     expect((await ledger.list({ kind: 'purge_records', limit: 10 })).length).toBe(1);
     expect((await ledger.list({ siteId: 3, limit: 10 })).length).toBe(1);
     expect((await ledger.list({ limit: 1 })).length).toBe(1);

@@ -13,4 +13,9 @@ export interface RunnableJob {
 export interface JobSource {
   /** Takes up to `max` jobs that this broker may run now; resolves [] when there are none. */
   take(max: number): Promise<RunnableJob[]>;
+  /**
+   * Takes the jobs that run whatever the job limits say: this broker's heartbeat (a busy
+   * broker is still alive, and must not look Unavailable to the cluster).
+   */
+  takeExempt?(): Promise<RunnableJob[]>;
 }

@@ -75,7 +75,12 @@ export class SqlJobLedger implements JobLedger {
     return result.rows[0];
   }
 
-  async claim(siteId: number, limit: number, staleAfterMs: number): Promise<ClaimedJob[]> {
+  async claim(
+    siteId: number,
+    limit: number,
+    staleAfterMs: number,
+    kind?: string,
+  ): Promise<ClaimedJob[]> {
     if (limit < 1) return [];
     // Heartbeats first: a broker whose queue is full must still show it is alive.
     const result = await sql<ClaimRow>`
@@ -87,6 +92,7 @@ export class SqlJobLedger implements JobLedger {
           and ((status in ('pending', 'deferred') and run_after <= now()
                 and (site_id is null or site_id = ${siteId}))
             or (status = 'running' and started_at < ${ago(staleAfterMs)}))
+          and (cast(${kind ?? null} as text) is null or kind = ${kind ?? null})
         order by (kind = 'heartbeat') desc, run_after, id
         limit ${Math.floor(limit)}
         for update skip locked)

@@ -47,8 +47,17 @@ export class WorkQueueJobSource implements JobSource {
     this.#deps = deps;
   }
 
-  async take(max: number): Promise<RunnableJob[]> {
-    const claimed = await this.#deps.ledger.claim(this.#deps.siteId, max, this.#deps.staleAfterMs);
+  take(max: number): Promise<RunnableJob[]> {
+    return this.#take(max);
+  }
+
+  takeExempt(): Promise<RunnableJob[]> {
+    return this.#take(2, 'heartbeat');
+  }
+
+  async #take(max: number, kind?: string): Promise<RunnableJob[]> {
+    const { ledger, siteId, staleAfterMs } = this.#deps;
+    const claimed = await ledger.claim(siteId, max, staleAfterMs, kind);
     return claimed.map((job) => ({
       kind: job.kind,
       key: job.idempotencyKey,

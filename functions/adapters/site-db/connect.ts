@@ -3,6 +3,8 @@
  * embedded PGlite, or the RDS Data API. The heavy dialects are imported on demand, so a
  * Lambda bundle that only uses the Data API does not carry PGlite or `pg`.
  */
+
+import { AsyncLocalStorage } from 'node:async_hooks';
 import {
   CamelCasePlugin,
   type DatabaseConnection,
@@ -17,6 +19,54 @@ import { DatabaseUnavailableError } from '../../core/errors.ts';
 import type { Database } from './schema.ts';
 
 export type SiteDb = Kysely<Database>;
+
+/** Round trips of the work running inside {@link countRoundTrips} (one request, say). */
+const scope = new AsyncLocalStorage<{ roundTrips: number }>();
+
+/** Runs `fn`, counting the site-database round trips it makes (its own, not other requests'). */
+export async function countRoundTrips<T>(
+  fn: () => Promise<T>,
+): Promise<{ result: T; roundTrips: number }> {
+  const counter = { roundTrips: 0 };
+  const result = await scope.run(counter, fn);
+  return { result, roundTrips: counter.roundTrips };
+}
+
+/** The per-statement time limit of the work running inside {@link withStatementDeadline}. */
+const deadline = new AsyncLocalStorage<number>();
+
+/**
+ * Runs `fn` with a client-side limit on each site-database statement (and connection) it
+ * waits for: past `ms`, the statement counts as a database outage (DatabaseUnavailableError),
+ * so a database that hangs instead of refusing is noticed within `ms` on the request path.
+ */
+export function withStatementDeadline<T>(ms: number, fn: () => Promise<T>): Promise<T> {
+  return deadline.run(ms, fn);
+}
+
+/** Races `work` against the current deadline, if any. */
+function limited<T>(work: Promise<T>, what: string): Promise<T> {
+  const ms = deadline.getStore();
+  if (ms === undefined) return work;
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new DatabaseUnavailableError(`the site database did not answer ${what} within ${ms} ms`),
+        ),
+      ms,
+    );
+  });
+  work.catch(() => {});
+  return Promise.race([work, late]).finally(() => clearTimeout(timer));
+}
+
+function countRoundTrip(stats: { roundTrips: number }): void {
+  stats.roundTrips++;
+  const counter = scope.getStore();
+  if (counter) counter.roundTrips++;
+}
 
 export interface SiteDatabase {
   readonly db: SiteDb;
@@ -199,7 +249,14 @@ class CheckedDriver implements Driver {
   async acquireConnection(): Promise<DatabaseConnection> {
     let connection: DatabaseConnection;
     try {
-      connection = await this.#inner.acquireConnection();
+      const acquiring = this.#inner.acquireConnection();
+      try {
+        connection = await limited(acquiring, 'a connection');
+      } catch (e: unknown) {
+        // A connection that arrives after the deadline goes straight back to the pool.
+        acquiring.then((late) => this.#inner.releaseConnection(late)).catch(() => {});
+        throw e;
+      }
     } catch (e: unknown) {
       throw this.#classify(e);
     }
@@ -209,9 +266,9 @@ class CheckedDriver implements Driver {
       async executeQuery<R>(
         query: Parameters<DatabaseConnection['executeQuery']>[0],
       ): Promise<QueryResult<R>> {
-        stats.roundTrips++;
+        countRoundTrip(stats);
         try {
-          return await connection.executeQuery<R>(query);
+          return await limited(connection.executeQuery<R>(query), 'a statement');
         } catch (e: unknown) {
           throw classify(e);
         }
@@ -220,7 +277,7 @@ class CheckedDriver implements Driver {
     }) as DatabaseConnection;
   }
   async beginTransaction(connection: DatabaseConnection, settings: TransactionSettings) {
-    this.#stats.roundTrips++;
+    countRoundTrip(this.#stats);
     try {
       return await this.#inner.beginTransaction(original(connection), settings);
     } catch (e: unknown) {
@@ -228,7 +285,7 @@ class CheckedDriver implements Driver {
     }
   }
   async commitTransaction(connection: DatabaseConnection) {
-    this.#stats.roundTrips++;
+    countRoundTrip(this.#stats);
     try {
       return await this.#inner.commitTransaction(original(connection));
     } catch (e: unknown) {
@@ -236,7 +293,7 @@ class CheckedDriver implements Driver {
     }
   }
   async rollbackTransaction(connection: DatabaseConnection) {
-    this.#stats.roundTrips++;
+    countRoundTrip(this.#stats);
     try {
       return await this.#inner.rollbackTransaction(original(connection));
     } catch (e: unknown) {

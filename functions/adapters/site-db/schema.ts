@@ -283,6 +283,11 @@ export interface LogTable {
   detail: string | null;
 }
 
+export interface OutboxAppliedTable {
+  id: string;
+  appliedAt: Timestamp;
+}
+
 export interface Database {
   site: SiteTable;
   setting: SettingTable;
@@ -305,6 +310,7 @@ export interface Database {
   broker: BrokerTable;
   workQueue: WorkQueueTable;
   log: LogTable;
+  outboxApplied: OutboxAppliedTable;
 }
 
 export type DesktopRow = Selectable<DesktopTable>;

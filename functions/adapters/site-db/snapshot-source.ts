@@ -1,9 +1,15 @@
 /**
  * The cached site snapshot: the configuration read from the site database at most once per
  * `ttlMs` per broker (and at once after an apply on this broker). Concurrent logins share one
- * read. A read that fails is not cached.
+ * read. When the database does not answer, the last snapshot is kept; a broker that has none
+ * (a fresh Lambda) builds one from the leased-mode copy in the state table, which holds what
+ * leased logins and launches need (authentication servers, gateways, leasing settings).
  */
-import type { Clock, SiteSnapshotSource } from '../../core/ports.ts';
+import { DatabaseUnavailableError } from '../../core/errors.ts';
+import { leasedSiteOf } from '../../core/leasing.ts';
+import type { Clock, LeasedModeMirror, SiteSnapshotSource } from '../../core/ports.ts';
+import { canonical } from '../../core/site-config/diff.ts';
+import { DEFAULT_SETTINGS, siteConfigSchema } from '../../core/site-config/schema.ts';
 import type { SiteSnapshot } from '../../core/site-snapshot.ts';
 import type { SiteDb } from './connect.ts';
 import { readSiteConfig } from './site-config-store.ts';
@@ -12,18 +18,29 @@ export class CachedSnapshotSource implements SiteSnapshotSource {
   readonly #db: SiteDb;
   readonly #clock: Clock;
   readonly #ttlMs: number;
+  readonly #mirror: LeasedModeMirror | undefined;
+  readonly #onMirrorError: (e: unknown) => void;
   #current: { at: number; snapshot: Promise<SiteSnapshot> } | undefined;
+  #lastGood: SiteSnapshot | undefined;
+  #mirrored: string | undefined;
 
-  constructor(db: SiteDb, clock: Clock, ttlMs: number) {
+  constructor(
+    db: SiteDb,
+    clock: Clock,
+    ttlMs: number,
+    mirror?: { store: LeasedModeMirror; onError: (e: unknown) => void },
+  ) {
     this.#db = db;
     this.#clock = clock;
     this.#ttlMs = ttlMs;
+    this.#mirror = mirror?.store;
+    this.#onMirrorError = mirror?.onError ?? (() => {});
   }
 
   get(): Promise<SiteSnapshot> {
     const now = this.#clock.now();
     if (this.#current && now - this.#current.at < this.#ttlMs) return this.#current.snapshot;
-    const snapshot = this.#load(now);
+    const snapshot = this.#load(now).catch((e: unknown) => this.#fallback(e));
     const entry = { at: now, snapshot };
     this.#current = entry;
     snapshot.catch(() => {
@@ -46,12 +63,49 @@ export class CachedSnapshotSource implements SiteSnapshotSource {
         .where('deletedAt', 'is', null)
         .execute(),
     ]);
-    return {
+    const snapshot: SiteSnapshot = {
       config,
       poolIds: new Map(pools.map((p) => [p.name.toLowerCase(), p.id])),
       poolNames: new Map(pools.map((p) => [p.id, p.name])),
       gatewayIds: new Map(gateways.map((g) => [g.name.toLowerCase(), g.id])),
       loadedAt: now,
+    };
+    this.#lastGood = snapshot;
+    this.#saveMirror(snapshot);
+    return snapshot;
+  }
+
+  /** Keeps the leased-mode copy in step with the configuration, without delaying logins. */
+  #saveMirror(snapshot: SiteSnapshot): void {
+    if (!this.#mirror) return;
+    const gatewayIds = Object.fromEntries(snapshot.gatewayIds);
+    const copy = { ...leasedSiteOf(snapshot.config), gatewayIds };
+    const text = canonical(copy);
+    if (text === this.#mirrored) return;
+    this.#mirrored = text;
+    this.#mirror.saveSite(copy).catch((e: unknown) => {
+      this.#mirrored = undefined;
+      this.#onMirrorError(e);
+    });
+  }
+
+  async #fallback(e: unknown): Promise<SiteSnapshot> {
+    if (!(e instanceof DatabaseUnavailableError)) throw e;
+    if (this.#lastGood) return this.#lastGood;
+    const copy = this.#mirror ? await this.#mirror.loadSite() : undefined;
+    if (!copy) throw e;
+    const config = siteConfigSchema.parse({
+      authServers: copy.authServers,
+      gateways: copy.gateways,
+      gatewayClusters: copy.gatewayClusters,
+      settings: { ...DEFAULT_SETTINGS, leasing: copy.leasing, clientHeaders: copy.clientHeaders },
+    });
+    return {
+      config,
+      poolIds: new Map(),
+      poolNames: new Map(),
+      gatewayIds: new Map(Object.entries(copy.gatewayIds)),
+      loadedAt: this.#clock.now(),
     };
   }
 }

@@ -5,7 +5,7 @@
  * DynamoDB deletes expired items only "within a few days".
  */
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 
 export const TTL_ATTRIBUTE = 'ttl';
 
@@ -65,3 +65,25 @@ export async function ensureStateTable(table: StateTable): Promise<void> {
 
 /** Epoch seconds for the `ttl` attribute. */
 export const ttlSeconds = (epochMs: number) => Math.ceil(epochMs / 1000);
+
+/**
+ * BatchWriteItem in chunks of 25, retrying (with backoff) what DynamoDB leaves unprocessed.
+ * @throws {Error} when the table keeps refusing part of a batch.
+ */
+export async function batchWrite(
+  table: StateTable,
+  requests: readonly Record<string, unknown>[],
+): Promise<void> {
+  for (let i = 0; i < requests.length; i += 25) {
+    let pending: Record<string, unknown>[] | undefined = requests.slice(i, i + 25);
+    for (let attempt = 0; pending && pending.length > 0; attempt++) {
+      const { UnprocessedItems } = await table.doc.send(
+        new BatchWriteCommand({ RequestItems: { [table.tableName]: pending as never } }),
+      );
+      pending = UnprocessedItems?.[table.tableName] as Record<string, unknown>[] | undefined;
+      if (pending?.length && attempt >= 8)
+        throw new Error('the state table keeps refusing a batch write');
+      if (pending?.length) await new Promise((r) => setTimeout(r, 50 * 2 ** attempt));
+    }
+  }
+}

@@ -78,9 +78,10 @@ export interface JobLedger {
   /**
    * Takes up to `limit` ready jobs (pending or deferred, due, unpinned or pinned to
    * `siteId`; or running for longer than `staleAfterMs`) and marks them running on `siteId`.
-   * Concurrent callers never get the same job (`FOR UPDATE SKIP LOCKED`).
+   * Concurrent callers never get the same job (`FOR UPDATE SKIP LOCKED`). With `kind`,
+   * only jobs of that kind.
    */
-  claim(siteId: number, limit: number, staleAfterMs: number): Promise<ClaimedJob[]>;
+  claim(siteId: number, limit: number, staleAfterMs: number, kind?: string): Promise<ClaimedJob[]>;
   /** Marks a claimed job finished; false when another broker has taken it over since. */
   finish(job: ClaimedJob, siteId: number): Promise<boolean>;
   /** Records a failure: deferred until `retryAt`, or aborted when `retryAt` is undefined. */

@@ -20,7 +20,12 @@ export interface ApplyResult {
  * @throws {InvalidConfigError} listing every problem with its path; the site is unchanged.
  */
 export async function applySiteConfig(
-  deps: { store: SiteConfigStore; hasher: PasswordHasher },
+  deps: {
+    store: SiteConfigStore;
+    hasher: PasswordHasher;
+    /** Runs after a committed change (leased mode mirrors accounts and agent keys). */
+    afterApply?: (before: SiteConfig, after: SiteConfig) => Promise<void>;
+  },
   document: unknown,
   options: { dryRun?: boolean } = {},
 ): Promise<ApplyResult> {
@@ -30,6 +35,7 @@ export async function applySiteConfig(
   const changes = await deps.store.apply(desired, (now) => diffSiteConfig(now, desired), {
     dryRun: options.dryRun ?? false,
   });
+  if (changes.length > 0 && !options.dryRun) await deps.afterApply?.(current, desired);
   return { changes, dryRun: options.dryRun ?? false };
 }
 

@@ -35,7 +35,11 @@ export function configRoutes(broker: Broker): Route[] {
         const document = decodeConfigText(bodyText(event));
         const dryRun = queryParam(event, 'dryRun') === 'true';
         const result = await applySiteConfig(
-          { store: broker.siteConfig, hasher: broker.hasher },
+          {
+            store: broker.siteConfig,
+            hasher: broker.hasher,
+            afterApply: broker.leasing.afterApply,
+          },
           document,
           { dryRun },
         );

@@ -17,6 +17,8 @@ export const desktopDeps = (b: Broker): DesktopDeps => ({
   desktops: b.desktops,
   probe: b.probe,
   gateways: b.gateways,
+  clock: b.clock,
+  leasing: b.leasing,
 });
 
 export const loginDeps = (b: Broker): LoginDeps => ({
@@ -30,8 +32,17 @@ export const loginDeps = (b: Broker): LoginDeps => ({
   failureFloorMs: b.config.loginFailureFloorMs,
 });
 
-export const agentDeps = (b: Broker): AgentDeps => ({
-  agents: b.agents,
-  gateways: b.gateways,
-  clock: b.clock,
-});
+/** Lease extensions by desktop, shared by every agent request of this broker. */
+const extended = new WeakMap<Broker, Map<number, number>>();
+
+export const agentDeps = (b: Broker): AgentDeps => {
+  if (!extended.has(b)) extended.set(b, new Map());
+  return {
+    agents: b.agents,
+    gateways: b.gateways,
+    clock: b.clock,
+    snapshot: b.snapshot,
+    leasing: b.leasing,
+    extended: extended.get(b),
+  };
+};

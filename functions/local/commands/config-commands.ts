@@ -48,7 +48,11 @@ export const applyCommand: Command = {
         try {
           await ensureSchema(local.broker.site.db, { createIfEmpty: true, upgrade: false });
           const result = await applySiteConfig(
-            { store: local.broker.siteConfig, hasher: local.broker.hasher },
+            {
+              store: local.broker.siteConfig,
+              hasher: local.broker.hasher,
+              afterApply: local.broker.leasing.afterApply,
+            },
             document,
             { dryRun },
           );

@@ -4,6 +4,7 @@
 import { applyCommand, exportCommand } from './config-commands.ts';
 import { migrateCommand } from './db-commands.ts';
 import { switchCommand } from './db-switch.ts';
+import { leasesCommand } from './leases.ts';
 import { serveCommand } from './serve.ts';
 import type { Command } from './shared.ts';
 import { stateServerCommand } from './state-server.ts';
@@ -17,6 +18,7 @@ export const commands: Record<string, Command> = {
   'db migrate': migrateCommand,
   'db switch': switchCommand,
   'state-server': stateServerCommand,
+  leases: leasesCommand,
 };
 
 export function usage(): string {

@@ -234,6 +234,11 @@ const statements = [
     detail text
   )`,
   'CREATE INDEX log_at ON log (at)',
+  // Outbox items of leased mode already written back (exactly once; purged after 7 days).
+  `CREATE TABLE outbox_applied (
+    id text PRIMARY KEY,
+    applied_at timestamptz NOT NULL DEFAULT now()
+  )`,
 ];
 
 export async function up(db: Kysely<unknown>): Promise<void> {

@@ -1,0 +1,168 @@
+/**
+ * The leasing part of the composition (compose.ts): leases, the leased-mode mirror, the
+ * outbox and its replay, the circuit breaker, leased-mode gateway forwards, and the job
+ * bodies that keep it all up to date.
+ */
+import type { Logger } from './adapters/logger.ts';
+import { type SiteDb, withStatementDeadline } from './adapters/site-db/connect.ts';
+import { SqlLeasingQueries } from './adapters/site-db/leasing-queries.ts';
+import { SqlOutboxReplayer } from './adapters/site-db/outbox-replayer.ts';
+import { DynamoLeaseStore } from './adapters/state/lease-store.ts';
+import { LeasedForwardStore } from './adapters/state/leased-forward-store.ts';
+import type { DynamoMirrorStore } from './adapters/state/mirror-store.ts';
+import { DynamoOutbox } from './adapters/state/outbox-store.ts';
+import type { StateTable } from './adapters/state/state-table.ts';
+import { CircuitBreaker } from './core/circuit-breaker.ts';
+import { createGatewayRouter } from './core/gateway-routing.ts';
+import type { LeasingDeps } from './core/leased-mode.ts';
+import { leaseUpkeep, replayOutbox, syncMirror, type UpkeepDeps } from './core/leasing-upkeep.ts';
+import type {
+  Clock,
+  ForwardRecord,
+  GatewayControl,
+  Outbox,
+  SiteSnapshotSource,
+} from './core/ports.ts';
+import type { SiteConfig } from './core/site-config/schema.ts';
+
+/** Consecutive database failures that open the breaker. */
+export const BREAKER_FAILURES = 2;
+/** While open, one request a second probes the database. */
+export const BREAKER_PROBE_MS = 1000;
+/** A replay that failed (the database went again) is retried after this long. */
+export const REPLAY_RETRY_MS = 2000;
+
+export interface BrokerLeasing extends LeasingDeps {
+  readonly upkeep: UpkeepDeps;
+  /** Replays the outbox now (one replay at a time per process). */
+  replay(): Promise<void>;
+  /** Forwards opened in leased mode for one gateway (a restarting gateway re-opens them). */
+  leasedForwards(gateway: string, now: number): Promise<ForwardRecord[]>;
+  /** After an apply: mirrors accounts, agent keys and the site copy; forgets removed ones. */
+  afterApply(before: SiteConfig, after: SiteConfig): Promise<void>;
+}
+
+export function composeLeasing(deps: {
+  readonly state: StateTable;
+  readonly db: SiteDb;
+  readonly siteId: number;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly snapshot: SiteSnapshotSource;
+  readonly mirror: DynamoMirrorStore;
+  readonly gatewayControl: GatewayControl | undefined;
+  /** Per-statement limit on the request path (DB_REQUEST_TIMEOUT_MS). */
+  readonly requestTimeoutMs: number;
+}): BrokerLeasing {
+  const { state, clock, logger, snapshot, mirror } = deps;
+  const stored = new DynamoOutbox(state);
+  // Set when this broker put something in the outbox: the next request the database serves
+  // starts a replay (even when too few requests failed to open the breaker).
+  let dirty = false;
+  const outbox: Outbox = {
+    append: async (items) => {
+      dirty = true;
+      await stored.append(items);
+    },
+    pending: (limit) => stored.pending(limit),
+    remove: (ids) => stored.remove(ids),
+  };
+  const leases = new DynamoLeaseStore(state);
+  const breaker = new CircuitBreaker(clock, {
+    failureThreshold: BREAKER_FAILURES,
+    probeIntervalMs: BREAKER_PROBE_MS,
+  });
+  const leasedForwardStore = new LeasedForwardStore(state, outbox, () => clock.now());
+  const leasedGateways = createGatewayRouter({
+    snapshot,
+    control: deps.gatewayControl,
+    forwards: leasedForwardStore,
+    warn: (message, details) => logger.warn(message, details),
+  });
+  const upkeep: UpkeepDeps = {
+    snapshot,
+    source: new SqlLeasingQueries(deps.db),
+    leases,
+    mirror,
+    outbox,
+    replayer: new SqlOutboxReplayer(deps.db, deps.siteId),
+    clock,
+  };
+  let replaying: Promise<void> | undefined;
+  let retry: NodeJS.Timeout | undefined;
+  const replay = (): Promise<void> => {
+    clearTimeout(retry);
+    replaying ??= replayOutbox(upkeep)
+      .then(({ applied, duplicates }) => {
+        if (applied + duplicates > 0) logger.info('outbox replayed', { applied, duplicates });
+      })
+      .catch((e: unknown) => {
+        logger.warn('outbox replay stopped; trying again shortly', { error: (e as Error).message });
+        // Again in a few seconds (the lease_upkeep job is the backstop where timers do not run).
+        retry = setTimeout(() => void replay(), REPLAY_RETRY_MS);
+        retry.unref();
+      })
+      .finally(() => {
+        replaying = undefined;
+      });
+    return replaying;
+  };
+  breaker.onSuccess(() => {
+    if (!dirty) return;
+    dirty = false;
+    void replay();
+  });
+  breaker.onChange((s) => {
+    logger.warn(
+      s === 'open' ? 'site database down: leased mode' : 'site database back: normal mode',
+    );
+    if (s === 'closed') void replay();
+  });
+  return {
+    breaker,
+    leases,
+    mirror,
+    outbox,
+    leasedGateways,
+    withDeadline: (fn) => withStatementDeadline(deps.requestTimeoutMs, fn),
+    upkeep,
+    replay,
+    leasedForwards: (gateway, now) => leasedForwardStore.liveForGateway(gateway, now),
+    async afterApply(before, after) {
+      try {
+        await mirrorChanges(before, after);
+      } catch (e: unknown) {
+        // The site is changed already; the mirror catches up at the next apply or rebuild.
+        logger.warn(
+          'could not mirror the configuration for leased mode; run `deskbroker leases rebuild`',
+          {
+            error: (e as Error).message,
+          },
+        );
+      }
+    },
+  };
+
+  async function mirrorChanges(before: SiteConfig, after: SiteConfig): Promise<void> {
+    const keep = new Set(after.users.map((u) => `${u.authServer}#${u.name}`.toLowerCase()));
+    const keys = new Set(after.pools.flatMap((p) => p.desktops.map((d) => d.agentKeyHash)));
+    await syncMirror(upkeep, {
+      accounts: before.users
+        .filter((u) => !keep.has(`${u.authServer}#${u.name}`.toLowerCase()))
+        .map((u) => ({ name: u.name, authServer: u.authServer ?? null })),
+      agentKeys: before.pools
+        .flatMap((p) => p.desktops.map((d) => d.agentKeyHash))
+        .filter((h): h is string => h !== undefined && !keys.has(h)),
+    });
+  }
+}
+
+/** The job bodies leasing and releases need (lease_upkeep, delayed_release, agent_timeout). */
+export function leasingJobBodies(leasing: BrokerLeasing) {
+  return {
+    lease_upkeep: async () => {
+      await leaseUpkeep(leasing.upkeep);
+      await leasing.upkeep.replayer.purgeMarkers(leasing.upkeep.clock.now());
+    },
+  };
+}

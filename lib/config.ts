@@ -1,0 +1,200 @@
+/**
+ * The deployment's configuration: the context values of `cdk.json` (or `-c key=value` on the
+ * command line), read once and validated. docs/deploy.md documents every value.
+ */
+import { z } from 'zod';
+
+/** Thrown when a context value is missing, malformed, or contradicts another; the message names it. */
+export class DeployConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DeployConfigError';
+  }
+}
+
+/** CloudWatch Logs accepts only these retention periods (days). */
+export const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288,
+  3653,
+] as const;
+
+/** An inclusive TCP port range. */
+export interface PortRange {
+  readonly from: number;
+  readonly to: number;
+}
+
+export interface DeployConfig {
+  /**
+   * The AWS region to deploy to; empty falls back to the CLI's (CDK_DEFAULT_REGION). Without
+   * any, the stacks are region-agnostic and the load balancer keeps no access logs.
+   */
+  readonly region?: string;
+  /** Prefix of the stack names: `<prefix>-Stateful`, `<prefix>-Stateless`. */
+  readonly stackPrefix: string;
+  /** The broker's site ID (SITE_ID). */
+  readonly siteId: number;
+  /** Capacity that sets the job Lambda's SQS maximum concurrency (BROKER_CPUS). */
+  readonly brokerCpus: number;
+  /** ACM certificate of the HTTPS listeners; undefined serves plain HTTP (tests only). */
+  readonly certificateArn?: string;
+  /** The DNS name clients and gateways use for the broker (the certificate's name). */
+  readonly domainName?: string;
+  /** An existing VPC to deploy into; undefined creates one. */
+  readonly vpcId?: string;
+  /** NAT gateways of a created VPC. */
+  readonly natGateways: number;
+  readonly gatewayDesiredCount: number;
+  readonly gatewayMaxCount: number;
+  readonly gatewayPortRange: PortRange;
+  /** Who may open desktop connections to the gateways' forward ports. */
+  readonly gatewayClientCidr: string;
+  readonly logRetentionDays: (typeof LOG_RETENTION_DAYS)[number];
+  /** A second Aurora cluster as the guide's failover database. */
+  readonly secondaryDatabase: boolean;
+  readonly dbMinCapacity: number;
+  readonly dbMaxCapacity: number;
+  /** LocalStack (free edition): no VPC, ALB, Aurora or Fargate; the site database is `siteDbUrl`. */
+  readonly localstack: boolean;
+  /** PostgreSQL URL of the site database in LocalStack mode. */
+  readonly siteDbUrl?: string;
+}
+
+const bool = z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]);
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const optionalText = z
+  .string()
+  .trim()
+  .transform((v) => (v === '' ? undefined : v))
+  .optional();
+const halfStep = z.coerce
+  .number()
+  .min(0)
+  .max(256)
+  .refine((n) => Number.isInteger(n * 2), 'must be a multiple of 0.5');
+
+const portRange = z
+  .string()
+  .regex(/^\s*\d{1,5}\s*-\s*\d{1,5}\s*$/, 'must be FROM-TO, for example 20001-23000')
+  .transform((value) => {
+    const [from, to] = value.split('-').map((s) => Number(s.trim()));
+    return { from: from!, to: to! };
+  })
+  .refine((r) => r.from >= 1024 && r.to <= 65535 && r.from <= r.to, {
+    message: 'must be FROM-TO with 1024 ≤ FROM ≤ TO ≤ 65535',
+  });
+
+const schema = z.object({
+  region: optionalText.refine(
+    (v) => v === undefined || /^[a-z]{2}(-[a-z]+)+-\d$/.test(v),
+    'must be an AWS region such as eu-west-1, or empty',
+  ),
+  stackPrefix: z
+    .string()
+    .regex(/^[A-Za-z][A-Za-z0-9-]{0,40}$/, 'must be letters, digits and dashes')
+    .default('Deskbroker'),
+  siteId: int(1, 2_147_483_647).default(1),
+  brokerCpus: int(1, 1024).default(2),
+  certificateArn: optionalText.refine(
+    (v) => v === undefined || /^arn:aws[a-z-]*:acm:/.test(v),
+    'must be an ACM certificate ARN (arn:aws:acm:...) or empty for plain HTTP',
+  ),
+  domainName: optionalText.refine(
+    (v) => v === undefined || /^[a-z0-9.-]+$/i.test(v),
+    'must be a DNS name',
+  ),
+  vpcId: optionalText.refine(
+    (v) => v === undefined || /^vpc-[0-9a-f]+$/.test(v),
+    'must be a VPC ID (vpc-...) or empty to create a VPC',
+  ),
+  natGateways: int(0, 3).default(1),
+  gatewayDesiredCount: int(0, 100).default(1),
+  gatewayMaxCount: int(1, 100).default(4),
+  gatewayPortRange: portRange.default({ from: 20001, to: 23000 }),
+  gatewayClientCidr: z
+    .string()
+    .regex(/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/, 'must be an IPv4 CIDR such as 0.0.0.0/0')
+    .default('0.0.0.0/0'),
+  logRetentionDays: z.coerce
+    .number()
+    .refine((n) => (LOG_RETENTION_DAYS as readonly number[]).includes(n), {
+      message: `must be one of ${LOG_RETENTION_DAYS.join(', ')}`,
+    })
+    .default(30),
+  secondaryDatabase: bool.default(false),
+  dbMinCapacity: halfStep.default(0.5),
+  dbMaxCapacity: halfStep.refine((n) => n >= 1, 'must be at least 1').default(4),
+  localstack: bool.default(false),
+  siteDbUrl: optionalText.refine(
+    (v) => v === undefined || /^postgres(ql)?:\/\//.test(v),
+    'must be a postgres:// URL',
+  ),
+});
+
+/** The context keys this app reads. */
+export const CONTEXT_KEYS = Object.keys(schema.shape) as readonly (keyof DeployConfig)[];
+
+/**
+ * Reads and validates the deployment configuration.
+ * @param tryGetContext how to read one context value (`app.node.tryGetContext`).
+ * @throws {DeployConfigError} naming the first context value that is wrong, and why, or two
+ *   values that do not go together.
+ */
+export function readDeployConfig(tryGetContext: (key: string) => unknown): DeployConfig {
+  const raw = Object.fromEntries(
+    CONTEXT_KEYS.map((key) => {
+      const value = tryGetContext(key);
+      return [key, value === null || value === '' ? undefined : value];
+    }),
+  );
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new DeployConfigError(`context value ${String(issue.path[0])}: ${issue.message}`);
+  }
+  const c = parsed.data as DeployConfig;
+  checkCombinations(c);
+  return c;
+}
+
+function checkCombinations(c: DeployConfig): void {
+  const fail = (key: string, message: string) => {
+    throw new DeployConfigError(`context value ${key}: ${message}`);
+  };
+  if (c.gatewayDesiredCount > c.gatewayMaxCount) {
+    fail(
+      'gatewayDesiredCount',
+      `is ${c.gatewayDesiredCount}, above gatewayMaxCount (${c.gatewayMaxCount})`,
+    );
+  }
+  if (c.dbMinCapacity > c.dbMaxCapacity) {
+    fail('dbMinCapacity', `is ${c.dbMinCapacity}, above dbMaxCapacity (${c.dbMaxCapacity})`);
+  }
+  if (c.certificateArn && !c.domainName) {
+    fail(
+      'domainName',
+      'is required with certificateArn: the name on the certificate, which clients and gateways use',
+    );
+  }
+  if (c.localstack) {
+    if (!c.siteDbUrl)
+      fail('siteDbUrl', 'is required with localstack=true (LocalStack has no Aurora)');
+    if (c.certificateArn)
+      fail('certificateArn', 'must be empty with localstack=true (no load balancer)');
+    if (c.vpcId) fail('vpcId', 'must be empty with localstack=true (no VPC)');
+    if (c.secondaryDatabase) fail('secondaryDatabase', 'must be false with localstack=true');
+  } else if (c.siteDbUrl) {
+    fail('siteDbUrl', 'is only for localstack=true; on AWS the site database is Aurora');
+  }
+  const { from, to } = c.gatewayPortRange;
+  for (const port of [GATEWAY_HTTP_PORT, GATEWAY_CONTROL_PORT]) {
+    if (port >= from && port <= to) {
+      fail('gatewayPortRange', `${from}-${to} includes the gateway's own port ${port}`);
+    }
+  }
+}
+
+/** The gateway's public HTTP face (functions/gateway/config.ts GATEWAY_HTTP_PORT default). */
+export const GATEWAY_HTTP_PORT = 8443;
+/** The gateway's control API (GATEWAY_CONTROL_PORT default). */
+export const GATEWAY_CONTROL_PORT = 9443;

@@ -1,0 +1,131 @@
+/**
+ * The stateless stack: code and the paths to it. The broker functions, the deploy-time
+ * migration, the load balancer, the gateway service, the schedules and the alarms. It can
+ * be destroyed and redeployed without losing data; it reads the stateful stack's resources
+ * through the constructs' bind helpers.
+ */
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import * as acm from 'aws-cdk-lib/aws-certificatemanager';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+import { sqsMaxConcurrency } from '../functions/core/job-limits.ts';
+import type { DeployConfig } from './config.ts';
+import { Alarms } from './constructs/alarms.ts';
+import { BrokerApi } from './constructs/broker-api.ts';
+import { BrokerFunctions, bindBrokerSettings } from './constructs/broker-functions.ts';
+import { GatewayService } from './constructs/gateway-service.ts';
+import { Migration } from './constructs/migration.ts';
+import { Schedules } from './constructs/schedules.ts';
+import type { StatefulStack } from './stateful-stack.ts';
+
+/** The feature flag (read from the consuming stack) that picks the cross-stack reference kind. */
+const CROSS_STACK_REFERENCES = '@aws-cdk/core:defaultCrossStackReferences';
+
+export interface StatelessStackProps extends StackProps {
+  readonly config: DeployConfig;
+  readonly stateful: StatefulStack;
+}
+
+export class StatelessStack extends Stack {
+  public readonly functions: BrokerFunctions;
+  public readonly migration: Migration;
+  /** Undefined in LocalStack mode (no load balancer in its free edition). */
+  public readonly api?: BrokerApi;
+  /** Undefined in LocalStack mode (no ECS in its free edition). */
+  public readonly gateway?: GatewayService;
+  public readonly schedules: Schedules;
+  public readonly alarms: Alarms;
+  /** The broker's base URL (undefined in LocalStack mode). */
+  public readonly brokerUrl?: string;
+
+  constructor(scope: Construct, id: string, props: StatelessStackProps) {
+    super(scope, id, props);
+    const { config, stateful } = props;
+    if (config.localstack) {
+      // Classic exports and imports: LocalStack's CloudFormation is not known to resolve
+      // Fn::GetStackOutput, which the recommended "weak" references use.
+      this.node.setContext(CROSS_STACK_REFERENCES, 'strong');
+    }
+    const logRetention = config.logRetentionDays as logs.RetentionDays;
+    const vpc = stateful.network?.vpc;
+
+    const functions = new BrokerFunctions(this, 'Functions', {
+      vpc,
+      jobFunctionTimeout: stateful.jobQueue.jobFunctionTimeout,
+      logRetention,
+    });
+    this.functions = functions;
+    const settings = {
+      siteId: config.siteId,
+      brokerCpus: config.brokerCpus,
+      brokerName: `${config.stackPrefix.toLowerCase()}-${config.siteId}`,
+    };
+    for (const fn of functions.all) {
+      bindBrokerSettings(fn, settings);
+      stateful.siteDatabase.bind(fn);
+      stateful.secondaryDatabase?.bind(fn);
+      stateful.stateTable.bind(fn);
+      if (fn !== functions.jobs) stateful.jobQueue.bindProducer(fn);
+      // Health answers from the database and directory alone; the migration signs nothing.
+      if (fn !== functions.http.health && fn !== functions.migrate) {
+        stateful.secrets.bindGatewaySecret(fn);
+      }
+    }
+    stateful.secrets.bindAdminPassword(functions.migrate);
+    stateful.jobQueue.bindConsumer(functions.jobs, {
+      maxConcurrency: sqsMaxConcurrency(config.brokerCpus),
+    });
+
+    this.migration = new Migration(this, 'Migration', {
+      migrateFunction: functions.migrate,
+      logRetention,
+    });
+    for (const fn of functions.all) if (fn !== functions.migrate) this.migration.before(fn);
+
+    if (vpc) {
+      const certificate = config.certificateArn
+        ? acm.Certificate.fromCertificateArn(this, 'Certificate', config.certificateArn)
+        : undefined;
+      this.api = new BrokerApi(this, 'Api', { vpc, functions: functions.http, certificate });
+      this.brokerUrl = config.domainName
+        ? `${this.api.protocol}://${config.domainName}`
+        : this.api.url;
+      this.gateway = new GatewayService(this, 'Gateway', {
+        vpc,
+        loadBalancer: this.api.loadBalancer,
+        certificate,
+        gatewaySecret: stateful.secrets.gatewaySecret,
+        brokerUrl: this.brokerUrl,
+        desiredCount: config.gatewayDesiredCount,
+        maxCount: config.gatewayMaxCount,
+        portRange: config.gatewayPortRange,
+        clientCidr: config.gatewayClientCidr,
+        logRetention,
+      });
+      for (const fn of functions.all) {
+        if (fn !== functions.http.health && fn !== functions.migrate) this.gateway.bindControl(fn);
+      }
+      new CfnOutput(this, 'BrokerUrl', { value: this.brokerUrl });
+      new CfnOutput(this, 'LoadBalancerDnsName', {
+        value: this.api.loadBalancer.loadBalancerDnsName,
+      });
+    }
+
+    this.schedules = new Schedules(this, 'Schedules', {
+      queue: stateful.jobQueue.queue,
+      siteId: config.siteId,
+    });
+    this.alarms = new Alarms(this, 'Alarms', {
+      queue: stateful.jobQueue.queue,
+      deadLetterQueue: stateful.jobQueue.deadLetterQueue,
+      loadBalancer: this.api?.loadBalancer,
+      healthTargetGroup: this.api?.healthTargetGroup,
+    });
+
+    for (const [name, fn] of Object.entries(functions.http)) {
+      new CfnOutput(this, `${name.replace('-', '')}FunctionName`, { value: fn.functionName });
+    }
+    new CfnOutput(this, 'jobsFunctionName', { value: functions.jobs.functionName });
+    new CfnOutput(this, 'migrateFunctionName', { value: functions.migrate.functionName });
+  }
+}

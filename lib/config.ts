@@ -107,7 +107,15 @@ const schema = z.object({
     (v) => v === undefined || /^vpc-[0-9a-f]+$/.test(v),
     'must be a VPC ID (vpc-...) or empty to create a VPC',
   ),
-  natGateways: int(0, 3).default(1),
+  natGateways: z.coerce
+    .number()
+    .int()
+    .min(
+      1,
+      'must be at least 1: the functions reach the AWS APIs (Data API, SQS, Secrets Manager) through it',
+    )
+    .max(3)
+    .default(1),
   gatewayDesiredCount: int(0, 100).default(1),
   gatewayMaxCount: int(1, 100).default(4),
   gatewayPortRange: portRange.default({ from: 20001, to: 23000 }),

@@ -90,7 +90,7 @@ export function scheduledMessage(job: JobPayload, everySeconds: number): JobMess
       `Schedules: the ${String((job as { kind?: unknown }).kind)} job is not a valid job message: ${issue.path.join('.')}: ${issue.message}`,
     );
   }
-  // The input as written (the parsed copy would drop nothing here, but keep the exact token).
+  // The message as written: it carries the scheduler's placeholder for the firing time.
   return message as JobMessage;
 }
 

@@ -58,6 +58,7 @@ describe('context values', () => {
     [{ certificateArn: 'not-an-arn' }, 'certificateArn'],
     [{ certificateArn: 'arn:aws:acm:eu-west-1:123456789012:certificate/x' }, 'domainName'],
     [{ vpcId: 'vpc_1' }, 'vpcId'],
+    [{ natGateways: 0 }, 'natGateways: must be at least 1'],
     [{ gatewayDesiredCount: 5, gatewayMaxCount: 4 }, 'gatewayDesiredCount'],
     [{ dbMinCapacity: 8, dbMaxCapacity: 4 }, 'dbMinCapacity'],
     [{ dbMinCapacity: 0.3 }, 'dbMinCapacity'],

@@ -1,0 +1,157 @@
+/**
+ * Gateways end to end on the local runtime: a user signs in through a gateway's login
+ * forwarding (the broker trusts the gateway's signed tag as the login gateway), connects to
+ * a desktop (a TCP echo server) through a `fewest` cluster of two gateways, bytes flow both
+ * ways, another source address is refused, logout closes the forward, and a restarted gateway
+ * re-opens its live forwards from the broker.
+ */
+import net from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type TestBroker, startTestBroker } from '../helpers/broker.ts';
+import { echoes, type EchoServer, startEchoServer, startTestGateway, TEST_GATEWAY_SECRET } from '../helpers/desktops.ts';
+import { request } from '../helpers/http.ts';
+import { createTestDatabase, type TestDatabase } from '../helpers/pg.ts';
+
+const PASSWORD = 'gateway-test-password';
+
+/** Resolves true when a connection from `from` is accepted and then closed or reset unread. */
+function refused(host: string, port: number, from: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host, port, localAddress: from });
+    let got = false;
+    socket.on('data', () => {
+      got = true;
+    });
+    socket.on('connect', () => socket.write('hello?'));
+    socket.on('error', () => resolve(true));
+    socket.on('close', () => resolve(!got));
+    socket.setTimeout(2000, () => {
+      socket.destroy();
+      resolve(!got);
+    });
+  });
+}
+
+describe('gateways', () => {
+  let database: TestDatabase;
+  let broker: TestBroker;
+  let echo: EchoServer;
+  const gateways: Awaited<ReturnType<typeof startTestGateway>>[] = [];
+
+  const loginVia = (gatewayIndex: number | undefined, username: string, headers: Record<string, string> = {}) => {
+    const base = gatewayIndex === undefined ? broker.url : `http://127.0.0.1:${gateways[gatewayIndex]!.gateway.httpPort}`;
+    return request(`${base}/api/v1/login`, { method: 'POST', body: { username, password: PASSWORD }, headers });
+  };
+
+  beforeAll(async () => {
+    echo = await startEchoServer();
+    database = await createTestDatabase();
+    broker = await startTestBroker({
+      dbUrl: database.url,
+      env: { GATEWAY_SECRET: TEST_GATEWAY_SECRET },
+      local: { demo: false },
+    });
+    for (const name of ['gw1', 'gw2']) gateways.push(await startTestGateway(name, { brokerUrl: broker.url }));
+    const res = await request(`${broker.url}/api/v1/admin/config`, {
+      method: 'PUT',
+      token: await broker.adminToken(),
+      body: {
+        authServers: [{ name: 'local', type: 'local' }],
+        users: ['una', 'vic', 'wes'].map((name) => ({ name, password: PASSWORD, groups: ['Remote'] })),
+        roles: [{ name: 'User' }, { name: 'Remote' }],
+        gateways: gateways.map((g) => g.entry),
+        gatewayClusters: [{ name: 'pair', mode: 'fewest', members: ['gw1', 'gw2'] }],
+        protocolPlans: [{ name: 'via-pair', protocols: [{ protocol: 'rdp', port: echo.port, gateway: 'pair' }] }],
+        pools: [{ name: 'desks', desktops: [1, 2, 3].map((i) => ({ name: `desk-${i}`, address: '127.0.0.1' })) }],
+        locations: [{ name: 'through-gw1', rules: [{ attribute: 'login_gateway', op: 'is_equal_to', value: 'gw1' }] }],
+        policies: [{ name: 'remote', entries: [{ pool: 'desks', offer: 1, protocolPlan: 'via-pair' }] }],
+        assignments: [
+          { group: 'Remote', location: 'through-gw1', role: 'Remote', policy: 'remote' },
+          { group: 'Remote', role: 'User', policy: 'remote' },
+        ],
+      },
+    });
+    expect(res.status, res.text).toBe(200);
+  }, 60_000);
+
+  afterAll(async () => {
+    for (const g of gateways) await g.stop();
+    await broker?.stop();
+    await database?.drop();
+    await echo?.close();
+  });
+
+  it('answers the gateway ping', async () => {
+    const ping = await request(`http://127.0.0.1:${gateways[0]!.gateway.httpPort}/app/system/ping`);
+    expect(ping).toMatchObject({ status: 200, text: 'OK' });
+  });
+
+  it('trusts the login gateway only from a signed tag', async () => {
+    const through = await loginVia(0, 'una');
+    const client = await broker.broker.site.db
+      .selectFrom('client')
+      .select(['loginGateway', 'ip'])
+      .where('lastUser', '=', 'una')
+      .executeTakeFirst();
+    const forged = await loginVia(undefined, 'una', { 'x-deskbroker-gateway': 'v1;gw=gw1;ip=127.0.0.1;ts=1;sig=00' });
+    const direct = await loginVia(undefined, 'una');
+
+    expect(through.status, through.text).toBe(200);
+    expect(through.body.role).toBe('Remote');
+    expect(forged.body.role).toBe('User');
+    expect(direct.body.role).toBe('User');
+    expect(client).toEqual({ loginGateway: 'gw1', ip: '127.0.0.1' });
+  });
+
+  it('connects through the fewest-loaded gateway; bytes flow; other addresses are refused; logout closes it', async () => {
+    const sessions = [];
+    for (const name of ['una', 'vic']) {
+      const login = await loginVia(0, name);
+      const connect = await request(`${broker.url}/api/v1/offers/${login.body.offers[0].desktopId}/connect`, {
+        method: 'POST',
+        token: login.body.token,
+      });
+      expect(connect.status, connect.text).toBe(200);
+      sessions.push({ token: login.body.token as string, connection: connect.body });
+    }
+    const [una, vic] = sessions;
+
+    expect(una!.connection).toMatchObject({ via: 'gateway', host: '127.0.0.1' });
+    expect(new Set([una!.connection.gateway, vic!.connection.gateway])).toEqual(new Set(['gw1', 'gw2']));
+    expect(await echoes(una!.connection.host, una!.connection.port, { size: 4 * 1024 * 1024 })).toBe(true);
+    expect(await refused(una!.connection.host, una!.connection.port, '127.0.0.2')).toBe(true);
+    expect(una!.connection.launchFile.content).toContain(`full address:s:127.0.0.1:${una!.connection.port}`);
+
+    const rows = await broker.broker.site.db
+      .selectFrom('gatewayForward')
+      .select(['userName', 'listenPort', 'deletedAt'])
+      .where('userName', '=', 'una')
+      .execute();
+    expect(rows).toEqual([{ userName: 'una', listenPort: una!.connection.port, deletedAt: null }]);
+
+    await request(`${broker.url}/api/v1/logout`, { method: 'POST', token: una!.token });
+    expect(await echoes(una!.connection.host, una!.connection.port)).toBe(false);
+    expect(await echoes(vic!.connection.host, vic!.connection.port)).toBe(true);
+  });
+
+  it('a restarted gateway re-opens its live forwards from the broker', async () => {
+    const login = await loginVia(undefined, 'wes');
+    const connect = await request(`${broker.url}/api/v1/offers/${login.body.offers[0].desktopId}/connect`, {
+      method: 'POST',
+      token: login.body.token,
+    });
+    const { gateway: name, host, port } = connect.body;
+    const index = gateways.findIndex((g) => g.entry.name === name);
+    const old = gateways[index]!;
+    expect(await echoes(host, port)).toBe(true);
+
+    await old.stop();
+    expect(await echoes(host, port)).toBe(false);
+    gateways[index] = await startTestGateway(name, {
+      brokerUrl: broker.url,
+      controlPort: old.gateway.controlPort,
+    });
+
+    await expect.poll(() => echoes(host, port), { timeout: 10_000, interval: 200 }).toBe(true);
+  });
+});

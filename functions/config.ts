@@ -4,7 +4,7 @@
  * `functions/` reads `process.env`.
  */
 import os from 'node:os';
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Thrown when an environment variable is missing or malformed; the message names it. */
 export class ConfigError extends Error {
@@ -54,6 +54,8 @@ const schema = z.object({
   LOGIN_MAX_FAILURES: intIn(1, 1000).default(5),
   LOGIN_LOCKOUT_SECONDS: intIn(1, 86_400).default(300),
   GATEWAY_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+  GATEWAY_SECRET_ARN: z.string().startsWith('arn:').optional(),
+  DESKBROKER_ADMIN_PASSWORD_ARN: z.string().startsWith('arn:').optional(),
   GATEWAY_TIMEOUT_MS: intIn(100, 30_000).default(2000),
   CONFIG_CACHE_SECONDS: intIn(0, 3600).default(5),
   LOGIN_FAILURE_FLOOR_MS: intIn(0, 10_000).default(250),
@@ -100,6 +102,11 @@ export interface Config {
   readonly sessions: { readonly idleMinutes: number; readonly maxHours: number };
   readonly throttle: { readonly maxFailures: number; readonly lockoutSeconds: number };
   readonly gatewaySecret?: string;
+  /**
+   * Secrets Manager ARNs of secrets resolved at start-up (Lambda): the values stay out of the
+   * functions' environment. See adapters/secrets.ts.
+   */
+  readonly secretArns: { readonly gatewaySecret?: string; readonly adminPassword?: string };
   readonly gatewayTimeoutMs: number;
   /** How long a broker reuses its copy of the site configuration on the login path. */
   readonly configCacheMs: number;
@@ -145,6 +152,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     sessions: { idleMinutes: e.SESSION_IDLE_MINUTES, maxHours: e.SESSION_MAX_HOURS },
     throttle: { maxFailures: e.LOGIN_MAX_FAILURES, lockoutSeconds: e.LOGIN_LOCKOUT_SECONDS },
     gatewaySecret: e.GATEWAY_SECRET,
+    secretArns: {
+      gatewaySecret: e.GATEWAY_SECRET_ARN,
+      adminPassword: e.DESKBROKER_ADMIN_PASSWORD_ARN,
+    },
     gatewayTimeoutMs: e.GATEWAY_TIMEOUT_MS,
     configCacheMs: e.CONFIG_CACHE_SECONDS * 1000,
     loginFailureFloorMs: e.LOGIN_FAILURE_FLOOR_MS,

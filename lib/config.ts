@@ -2,7 +2,7 @@
  * The deployment's configuration: the context values of `cdk.json` (or `-c key=value` on the
  * command line), read once and validated. docs/deploy.md documents every value.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Thrown when a context value is missing, malformed, or contradicts another; the message names it. */
 export class DeployConfigError extends Error {

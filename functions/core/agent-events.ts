@@ -5,6 +5,8 @@
  * Heartbeats and reconnects of a hard-assigned desktop's session extend its lease (Citrix:
  * "leases for long-running sessions are extended"). In leased mode events go to the outbox.
  */
+
+import { hashAgentKey } from './agent-keys.ts';
 import { BadRequestError, UnauthorizedError } from './errors.ts';
 import { type LeasingDeps, leasedAgentEvent, siteOrLeases } from './leased-mode.ts';
 import { DAY_MS } from './leasing.ts';
@@ -17,7 +19,6 @@ import type {
   GatewayRouter,
   SiteSnapshotSource,
 } from './ports.ts';
-import { hashAgentKey } from './site-config/apply.ts';
 
 export interface AgentDeps {
   readonly agents: AgentStore;

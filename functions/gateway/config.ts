@@ -19,7 +19,7 @@
  * | `LOG_LEVEL` | `INFO` | `DEBUG`, `INFO`, `WARN`, `ERROR` or `SILENT` |
  */
 import os from 'node:os';
-import { z } from 'zod';
+import * as z from 'zod';
 import { isValidIpRange } from '../core/ip-range.ts';
 
 /** Thrown when an environment variable is missing or malformed; the message names it. */

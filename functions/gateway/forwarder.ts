@@ -10,7 +10,7 @@
  */
 import { BlockList, connect, createServer, isIP, type Server, type Socket } from 'node:net';
 import { pipeline } from 'node:stream';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Logger } from '../adapters/logger.ts';
 import { BadRequestError, ConflictError, ServiceUnavailableError } from '../core/errors.ts';
 import { normalizeIp } from '../core/ip-range.ts';

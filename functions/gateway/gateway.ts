@@ -15,6 +15,9 @@ import { createPublicHttp } from './public-http.ts';
 /** The gateway's version (the package version). */
 export const GATEWAY_VERSION: string = pkg.version;
 
+/** How often the gateway logs its forward and connection counts. */
+export const STATS_EVERY_MS = 60_000;
+
 export interface RunningGateway {
   /** Port the control API listens on (useful when configured as 0). */
   readonly controlPort: number;
@@ -139,6 +142,16 @@ export async function startGateway(
     brokerForwarding: config.brokerUrl ? describeBroker(config.brokerUrl) : 'OFF',
   });
 
+  // One stats line a minute: the deploy turns `activeForwards` into the autoscaling metric.
+  const stats = setInterval(() => {
+    info()
+      .then((i) =>
+        logger.info('gateway stats', { activeForwards: i.forwards, connections: i.connections }),
+      )
+      .catch(() => {});
+  }, STATS_EVERY_MS);
+  stats.unref();
+
   let stopping: Promise<void> | undefined;
   return {
     controlPort,
@@ -152,6 +165,7 @@ export async function startGateway(
     stop() {
       stopping ??= (async () => {
         state = 'STOPPING';
+        clearInterval(stats);
         sync?.stop();
         await Promise.all([closeServer(publicHttp), closeServer(control), forwarder.stop()]);
         logger.info('gateway stopped', { name: config.name });

@@ -2,7 +2,7 @@
  * `POST /api/v1/agent/events` with `Authorization: Agent <key>`: what a desktop agent reports.
  */
 import type { ALBEvent } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Broker } from '../compose.ts';
 import { handleAgentEvent } from '../core/agent-events.ts';
 import { agentDeps } from './http/deps.ts';

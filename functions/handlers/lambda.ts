@@ -4,6 +4,7 @@
  * handler. The local runtime skips this and calls the same `build` with its own broker.
  */
 import type { ALBEvent, Context } from 'aws-lambda';
+import { resolveSecretArns } from '../adapters/secrets.ts';
 import { ensureSchema, SchemaVersionError } from '../adapters/site-db/migrate.ts';
 import { type Broker, compose } from '../compose.ts';
 import { loadConfig } from '../config.ts';
@@ -16,10 +17,12 @@ let schemaChecked = false;
 
 /** The composed broker of this Lambda environment, made on first use. */
 export function lambdaBroker(): Promise<Broker> {
-  broker ??= compose(loadConfig()).catch((e: unknown) => {
-    broker = undefined;
-    throw e;
-  });
+  broker ??= resolveSecretArns(loadConfig())
+    .then((config) => compose(config))
+    .catch((e: unknown) => {
+      broker = undefined;
+      throw e;
+    });
   return broker;
 }
 

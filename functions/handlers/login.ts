@@ -2,7 +2,7 @@
  * `POST /api/v1/login` and `POST /api/v1/logout`.
  */
 import type { ALBEvent } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Broker } from '../compose.ts';
 import { logout } from '../core/desktops.ts';
 import { login } from '../core/login.ts';

@@ -11,6 +11,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
+import { resolveSecretArns } from '../adapters/secrets.ts';
 import { migrateToLatest } from '../adapters/site-db/migrate.ts';
 import { type Broker, compose } from '../compose.ts';
 import { type Config, describeTarget, loadConfig } from '../config.ts';
@@ -101,7 +102,7 @@ export const handler = async (
   if (event.RequestType === 'Delete') {
     return { PhysicalResourceId: event.PhysicalResourceId };
   }
-  const outcome = await runMigration(loadConfig());
+  const outcome = await runMigration(await resolveSecretArns(loadConfig()));
   const primary = outcome.databases[0]!;
   return {
     PhysicalResourceId: PHYSICAL_RESOURCE_ID,

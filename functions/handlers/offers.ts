@@ -3,7 +3,7 @@
  * `POST /api/v1/offers/{desktopId}/release`.
  */
 import type { ALBEvent } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Broker } from '../compose.ts';
 import { connect, listOffers, release } from '../core/desktops.ts';
 import { desktopDeps } from './http/deps.ts';

@@ -47,15 +47,18 @@ export class BrokerSecrets extends Construct {
     });
   }
 
-  /** Sets GATEWAY_SECRET on `fn` (resolved at deploy time) and grants it read access. */
+  /**
+   * Sets GATEWAY_SECRET_ARN on `fn` and grants it read access: the function reads the value at
+   * cold start, so it never shows in the function's configuration.
+   */
   public bindGatewaySecret(fn: lambda.Function): void {
-    fn.addEnvironment('GATEWAY_SECRET', this.gatewaySecret.secretValue.unsafeUnwrap());
+    fn.addEnvironment('GATEWAY_SECRET_ARN', this.gatewaySecret.secretArn);
     this.gatewaySecret.grantRead(fn);
   }
 
-  /** Sets DESKBROKER_ADMIN_PASSWORD on `fn` (the migration function only). */
+  /** Sets DESKBROKER_ADMIN_PASSWORD_ARN on `fn` (the migration function only) and grants read access. */
   public bindAdminPassword(fn: lambda.Function): void {
-    fn.addEnvironment('DESKBROKER_ADMIN_PASSWORD', this.adminPassword.secretValue.unsafeUnwrap());
+    fn.addEnvironment('DESKBROKER_ADMIN_PASSWORD_ARN', this.adminPassword.secretArn);
     this.adminPassword.grantRead(fn);
   }
 }

@@ -7,8 +7,14 @@
  */
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type TestBroker, startTestBroker } from '../helpers/broker.ts';
-import { echoes, type EchoServer, startEchoServer, startTestGateway, TEST_GATEWAY_SECRET } from '../helpers/desktops.ts';
+import { startTestBroker, type TestBroker } from '../helpers/broker.ts';
+import {
+  type EchoServer,
+  echoes,
+  startEchoServer,
+  startTestGateway,
+  TEST_GATEWAY_SECRET,
+} from '../helpers/desktops.ts';
 import { request } from '../helpers/http.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/pg.ts';
 
@@ -38,9 +44,20 @@ describe('gateways', () => {
   let echo: EchoServer;
   const gateways: Awaited<ReturnType<typeof startTestGateway>>[] = [];
 
-  const loginVia = (gatewayIndex: number | undefined, username: string, headers: Record<string, string> = {}) => {
-    const base = gatewayIndex === undefined ? broker.url : `http://127.0.0.1:${gateways[gatewayIndex]!.gateway.httpPort}`;
-    return request(`${base}/api/v1/login`, { method: 'POST', body: { username, password: PASSWORD }, headers });
+  const loginVia = (
+    gatewayIndex: number | undefined,
+    username: string,
+    headers: Record<string, string> = {},
+  ) => {
+    const base =
+      gatewayIndex === undefined
+        ? broker.url
+        : `http://127.0.0.1:${gateways[gatewayIndex]!.gateway.httpPort}`;
+    return request(`${base}/api/v1/login`, {
+      method: 'POST',
+      body: { username, password: PASSWORD },
+      headers,
+    });
   };
 
   beforeAll(async () => {
@@ -51,20 +68,39 @@ describe('gateways', () => {
       env: { GATEWAY_SECRET: TEST_GATEWAY_SECRET },
       local: { demo: false },
     });
-    for (const name of ['gw1', 'gw2']) gateways.push(await startTestGateway(name, { brokerUrl: broker.url }));
+    for (const name of ['gw1', 'gw2'])
+      gateways.push(await startTestGateway(name, { brokerUrl: broker.url }));
     const res = await request(`${broker.url}/api/v1/admin/config`, {
       method: 'PUT',
       token: await broker.adminToken(),
       body: {
         authServers: [{ name: 'local', type: 'local' }],
-        users: ['una', 'vic', 'wes'].map((name) => ({ name, password: PASSWORD, groups: ['Remote'] })),
+        users: ['una', 'vic', 'wes'].map((name) => ({
+          name,
+          password: PASSWORD,
+          groups: ['Remote'],
+        })),
         roles: [{ name: 'User' }, { name: 'Remote' }],
         gateways: gateways.map((g) => g.entry),
         gatewayClusters: [{ name: 'pair', mode: 'fewest', members: ['gw1', 'gw2'] }],
-        protocolPlans: [{ name: 'via-pair', protocols: [{ protocol: 'rdp', port: echo.port, gateway: 'pair' }] }],
-        pools: [{ name: 'desks', desktops: [1, 2, 3].map((i) => ({ name: `desk-${i}`, address: '127.0.0.1' })) }],
-        locations: [{ name: 'through-gw1', rules: [{ attribute: 'login_gateway', op: 'is_equal_to', value: 'gw1' }] }],
-        policies: [{ name: 'remote', entries: [{ pool: 'desks', offer: 1, protocolPlan: 'via-pair' }] }],
+        protocolPlans: [
+          { name: 'via-pair', protocols: [{ protocol: 'rdp', port: echo.port, gateway: 'pair' }] },
+        ],
+        pools: [
+          {
+            name: 'desks',
+            desktops: [1, 2, 3].map((i) => ({ name: `desk-${i}`, address: '127.0.0.1' })),
+          },
+        ],
+        locations: [
+          {
+            name: 'through-gw1',
+            rules: [{ attribute: 'login_gateway', op: 'is_equal_to', value: 'gw1' }],
+          },
+        ],
+        policies: [
+          { name: 'remote', entries: [{ pool: 'desks', offer: 1, protocolPlan: 'via-pair' }] },
+        ],
         assignments: [
           { group: 'Remote', location: 'through-gw1', role: 'Remote', policy: 'remote' },
           { group: 'Remote', role: 'User', policy: 'remote' },
@@ -93,7 +129,9 @@ describe('gateways', () => {
       .select(['loginGateway', 'ip'])
       .where('lastUser', '=', 'una')
       .executeTakeFirst();
-    const forged = await loginVia(undefined, 'una', { 'x-deskbroker-gateway': 'v1;gw=gw1;ip=127.0.0.1;ts=1;sig=00' });
+    const forged = await loginVia(undefined, 'una', {
+      'x-deskbroker-gateway': 'v1;gw=gw1;ip=127.0.0.1;ts=1;sig=00',
+    });
     const direct = await loginVia(undefined, 'una');
 
     expect(through.status, through.text).toBe(200);
@@ -107,20 +145,31 @@ describe('gateways', () => {
     const sessions = [];
     for (const name of ['una', 'vic']) {
       const login = await loginVia(0, name);
-      const connect = await request(`${broker.url}/api/v1/offers/${login.body.offers[0].desktopId}/connect`, {
-        method: 'POST',
-        token: login.body.token,
-      });
+      const connect = await request(
+        `${broker.url}/api/v1/offers/${login.body.offers[0].desktopId}/connect`,
+        {
+          method: 'POST',
+          token: login.body.token,
+        },
+      );
       expect(connect.status, connect.text).toBe(200);
+      // The claim with its log row, then the forward's record: within the budget of 2.
+      expect(Number(connect.headers['x-deskbroker-db-round-trips'])).toBeLessThanOrEqual(2);
       sessions.push({ token: login.body.token as string, connection: connect.body });
     }
     const [una, vic] = sessions;
 
     expect(una!.connection).toMatchObject({ via: 'gateway', host: '127.0.0.1' });
-    expect(new Set([una!.connection.gateway, vic!.connection.gateway])).toEqual(new Set(['gw1', 'gw2']));
-    expect(await echoes(una!.connection.host, una!.connection.port, { size: 4 * 1024 * 1024 })).toBe(true);
+    expect(new Set([una!.connection.gateway, vic!.connection.gateway])).toEqual(
+      new Set(['gw1', 'gw2']),
+    );
+    expect(
+      await echoes(una!.connection.host, una!.connection.port, { size: 4 * 1024 * 1024 }),
+    ).toBe(true);
     expect(await refused(una!.connection.host, una!.connection.port, '127.0.0.2')).toBe(true);
-    expect(una!.connection.launchFile.content).toContain(`full address:s:127.0.0.1:${una!.connection.port}`);
+    expect(una!.connection.launchFile.content).toContain(
+      `full address:s:127.0.0.1:${una!.connection.port}`,
+    );
 
     const rows = await broker.broker.site.db
       .selectFrom('gatewayForward')
@@ -136,10 +185,13 @@ describe('gateways', () => {
 
   it('a restarted gateway re-opens its live forwards from the broker', async () => {
     const login = await loginVia(undefined, 'wes');
-    const connect = await request(`${broker.url}/api/v1/offers/${login.body.offers[0].desktopId}/connect`, {
-      method: 'POST',
-      token: login.body.token,
-    });
+    const connect = await request(
+      `${broker.url}/api/v1/offers/${login.body.offers[0].desktopId}/connect`,
+      {
+        method: 'POST',
+        token: login.body.token,
+      },
+    );
     const { gateway: name, host, port } = connect.body;
     const index = gateways.findIndex((g) => g.entry.name === name);
     const old = gateways[index]!;

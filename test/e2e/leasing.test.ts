@@ -103,7 +103,7 @@ describe('connection leasing', () => {
       const login = await user('lea').signIn();
       if (login.body?.mode === 'normal') break;
       if (login.body?.mode === 'leased') leasedProbes++;
-      if (Date.now() - started > 10_000) throw new Error('not back to normal within 10 s');
+      if (Date.now() - started > 20_000) throw new Error('not back to normal within 20 s');
       await new Promise((r) => setTimeout(r, 100));
     }
     const ms = Date.now() - started;
@@ -298,7 +298,8 @@ describe('connection leasing', () => {
 
       expect(login.status, login.text).toBe(200);
       expect(login.body.mode).toBe('leased');
-      expect(ms).toBeLessThan(2500);
+      // The 1 s statement deadline plus a leased login; generous for a loaded test machine.
+      expect(ms).toBeLessThan(3500);
     } finally {
       await proxy.restore();
     }

@@ -81,15 +81,15 @@ describe('functions', () => {
       expect(Object.keys(vars), name).toEqual(expect.arrayContaining(common));
       expect(vars.SITE_ID).toBe(String(s.config.siteId));
       expect(vars.BROKER_CPUS).toBe('3');
-      expect('GATEWAY_SECRET' in vars, `${name} GATEWAY_SECRET`).toBe(
+      expect('GATEWAY_SECRET_ARN' in vars, `${name} GATEWAY_SECRET_ARN`).toBe(
         name !== 'health' && name !== 'migrate',
       );
-      expect('DESKBROKER_ADMIN_PASSWORD' in vars, `${name} admin password`).toBe(
+      expect('DESKBROKER_ADMIN_PASSWORD_ARN' in vars, `${name} admin password`).toBe(
         name === 'migrate',
       );
-      expect(JSON.stringify(vars.GATEWAY_SECRET ?? '{{resolve:secretsmanager:')).toContain(
-        '{{resolve:secretsmanager:',
-      );
+      // Secret values never reach a function's configuration, only their ARNs.
+      expect('GATEWAY_SECRET' in vars || 'DESKBROKER_ADMIN_PASSWORD' in vars, name).toBe(false);
+      expect(JSON.stringify(vars)).not.toContain('{{resolve:secretsmanager:');
     }
   });
 
@@ -100,8 +100,8 @@ describe('functions', () => {
       SITE_DB_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:site',
       JOB_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/jobs',
       STATE_TABLE: 'state-table',
-      GATEWAY_SECRET: 'a-gateway-secret-of-enough-length',
-      DESKBROKER_ADMIN_PASSWORD: 'an-admin-password',
+      GATEWAY_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:gateway',
+      DESKBROKER_ADMIN_PASSWORD_ARN: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:admin',
     };
     for (const [name, [, fn]] of brokerFunctions()) {
       const vars = fn.Properties.Environment.Variables as Record<string, unknown>;

@@ -11,6 +11,8 @@ import {
   type Dialect,
   type Driver,
   Kysely,
+  PGliteDialect,
+  PostgresDialect,
   type QueryResult,
   type TransactionSettings,
 } from 'kysely';
@@ -120,7 +122,6 @@ export async function checkedDialect(
 async function dialectFor(target: DatabaseTarget, options: OpenOptions): Promise<Dialect> {
   switch (target.kind) {
     case 'postgres': {
-      const { PostgresDialect } = await import('kysely');
       const pg = (await import('pg')).default;
       // int8 (bigserial ids, counts) as numbers, as the other dialects return them.
       const types = {
@@ -145,7 +146,6 @@ async function dialectFor(target: DatabaseTarget, options: OpenOptions): Promise
       return new PostgresDialect({ pool });
     }
     case 'pglite': {
-      const { PGliteDialect } = await import('kysely');
       const { PGlite } = await import('@electric-sql/pglite');
       const { mkdirSync } = await import('node:fs');
       const dataDir = target.path === ':memory:' ? undefined : target.path;

@@ -3,7 +3,7 @@
  * scheduler, the CDK schedules, the release and leasing code) and by the job runner.
  * A message on the queue is a {@link JobMessage}: the payload plus its idempotency key.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { BadRequestError } from '../errors.ts';
 
 const positiveInt = z.number().int().positive();

@@ -1,8 +1,9 @@
 /**
  * Configuration as code: make the site match a configuration document, all or nothing.
  */
-import { createHash } from 'node:crypto';
+
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
+import { hashAgentKey } from '../agent-keys.ts';
 import { BadRequestError } from '../errors.ts';
 import type { PasswordHasher, SiteConfigStore } from '../ports.ts';
 import { type ConfigChange, diffSiteConfig } from './diff.ts';
@@ -37,11 +38,6 @@ export async function applySiteConfig(
   });
   if (changes.length > 0 && !options.dryRun) await deps.afterApply?.(current, desired);
   return { changes, dryRun: options.dryRun ?? false };
-}
-
-/** SHA-256 of an agent key: agent keys are long random strings, so a fast hash is enough. */
-export function hashAgentKey(key: string): string {
-  return createHash('sha256').update(key).digest('hex');
 }
 
 /**

@@ -3,7 +3,7 @@
  * names. Shape documented in DESIGN.md and the README. This module only describes the shape;
  * `validate.ts` checks the references between entries.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** In an export, a stored secret (LDAP bind password) is written as this; apply keeps the stored one. */
 export const KEPT_SECRET = '(kept)';

@@ -5,7 +5,7 @@
  * pending jobs going to the others.
  */
 import type { ALBEvent } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Broker } from '../../compose.ts';
 import { describeTarget } from '../../config.ts';
 import { listCluster, removeBroker } from '../../core/jobs/cluster.ts';

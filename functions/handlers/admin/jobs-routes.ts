@@ -3,7 +3,7 @@
  * `limit` (default 100, at most 1000); newest first.
  */
 import type { ALBEvent } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Broker } from '../../compose.ts';
 import { JOB_STATUSES, type JobRecord } from '../../core/jobs/ports.ts';
 import type { Route } from '../http/handler.ts';

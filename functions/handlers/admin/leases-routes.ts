@@ -3,7 +3,7 @@
  * them out of leased mode), lift a revocation, rebuild leases from the site database.
  */
 import type { ALBEvent } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Broker } from '../../compose.ts';
 import { NotFoundError } from '../../core/errors.ts';
 import { rebuildLeases } from '../../core/leasing-upkeep.ts';

@@ -68,28 +68,47 @@ describe('gateways', () => {
       env: { GATEWAY_SECRET: TEST_GATEWAY_SECRET },
       local: { demo: false },
     });
-    for (const name of ['gw1', 'gw2'])
-      gateways.push(await startTestGateway(name, { brokerUrl: broker.url }));
+    // On two loopback addresses, so both can listen on the same port (mode "all").
+    gateways.push(await startTestGateway('gw1', { brokerUrl: broker.url, bind: '127.0.0.1' }));
+    gateways.push(await startTestGateway('gw2', { brokerUrl: broker.url, bind: '127.0.0.3' }));
     const res = await request(`${broker.url}/api/v1/admin/config`, {
       method: 'PUT',
       token: await broker.adminToken(),
       body: {
         authServers: [{ name: 'local', type: 'local' }],
-        users: ['una', 'vic', 'wes'].map((name) => ({
-          name,
-          password: PASSWORD,
-          groups: ['Remote'],
-        })),
+        users: [
+          ...['una', 'vic', 'wes'].map((name) => ({
+            name,
+            password: PASSWORD,
+            groups: ['Remote'],
+          })),
+          { name: 'xia', password: PASSWORD, groups: ['Everywhere'] },
+          { name: 'yul', password: PASSWORD, groups: ['Sticky'] },
+        ],
         roles: [{ name: 'User' }, { name: 'Remote' }],
         gateways: gateways.map((g) => g.entry),
-        gatewayClusters: [{ name: 'pair', mode: 'fewest', members: ['gw1', 'gw2'] }],
+        gatewayClusters: [
+          { name: 'pair', mode: 'fewest', members: ['gw1', 'gw2'] },
+          {
+            name: 'both',
+            mode: 'all',
+            members: ['gw1', 'gw2'],
+            loadBalancerAddress: 'lb.example.test',
+          },
+          { name: 'sticky', mode: 'login', members: ['gw1', 'gw2'] },
+        ],
         protocolPlans: [
           { name: 'via-pair', protocols: [{ protocol: 'rdp', port: echo.port, gateway: 'pair' }] },
+          { name: 'via-both', protocols: [{ protocol: 'rdp', port: echo.port, gateway: 'both' }] },
+          {
+            name: 'via-sticky',
+            protocols: [{ protocol: 'rdp', port: echo.port, gateway: 'sticky' }],
+          },
         ],
         pools: [
           {
             name: 'desks',
-            desktops: [1, 2, 3].map((i) => ({ name: `desk-${i}`, address: '127.0.0.1' })),
+            desktops: [1, 2, 3, 4, 5].map((i) => ({ name: `desk-${i}`, address: '127.0.0.1' })),
           },
         ],
         locations: [
@@ -100,8 +119,12 @@ describe('gateways', () => {
         ],
         policies: [
           { name: 'remote', entries: [{ pool: 'desks', offer: 1, protocolPlan: 'via-pair' }] },
+          { name: 'everywhere', entries: [{ pool: 'desks', offer: 1, protocolPlan: 'via-both' }] },
+          { name: 'sticky', entries: [{ pool: 'desks', offer: 1, protocolPlan: 'via-sticky' }] },
         ],
         assignments: [
+          { group: 'Everywhere', role: 'User', policy: 'everywhere' },
+          { group: 'Sticky', role: 'User', policy: 'sticky' },
           { group: 'Remote', location: 'through-gw1', role: 'Remote', policy: 'remote' },
           { group: 'Remote', role: 'User', policy: 'remote' },
         ],
@@ -179,8 +202,84 @@ describe('gateways', () => {
     expect(rows).toEqual([{ userName: 'una', listenPort: una!.connection.port, deletedAt: null }]);
 
     await request(`${broker.url}/api/v1/logout`, { method: 'POST', token: una!.token });
-    expect(await echoes(una!.connection.host, una!.connection.port)).toBe(false);
-    expect(await echoes(vic!.connection.host, vic!.connection.port)).toBe(true);
+    expect(await echoes(una!.connection.host, una!.connection.port, { from: '127.0.0.1' })).toBe(
+      false,
+    );
+    expect(await echoes(vic!.connection.host, vic!.connection.port, { from: '127.0.0.1' })).toBe(
+      true,
+    );
+    await request(`${broker.url}/api/v1/logout`, { method: 'POST', token: vic!.token });
+  });
+
+  it('mode "all" opens the forward on every member on the same port and answers with the load balancer', async () => {
+    const login = await loginVia(undefined, 'xia');
+    const connect = await request(
+      `${broker.url}/api/v1/offers/${login.body.offers[0].desktopId}/connect`,
+      {
+        method: 'POST',
+        token: login.body.token,
+      },
+    );
+
+    expect(connect.body).toMatchObject({
+      via: 'gateway',
+      gateway: 'both',
+      host: 'lb.example.test',
+    });
+    expect(await echoes('127.0.0.1', connect.body.port, { from: '127.0.0.1' })).toBe(true);
+    expect(await echoes('127.0.0.3', connect.body.port, { from: '127.0.0.1' })).toBe(true);
+    await request(`${broker.url}/api/v1/logout`, { method: 'POST', token: login.body.token });
+    expect(await echoes('127.0.0.1', connect.body.port, { from: '127.0.0.1' })).toBe(false);
+    expect(await echoes('127.0.0.3', connect.body.port, { from: '127.0.0.1' })).toBe(false);
+  });
+
+  it('mode "login" uses the gateway that forwarded the login, and says so when there was none', async () => {
+    const through = await loginVia(1, 'yul');
+    const viaGw2 = await request(
+      `${broker.url}/api/v1/offers/${through.body.offers[0].desktopId}/connect`,
+      {
+        method: 'POST',
+        token: through.body.token,
+      },
+    );
+    const direct = await loginVia(undefined, 'yul');
+    const noGateway = await request(
+      `${broker.url}/api/v1/offers/${direct.body.offers[0].desktopId}/connect`,
+      {
+        method: 'POST',
+        token: direct.body.token,
+      },
+    );
+
+    expect(viaGw2.body).toMatchObject({ gateway: 'gw2', host: '127.0.0.3' });
+    expect(noGateway.status).toBe(503);
+    expect(noGateway.body.error).toBe('login_gateway_unknown');
+    await request(`${broker.url}/api/v1/logout`, { method: 'POST', token: through.body.token });
+  });
+
+  it('mode "fewest" skips a gateway that does not answer', async () => {
+    const gw1 = gateways[0]!;
+    await gw1.stop();
+    try {
+      const login = await loginVia(undefined, 'vic');
+      const connect = await request(
+        `${broker.url}/api/v1/offers/${login.body.offers[0].desktopId}/connect`,
+        {
+          method: 'POST',
+          token: login.body.token,
+        },
+      );
+      expect(connect.status, connect.text).toBe(200);
+      expect(connect.body.gateway).toBe('gw2');
+      expect(await echoes(connect.body.host, connect.body.port, { from: '127.0.0.1' })).toBe(true);
+      await request(`${broker.url}/api/v1/logout`, { method: 'POST', token: login.body.token });
+    } finally {
+      gateways[0] = await startTestGateway('gw1', {
+        brokerUrl: broker.url,
+        bind: '127.0.0.1',
+        controlPort: gw1.gateway.controlPort,
+      });
+    }
   });
 
   it('a restarted gateway re-opens its live forwards from the broker', async () => {
@@ -195,15 +294,18 @@ describe('gateways', () => {
     const { gateway: name, host, port } = connect.body;
     const index = gateways.findIndex((g) => g.entry.name === name);
     const old = gateways[index]!;
-    expect(await echoes(host, port)).toBe(true);
+    expect(await echoes(host, port, { from: '127.0.0.1' })).toBe(true);
 
     await old.stop();
-    expect(await echoes(host, port)).toBe(false);
+    expect(await echoes(host, port, { from: '127.0.0.1' })).toBe(false);
     gateways[index] = await startTestGateway(name, {
       brokerUrl: broker.url,
+      bind: host,
       controlPort: old.gateway.controlPort,
     });
 
-    await expect.poll(() => echoes(host, port), { timeout: 10_000, interval: 200 }).toBe(true);
+    await expect
+      .poll(() => echoes(host, port, { from: '127.0.0.1' }), { timeout: 10_000, interval: 200 })
+      .toBe(true);
   });
 });

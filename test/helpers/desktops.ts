@@ -93,8 +93,8 @@ export async function startTestGateway(
     gateway,
     entry: {
       name,
-      address: '127.0.0.1',
-      publicAddress: '127.0.0.1',
+      address: config.bind,
+      publicAddress: config.bind,
       controlUrl: `http://127.0.0.1:${gateway.controlPort}`,
       portRange: [config.portRange.from, config.portRange.to],
     },

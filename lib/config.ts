@@ -3,6 +3,7 @@
  * command line), read once and validated. docs/deploy.md documents every value.
  */
 import * as z from 'zod';
+import { portRangeSchema } from '../functions/gateway/config.ts';
 
 /** Thrown when a context value is missing, malformed, or contradicts another; the message names it. */
 export class DeployConfigError extends Error {
@@ -73,16 +74,8 @@ const halfStep = z.coerce
   .max(256)
   .refine((n) => Number.isInteger(n * 2), 'must be a multiple of 0.5');
 
-const portRange = z
-  .string()
-  .regex(/^\s*\d{1,5}\s*-\s*\d{1,5}\s*$/, 'must be FROM-TO, for example 20001-23000')
-  .transform((value) => {
-    const [from, to] = value.split('-').map((s) => Number(s.trim()));
-    return { from: from!, to: to! };
-  })
-  .refine((r) => r.from >= 1024 && r.to <= 65535 && r.from <= r.to, {
-    message: 'must be FROM-TO with 1024 ≤ FROM ≤ TO ≤ 65535',
-  });
+// Ports below 1024 are refused for gateway forwards on AWS (the task runs unprivileged).
+const portRange = portRangeSchema(1024);
 
 const schema = z.object({
   region: optionalText.refine(

@@ -2,8 +2,9 @@
  * What a signed-in user does with desktops: refresh the offer list, connect (claim the
  * desktop, pick the protocol, open the path, hand back a launch file), release, sign out.
  */
+
+import { type Connection, connectionAnswer } from './connection.ts';
 import { BadRequestError, ConflictError, ForbiddenError, NotFoundError } from './errors.ts';
-import { type LaunchFile, launchFile, launchUri } from './launch-files.ts';
 import {
   type LeasingDeps,
   leasedConnect,
@@ -45,17 +46,7 @@ export interface DesktopDeps {
   readonly gateways: GatewayRouter;
 }
 
-export interface Connection {
-  readonly desktopId: number;
-  readonly name: string;
-  readonly protocol: string;
-  readonly host: string;
-  readonly port: number;
-  readonly via: 'direct' | 'gateway';
-  readonly gateway?: string;
-  readonly launchFile?: LaunchFile;
-  readonly uri?: string;
-}
+export type { Connection };
 
 function entriesOf(snapshot: SiteSnapshot, session: Session): ResolvedEntry[] {
   const policy = byName(snapshot.config.policies, session.policy ?? undefined);
@@ -187,26 +178,12 @@ async function normalConnect(
       ),
     );
   }
-  const target = {
+  return connectionAnswer({
+    desktop: claimed,
     protocol: protocol.protocol,
-    host: path.host,
-    port: path.port,
+    path,
     user: session.user,
-    desktopName: claimed.name,
-  };
-  const file = launchFile(target);
-  const uri = launchUri(target);
-  return {
-    desktopId: claimed.id,
-    name: claimed.name,
-    protocol: protocol.protocol,
-    host: path.host,
-    port: path.port,
-    via: path.via,
-    ...(path.via === 'gateway' ? { gateway: path.gateway } : {}),
-    ...(file ? { launchFile: file } : {}),
-    ...(uri ? { uri } : {}),
-  };
+  });
 }
 
 /**

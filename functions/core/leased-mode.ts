@@ -8,9 +8,8 @@
 import type { AuthDeps, Identity } from './authenticate.ts';
 import { authenticate } from './authenticate.ts';
 import type { CircuitBreaker } from './circuit-breaker.ts';
-import type { Connection } from './desktops.ts';
+import { type Connection, connectionAnswer } from './connection.ts';
 import { DatabaseUnavailableError, ServiceUnavailableError } from './errors.ts';
-import { launchFile, launchUri } from './launch-files.ts';
 import { isLive, type Lease, leasedOffers, leaseForLaunch } from './leasing.ts';
 import type { Offer } from './offers.ts';
 import type {
@@ -173,26 +172,12 @@ export async function leasedConnect(
       },
     },
   ]);
-  const target = {
+  return connectionAnswer({
+    desktop: { id: desktopId, name: lease.desktopName },
     protocol: protocol.protocol,
-    host: path.host,
-    port: path.port,
+    path,
     user: session.user,
-    desktopName: lease.desktopName,
-  };
-  const file = launchFile(target);
-  const uri = launchUri(target);
-  return {
-    desktopId,
-    name: lease.desktopName,
-    protocol: protocol.protocol,
-    host: path.host,
-    port: path.port,
-    via: path.via,
-    ...(path.via === 'gateway' ? { gateway: path.gateway } : {}),
-    ...(file ? { launchFile: file } : {}),
-    ...(uri ? { uri } : {}),
-  };
+  });
 }
 
 /** Release or logout in leased mode: close the forwards, log to the outbox. */

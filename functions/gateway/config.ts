@@ -32,16 +32,20 @@ export class GatewayConfigError extends Error {
 
 const intIn = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
-const portRange = z
-  .string()
-  .regex(/^\s*\d{1,5}\s*-\s*\d{1,5}\s*$/, 'must be FROM-TO, for example 20001-23000')
-  .transform((value) => {
-    const [from, to] = value.split('-').map((s) => Number(s.trim()));
-    return { from: from!, to: to! };
-  })
-  .refine((r) => r.from >= 1 && r.to <= 65535 && r.from <= r.to, {
-    message: 'must be FROM-TO with 1 ≤ FROM ≤ TO ≤ 65535',
-  });
+/** `FROM-TO` port ranges (`20001-23000`), at least `lowest` (1 for the gateway itself). */
+export const portRangeSchema = (lowest = 1) =>
+  z
+    .string()
+    .regex(/^\s*\d{1,5}\s*-\s*\d{1,5}\s*$/, 'must be FROM-TO, for example 20001-23000')
+    .transform((value) => {
+      const [from, to] = value.split('-').map((s) => Number(s.trim()));
+      return { from: from!, to: to! };
+    })
+    .refine((r) => r.from >= lowest && r.to <= 65535 && r.from <= r.to, {
+      message: `must be FROM-TO with ${lowest} ≤ FROM ≤ TO ≤ 65535`,
+    });
+
+const portRange = portRangeSchema();
 
 const schema = z.object({
   GATEWAY_NAME: z.string().min(1).max(200).default(os.hostname()),

@@ -16,6 +16,7 @@ import { AppError } from '../core/errors.ts';
 import { createRequestVerifier, DEFAULT_SIGNATURE_WINDOW_MS } from '../core/gateway-signature.ts';
 import { FORWARD_KEY_RE, forwardSpecSchema } from './forwarder.ts';
 import type { ForwardTable } from './forwarder-pool.ts';
+import { sendJson } from './http-json.ts';
 
 /** What `GET /info` answers; the CLI's `--info` prints it. */
 export interface GatewayInfo {
@@ -40,16 +41,6 @@ export interface GatewayInfo {
 
 /** Largest request body accepted. */
 const MAX_BODY_BYTES = 64 * 1024;
-
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, {
-    'content-type': 'application/json; charset=utf-8',
-    'content-length': Buffer.byteLength(text),
-    'cache-control': 'no-store',
-  });
-  res.end(text);
-}
 
 function sendError(res: ServerResponse, status: number, error: string, message: string): void {
   sendJson(res, status, { error, message });

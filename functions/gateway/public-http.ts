@@ -23,6 +23,7 @@ import { pipeline } from 'node:stream';
 import type { Logger } from '../adapters/logger.ts';
 import { LOGIN_TAG_HEADER, signLoginTag } from '../core/gateway-signature.ts';
 import { ipInRange, normalizeIp } from '../core/ip-range.ts';
+import { sendJson } from './http-json.ts';
 
 /** The load balancers' health path (the guide's "Checking the Leostream Gateway Status"). */
 export const PING_PATH = '/app/system/ping';
@@ -80,16 +81,6 @@ export function clientIpOf(
     ip = next;
   }
   return ip;
-}
-
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, {
-    'content-type': 'application/json; charset=utf-8',
-    'content-length': Buffer.byteLength(text),
-    'cache-control': 'no-store',
-  });
-  res.end(text);
 }
 
 /** Makes the public HTTP server (not listening yet). */

@@ -6,6 +6,21 @@ import type { AccountStore, LocalAccount } from '../../core/ports.ts';
 import { BUILTIN_ADMIN } from '../../core/sessions.ts';
 import type { SiteDb } from './connect.ts';
 
+/** Live local accounts with their authentication server's name (shared with leased mode's mirror). */
+export function localAccounts(db: SiteDb) {
+  return db
+    .selectFrom('userAccount as u')
+    .leftJoin('authServer as s', 's.id', 'u.authServerId')
+    .select([
+      'u.name',
+      's.name as authServer',
+      'u.passwordHash',
+      'u.groups',
+      'u.mfaSecret',
+      'u.builtin',
+    ]);
+}
+
 export class SqlAccountStore implements AccountStore {
   readonly #db: SiteDb;
   constructor(db: SiteDb) {
@@ -20,17 +35,7 @@ export class SqlAccountStore implements AccountStore {
     name: string,
     authServer: string | null,
   ): Promise<LocalAccount | undefined> {
-    const row = await this.#db
-      .selectFrom('userAccount as u')
-      .leftJoin('authServer as s', 's.id', 'u.authServerId')
-      .select([
-        'u.name',
-        's.name as authServer',
-        'u.passwordHash',
-        'u.groups',
-        'u.mfaSecret',
-        'u.builtin',
-      ])
+    const row = await localAccounts(this.#db)
       .where('u.deletedAt', 'is', null)
       .where(sql<boolean>`lower(u.name) = lower(${name})`)
       .$if(authServer === null, (q) => q.where('u.authServerId', 'is', null))

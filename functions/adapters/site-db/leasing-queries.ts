@@ -4,6 +4,7 @@
  */
 import { sql } from 'kysely';
 import type { MirroredAccount, MirroredAgentKey } from '../../core/ports.ts';
+import { localAccounts } from './account-store.ts';
 import type { SiteDb } from './connect.ts';
 
 export interface AssignedDesktop {
@@ -46,17 +47,7 @@ export class SqlLeasingQueries {
 
   /** Every live local account (the built-in admin too), as leased mode verifies them. */
   async accounts(): Promise<MirroredAccount[]> {
-    const rows = await this.#db
-      .selectFrom('userAccount as u')
-      .leftJoin('authServer as s', 's.id', 'u.authServerId')
-      .select([
-        'u.name',
-        's.name as authServer',
-        'u.passwordHash',
-        'u.groups',
-        'u.mfaSecret',
-        'u.builtin',
-      ])
+    const rows = await localAccounts(this.#db)
       .where('u.deletedAt', 'is', null)
       .where('u.passwordHash', 'is not', null)
       .where(sql<boolean>`(u.auth_server_id is null or s.deleted_at is null)`)

@@ -8,6 +8,7 @@ import { sql } from 'kysely';
 import type { OutboxItem, OutboxReplayer } from '../../core/ports.ts';
 import { applyAgentEventIn } from './agent-store.ts';
 import type { SiteDb } from './connect.ts';
+import { forwardRow } from './forward-store.ts';
 
 const REPLAY_LOCK = 7_262_002;
 
@@ -49,25 +50,9 @@ export class SqlOutboxReplayer implements OutboxReplayer {
         case 'agent_event':
           await applyAgentEventIn(tx, this.#siteId, item.desktopId, item.event, item.user, item.at);
           break;
-        case 'forward': {
-          const f = item.forward;
-          await tx
-            .insertInto('gatewayForward')
-            .values({
-              gatewayId: f.gatewayId,
-              desktopId: f.desktopId,
-              userName: f.user,
-              clientIp: f.clientIp,
-              listenPort: f.listenPort,
-              desktopHost: f.desktopHost,
-              desktopPort: f.desktopPort,
-              forwardKey: f.key,
-              openedAt: at,
-              expiresAt: new Date(f.expiresAt),
-            })
-            .execute();
+        case 'forward':
+          await tx.insertInto('gatewayForward').values(forwardRow(item.forward, at)).execute();
           break;
-        }
         case 'forwards_closed':
           await tx
             .updateTable('gatewayForward')

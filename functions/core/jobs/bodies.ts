@@ -57,11 +57,12 @@ export function jobBodies(deps: BodyDeps, extra: Partial<JobBodies> = {}): JobBo
     },
     async check_gateway(job, context) {
       const control = deps.gateways;
+      const gateways = await deps.maintenance.gateways(job.gateway);
+      if (gateways.length === 0) return;
       if (!control) {
         context.logger.warn('gateways not checked: GATEWAY_SECRET is not set');
         return;
       }
-      const gateways = await deps.maintenance.gateways(job.gateway);
       const timeoutMs = deps.gatewayTimeoutMs ?? 3000;
       await Promise.all(
         gateways.map(async (gateway) => {

@@ -3,10 +3,10 @@
  * arguments and the environment, and reports errors as one clear line.
  */
 import { parseArgs } from 'node:util';
-import { ConfigError } from '../config.ts';
-import { AppError } from '../core/errors.ts';
-import { commands, usage } from './commands/index.ts';
-import { DataLockedError } from './data-lock.ts';
+import { ConfigError } from '../../config.ts';
+import { AppError } from '../../core/errors.ts';
+import { DataLockedError } from '../data-lock.ts';
+import { commands, usage } from './index.ts';
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
@@ -15,7 +15,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (name === '--version' || name === 'version') {
-    const { VERSION } = await import('../compose.ts');
+    const { VERSION } = await import('../../compose.ts');
     console.log(VERSION);
     return 0;
   }

@@ -1,5 +1,5 @@
 /**
- * The sub-commands of `deskbroker`.
+ * The sub-commands of `deskbroker` (the entry point is ./main.ts).
  */
 import { applyCommand, exportCommand } from './config-commands.ts';
 import { migrateCommand } from './db-commands.ts';

@@ -20,10 +20,10 @@ import type {
   LeasedModeMirror,
   LeaseStore,
   Outbox,
-  SiteSnapshotSource,
 } from './ports.ts';
 import { chooseProtocol } from './protocol-plans.ts';
 import type { Session } from './sessions.ts';
+import type { SiteConfig } from './site-config/schema.ts';
 
 export interface LeasingDeps {
   readonly breaker: CircuitBreaker;
@@ -80,7 +80,6 @@ export function mirroredAccounts(mirror: LeasedModeMirror): AccountStore {
 }
 
 export interface LeasedLoginDeps extends AuthDeps {
-  readonly snapshot: SiteSnapshotSource;
   readonly clock: Clock;
   readonly leasing: LeasingDeps;
 }
@@ -92,9 +91,9 @@ export interface LeasedLoginDeps extends AuthDeps {
  */
 export async function leasedIdentity(
   deps: LeasedLoginDeps,
+  config: SiteConfig,
   input: { username: string; password: string; authServer?: string },
-): Promise<{ identity: Identity; leases: Lease[]; enabled: boolean }> {
-  const { config } = await deps.snapshot.get();
+): Promise<{ identity: Identity; leases: Lease[] }> {
   const identity = await authenticate(
     {
       accounts: mirroredAccounts(deps.leasing.mirror),
@@ -109,7 +108,7 @@ export async function leasedIdentity(
   const { leases, revoked } = await deps.leasing.leases.forUser(identity.user, deps.clock.now());
   if (revoked) throw noLeases('your connection leases were revoked');
   if (leases.length === 0) throw noLeases('you have no leased desktops');
-  return { identity, leases, enabled: true };
+  return { identity, leases };
 }
 
 /** The offer list in leased mode. */

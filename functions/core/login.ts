@@ -94,7 +94,7 @@ export async function login(deps: LoginDeps, input: LoginInput): Promise<LoginOu
           () => leasedLogin(deps, deps.leasing!, input),
         )
       : await normalLogin(deps, input);
-    if (throttled.failing.includes(userKey)) await deps.throttle.clear(userKey);
+    if (throttled.failing.includes(userKey)) await deps.throttle.clear(userKey, deps.clock.now());
     return outcome;
   } catch (e: unknown) {
     if (e instanceof UnauthorizedError && e.code !== 'mfa_required') {
@@ -199,7 +199,7 @@ async function leasedLogin(
   input: LoginInput,
 ): Promise<LoginOutcome> {
   const { config } = await deps.snapshot.get();
-  const { identity, leases } = await leasedIdentity({ ...deps, leasing }, input);
+  const { identity, leases } = await leasedIdentity({ ...deps, leasing }, config, input);
   const locations = locationsOf(config, input.client).map((l) => l.name);
   let role = 'User';
   if (config.assignments.length > 0) {

@@ -160,7 +160,7 @@ export interface ThrottleStore {
     limits: { maxFailures: number; lockoutSeconds: number },
   ): Promise<void>;
   /** Forgets a key's failures (after a successful login). */
-  clear(key: string): Promise<void>;
+  clear(key: string, now: number): Promise<void>;
 }
 
 /** The cached view of the site configuration the login path reads. */

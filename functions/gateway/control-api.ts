@@ -14,12 +14,12 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Logger } from '../adapters/logger.ts';
 import { AppError } from '../core/errors.ts';
 import { createRequestVerifier, DEFAULT_SIGNATURE_WINDOW_MS } from '../core/gateway-signature.ts';
-import { FORWARD_KEY_RE, forwardSpecSchema } from './forwarder.ts';
+import { FORWARD_KEY_RE, type ForwarderStats, forwardSpecSchema } from './forwarder.ts';
 import type { ForwardTable } from './forwarder-pool.ts';
 import { sendJson } from './http-json.ts';
 
 /** What `GET /info` answers; the CLI's `--info` prints it. */
-export interface GatewayInfo {
+export interface GatewayInfo extends ForwarderStats {
   readonly name: string;
   readonly version: string;
   readonly portRange: { readonly from: number; readonly to: number };
@@ -27,12 +27,6 @@ export interface GatewayInfo {
   readonly brokerForwarding: { readonly on: boolean; readonly target?: string };
   /** Whether the start-up forward list from the broker has been applied. */
   readonly brokerSync: 'off' | 'pending' | 'done';
-  readonly forwards: number;
-  readonly connections: number;
-  readonly accepted: number;
-  readonly refused: number;
-  readonly bytesFromClients: number;
-  readonly bytesToClients: number;
   readonly state: 'RUNNING' | 'STOPPING';
   readonly startedAt: string;
   /** Resident memory of the gateway process, bytes. */

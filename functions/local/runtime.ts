@@ -131,13 +131,17 @@ export async function startLocalBroker(
       seededDemo = true;
     }
     const admin = await ensureAdmin(broker);
-    // What leased mode needs goes into the state table now, and what the last outage left in
-    // the outbox goes back to the site database.
-    await syncMirror(broker.leasing.upkeep).catch((e: unknown) =>
+    // Every apply mirrors what leased mode needs; a new admin, or a state table that has no
+    // copy yet (a new state folder), needs it now. What the last outage left in the outbox
+    // goes back to the site database.
+    try {
+      if (admin.created || !(await broker.leasing.mirror.loadSite()))
+        await syncMirror(broker.leasing.upkeep);
+    } catch (e: unknown) {
       broker.logger.warn('could not mirror the site for leased mode', {
         error: (e as Error).message,
-      }),
-    );
+      });
+    }
     await broker.leasing.replay();
     const server = await startAlbServer({
       handlers: buildHandlers(broker),

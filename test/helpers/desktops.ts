@@ -67,12 +67,12 @@ export function echoes(
 
 export const TEST_GATEWAY_SECRET = 'test-gateway-secret-0123456789';
 
-/** A gateway on loopback, with the site-configuration entry that names it. */
-export async function startTestGateway(
+/** The configuration of a gateway on loopback for tests (one forwarding thread, silent). */
+export function testGatewayConfig(
   name: string,
   overrides: Partial<GatewayConfig> = {},
-): Promise<{ gateway: RunningGateway; entry: Record<string, unknown>; stop(): Promise<void> }> {
-  const config: GatewayConfig = {
+): GatewayConfig {
+  return {
     name,
     secret: TEST_GATEWAY_SECRET,
     portRange: { from: 20001, to: 23000 },
@@ -88,6 +88,14 @@ export async function startTestGateway(
     logLevel: 'SILENT',
     ...overrides,
   };
+}
+
+/** A gateway on loopback, with the site-configuration entry that names it. */
+export async function startTestGateway(
+  name: string,
+  overrides: Partial<GatewayConfig> = {},
+): Promise<{ gateway: RunningGateway; entry: Record<string, unknown>; stop(): Promise<void> }> {
+  const config = testGatewayConfig(name, overrides);
   const gateway = await startGateway(config, { logger: createLogger('gateway', 'SILENT') });
   return {
     gateway,

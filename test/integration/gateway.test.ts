@@ -29,6 +29,7 @@ import {
 import type { ForwardSpec, GatewayEndpoint, OpenForward } from '../../functions/core/ports.ts';
 import { type GatewayConfig, loadGatewayConfig } from '../../functions/gateway/config.ts';
 import { type RunningGateway, startGateway } from '../../functions/gateway/gateway.ts';
+import { testGatewayConfig } from '../helpers/desktops.ts';
 
 const execFileAsync = promisify(execFile);
 const secret = randomBytes(24).toString('hex');
@@ -40,23 +41,8 @@ const logger = createLogger('gateway-test', 'SILENT');
 const control = new HttpGatewayControl({ secret, timeoutMs: 2_000 });
 
 function gatewayConfig(overrides: Partial<GatewayConfig> = {}): GatewayConfig {
-  return {
-    name: 'gw-test',
-    secret,
-    portRange,
-    bind: '127.0.0.1',
-    httpPort: 0,
-    httpBind: '127.0.0.1',
-    controlPort: 0,
-    controlBind: '127.0.0.1',
-    trustedProxies: [],
-    idleSeconds: 3600,
-    connectTimeoutMs: 2_000,
-    // Two forwarding worker threads; some gateways below run with one (in-thread) instead.
-    workers: 2,
-    logLevel: 'SILENT',
-    ...overrides,
-  };
+  // Two forwarding worker threads; some gateways below run with one (in-thread) instead.
+  return testGatewayConfig('gw-test', { secret, portRange, workers: 2, ...overrides });
 }
 
 function endpointOf(gateway: RunningGateway, name = 'gw-test'): GatewayEndpoint {

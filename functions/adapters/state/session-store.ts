@@ -4,12 +4,7 @@
  */
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Clock, SessionStore } from '../../core/ports.ts';
-import {
-  isSessionLive,
-  type Session,
-  type SessionLimits,
-  sessionEnd,
-} from '../../core/sessions.ts';
+import { isSessionLive, type Session, type SessionLimits } from '../../core/sessions.ts';
 import { type StateTable, ttlSeconds } from './state-table.ts';
 
 const key = (tokenHash: string) => ({ pk: `session#${tokenHash}`, sk: 'session' });
@@ -71,5 +66,3 @@ export class DynamoSessionStore implements SessionStore {
     );
   }
 }
-
-export { sessionEnd };

@@ -93,7 +93,7 @@ export class DynamoThrottleStore implements ThrottleStore {
     );
   }
 
-  async clear(k: string): Promise<void> {
+  async clear(k: string, now: number): Promise<void> {
     await this.#table.doc
       .send(
         new DeleteCommand({
@@ -101,7 +101,7 @@ export class DynamoThrottleStore implements ThrottleStore {
           Key: key(k),
           // A locked key stays locked until its time is up.
           ConditionExpression: 'attribute_not_exists(lockedUntil) OR lockedUntil < :now',
-          ExpressionAttributeValues: { ':now': Date.now() },
+          ExpressionAttributeValues: { ':now': now },
         }),
       )
       .catch((e: unknown) => {

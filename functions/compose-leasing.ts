@@ -12,17 +12,14 @@ import { LeasedForwardStore } from './adapters/state/leased-forward-store.ts';
 import type { DynamoMirrorStore } from './adapters/state/mirror-store.ts';
 import { DynamoOutbox } from './adapters/state/outbox-store.ts';
 import type { StateTable } from './adapters/state/state-table.ts';
-import { CircuitBreaker } from './core/circuit-breaker.ts';
-import { createGatewayRouter } from './core/gateway-routing.ts';
-import type { LeasingDeps } from './core/leased-mode.ts';
-import { leaseUpkeep, replayOutbox, syncMirror, type UpkeepDeps } from './core/leasing-upkeep.ts';
-import type {
-  Clock,
-  ForwardRecord,
-  GatewayControl,
-  Outbox,
-  SiteSnapshotSource,
-} from './core/ports.ts';
+import type { Clock } from './core/clock.ts';
+import type { ForwardRecord, GatewayControl } from './core/gateways/ports.ts';
+import { createGatewayRouter } from './core/gateways/routing.ts';
+import { CircuitBreaker } from './core/leasing/circuit-breaker.ts';
+import type { LeasingDeps } from './core/leasing/leased-mode.ts';
+import type { Outbox } from './core/leasing/ports.ts';
+import { leaseUpkeep, replayOutbox, syncMirror, type UpkeepDeps } from './core/leasing/upkeep.ts';
+import type { SiteSnapshotSource } from './core/site-config/ports.ts';
 import type { SiteConfig } from './core/site-config/schema.ts';
 
 /** Consecutive database failures that open the breaker. */

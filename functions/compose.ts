@@ -25,25 +25,22 @@ import { createStateTable, type StateTable } from './adapters/state/state-table.
 import { DynamoThrottleStore } from './adapters/state/throttle-store.ts';
 import { type BrokerLeasing, composeLeasing, leasingJobBodies } from './compose-leasing.ts';
 import type { Config } from './config.ts';
-import { createGatewayRouter } from './core/gateway-routing.ts';
-import type { ReachabilityProbe } from './core/offers.ts';
+import type { AgentStore } from './core/agents/ports.ts';
+import type { Clock } from './core/clock.ts';
+import type { ReachabilityProbe } from './core/desktops/offers.ts';
+import type { DesktopStore } from './core/desktops/ports.ts';
+import type { ForwardStore, GatewayControl, GatewayRouter } from './core/gateways/ports.ts';
+import { createGatewayRouter } from './core/gateways/routing.ts';
+import type { HealthProbes } from './core/health.ts';
 import type {
   AccountStore,
-  AgentStore,
-  Clock,
-  DesktopStore,
   DirectoryAuthenticator,
-  ForwardStore,
-  GatewayControl,
-  GatewayRouter,
-  HealthProbes,
   PasswordHasher,
   SessionStore,
-  SiteConfigStore,
-  SiteSnapshotSource,
   ThrottleStore,
-} from './core/ports.ts';
-import type { SessionLimits } from './core/sessions.ts';
+} from './core/login/ports.ts';
+import type { SessionLimits } from './core/login/sessions.ts';
+import type { SiteConfigStore, SiteSnapshotSource } from './core/site-config/ports.ts';
 
 /** The broker's version, as `cb_version` prints it. */
 export const VERSION: string = pkg.version;

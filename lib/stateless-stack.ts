@@ -8,7 +8,7 @@ import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import { sqsMaxConcurrency } from '../functions/core/job-limits.ts';
+import { sqsMaxConcurrency } from '../functions/core/jobs/limits.ts';
 import type { DeployConfig } from './config.ts';
 import { Alarms } from './constructs/alarms.ts';
 import { BrokerApi } from './constructs/broker-api.ts';

@@ -4,7 +4,8 @@
  */
 import os from 'node:os';
 import { sql } from 'kysely';
-import type { DirectoryAuthenticator, HealthProbes } from '../core/ports.ts';
+import type { HealthProbes } from '../core/health.ts';
+import type { DirectoryAuthenticator } from '../core/login/ports.ts';
 import type { AuthServerConfig } from '../core/site-config/schema.ts';
 import type { SiteDb } from './site-db/connect.ts';
 

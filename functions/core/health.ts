@@ -5,7 +5,8 @@
  * - cb_status: CB_IS_OKAY when the database answers, else an ERROR_MESSAGE (always HTTP 200).
  * Every check has a short timeout so a dead dependency answers quickly instead of hanging.
  */
-import type { HealthProbes } from './ports.ts';
+
+import type { AuthServerConfig } from './site-config/schema.ts';
 
 export const OKAY = 'CB_IS_OKAY';
 
@@ -75,4 +76,16 @@ export async function cbStatus(probes: HealthProbes, limits: HealthLimits): Prom
   } catch (e: unknown) {
     return { ok: false, reasons: [`site database is not reachable (${reason(e)})`] };
   }
+}
+
+/** Checks the health verdicts of the guide's `is_alive` need. */
+export interface HealthProbes {
+  /** Resolves when the site database answers a trivial query. */
+  pingDatabase(): Promise<void>;
+  /** The enabled authentication servers, read from the site database. */
+  enabledAuthServers(): Promise<AuthServerConfig[]>;
+  /** Resolves when the server answers (a TCP/TLS connect to its address). */
+  probeAuthServer(server: AuthServerConfig): Promise<void>;
+  /** The 1-minute load average of this broker. */
+  loadAverage(): number;
 }

@@ -5,7 +5,7 @@
  * forward. Runs in the background, retrying with exponential backoff until the broker answers.
  */
 import type { Logger } from '../adapters/logger.ts';
-import { signRequest } from '../core/gateway-signature.ts';
+import { signRequest } from '../core/gateways/signature.ts';
 import { forwardSpecSchema } from './forwarder.ts';
 import type { ForwardTable } from './forwarder-pool.ts';
 

@@ -15,7 +15,7 @@ import { isMainThread } from 'node:worker_threads';
 import { HttpGatewayControl } from '../adapters/gateway/gateway-client.ts';
 import { createLogger } from '../adapters/logger.ts';
 import { GatewayUnavailableError } from '../core/errors.ts';
-import type { GatewayEndpoint, OpenForward } from '../core/ports.ts';
+import type { GatewayEndpoint, OpenForward } from '../core/gateways/ports.ts';
 import { type GatewayConfig, GatewayConfigError, loadGatewayConfig } from './config.ts';
 import { GATEWAY_VERSION, startGateway } from './gateway.ts';
 

@@ -1,6 +1,6 @@
 /**
  * The gateway's control API, for the broker. Every request must be signed with the shared
- * secret (see core/gateway-signature.ts); unsigned, forged, stale or replayed requests get
+ * secret (see core/gateways/signature.ts); unsigned, forged, stale or replayed requests get
  * 401 before anything else is looked at.
  *
  * - `POST /forwards` body ForwardSpec → 201 OpenForward (200 when the key was already open)
@@ -13,7 +13,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Logger } from '../adapters/logger.ts';
 import { AppError } from '../core/errors.ts';
-import { createRequestVerifier, DEFAULT_SIGNATURE_WINDOW_MS } from '../core/gateway-signature.ts';
+import { createRequestVerifier, DEFAULT_SIGNATURE_WINDOW_MS } from '../core/gateways/signature.ts';
 import { FORWARD_KEY_RE, type ForwarderStats, forwardSpecSchema } from './forwarder.ts';
 import type { ForwardTable } from './forwarder-pool.ts';
 import { sendJson } from './http-json.ts';

@@ -11,7 +11,7 @@
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { createLogger, type Logger } from '../adapters/logger.ts';
 import { AppError, ServiceUnavailableError } from '../core/errors.ts';
-import type { ForwardSpec, OpenForward } from '../core/ports.ts';
+import type { ForwardSpec, OpenForward } from '../core/gateways/ports.ts';
 import { Forwarder, type ForwarderStats } from './forwarder.ts';
 
 /** The gateway's table of forwards, whichever thread holds them. */

@@ -13,8 +13,8 @@ import { pipeline } from 'node:stream';
 import * as z from 'zod';
 import type { Logger } from '../adapters/logger.ts';
 import { BadRequestError, ConflictError, ServiceUnavailableError } from '../core/errors.ts';
+import type { ForwardSpec, OpenForward } from '../core/gateways/ports.ts';
 import { normalizeIp } from '../core/ip-range.ts';
-import type { ForwardSpec, OpenForward } from '../core/ports.ts';
 
 /** Forward keys: URL-safe, as they appear in `DELETE /forwards/{key}`. */
 export const FORWARD_KEY_RE = /^[A-Za-z0-9_-]{1,128}$/;

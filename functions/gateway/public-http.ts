@@ -21,7 +21,7 @@ import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { isIP } from 'node:net';
 import { pipeline } from 'node:stream';
 import type { Logger } from '../adapters/logger.ts';
-import { LOGIN_TAG_HEADER, signLoginTag } from '../core/gateway-signature.ts';
+import { LOGIN_TAG_HEADER, signLoginTag } from '../core/gateways/signature.ts';
 import { ipInRange, normalizeIp } from '../core/ip-range.ts';
 import { sendJson } from './http-json.ts';
 

@@ -4,7 +4,7 @@
 import type { ALBEvent } from 'aws-lambda';
 import * as z from 'zod';
 import type { Broker } from '../compose.ts';
-import { handleAgentEvent } from '../core/agent-events.ts';
+import { handleAgentEvent } from '../core/agents/events.ts';
 import { agentDeps } from './http/deps.ts';
 import { type AlbHandler, httpHandler } from './http/handler.ts';
 import { header, jsonBody } from './http/request.ts';

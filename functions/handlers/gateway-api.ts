@@ -5,7 +5,7 @@
 import type { ALBEvent } from 'aws-lambda';
 import type { Broker } from '../compose.ts';
 import { DatabaseUnavailableError, UnauthorizedError } from '../core/errors.ts';
-import { createRequestVerifier } from '../core/gateway-signature.ts';
+import { createRequestVerifier } from '../core/gateways/signature.ts';
 import { type AlbHandler, httpHandler } from './http/handler.ts';
 import { bodyText, headerValues, queryParam } from './http/request.ts';
 import { errorResponse, json } from './http/response.ts';

@@ -4,7 +4,7 @@
  * a local broker (adapters/jobs/sqs-delivery.ts): a second delivery is a no-op, a failure is
  * retried after a backoff, and after five receives the queue's redrive policy moves the
  * message to the dead-letter queue. The event source's maximum concurrency comes from
- * `sqsMaxConcurrency(BROKER_CPUS)` (core/job-limits.ts), set by the CDK code.
+ * `sqsMaxConcurrency(BROKER_CPUS)` (core/jobs/limits.ts), set by the CDK code.
  */
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';

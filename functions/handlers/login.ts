@@ -4,8 +4,8 @@
 import type { ALBEvent } from 'aws-lambda';
 import * as z from 'zod';
 import type { Broker } from '../compose.ts';
-import { logout } from '../core/desktops.ts';
-import { login } from '../core/login.ts';
+import { logout } from '../core/desktops/desktops.ts';
+import { login } from '../core/login/login.ts';
 import { clientOf } from './http/client.ts';
 import { desktopDeps, loginDeps } from './http/deps.ts';
 import { type AlbHandler, httpHandler } from './http/handler.ts';

@@ -5,7 +5,7 @@
 import type { ALBEvent } from 'aws-lambda';
 import * as z from 'zod';
 import type { Broker } from '../compose.ts';
-import { connect, listOffers, release } from '../core/desktops.ts';
+import { connect, listOffers, release } from '../core/desktops/desktops.ts';
 import { desktopDeps } from './http/deps.ts';
 import { type AlbHandler, httpHandler } from './http/handler.ts';
 import { jsonBody, pathParam, validate } from './http/request.ts';

@@ -7,7 +7,7 @@
 import os from 'node:os';
 import type { JobSource } from '../adapters/jobs/job-source.ts';
 import type { Logger } from '../adapters/logger.ts';
-import { maxJobs, maxLoad } from '../core/job-limits.ts';
+import { maxJobs, maxLoad } from '../core/jobs/limits.ts';
 
 export interface JobRunnerOptions {
   readonly source: JobSource;

@@ -10,7 +10,7 @@ import { ensureSchema } from '../adapters/site-db/migrate.ts';
 import { ensureStateTable } from '../adapters/state/state-table.ts';
 import { type Broker, type ComposeOptions, compose } from '../compose.ts';
 import { type Config, describeTarget } from '../config.ts';
-import { syncMirror } from '../core/leasing-upkeep.ts';
+import { syncMirror } from '../core/leasing/upkeep.ts';
 import { applySiteConfig } from '../core/site-config/apply.ts';
 import { buildAdminHandler } from '../handlers/admin.ts';
 import { buildAgentHandler } from '../handlers/agent.ts';

@@ -5,6 +5,8 @@
  * On AWS, EventBridge schedules do the same from the same table (core/jobs/schedule.ts).
  */
 import type { Logger } from '../adapters/logger.ts';
+import type { Clock } from '../core/clock.ts';
+import type { JobQueue } from '../core/jobs/ports.ts';
 import {
   heartbeatJob,
   PERIODIC_JOBS,
@@ -12,7 +14,6 @@ import {
   periodIndex,
   periodKey,
 } from '../core/jobs/schedule.ts';
-import type { Clock, JobQueue } from '../core/ports.ts';
 
 export interface SchedulerOptions {
   readonly queue: JobQueue;

@@ -9,7 +9,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { MAX_RECEIVES } from '../../functions/core/job-limits.ts';
+import { MAX_RECEIVES } from '../../functions/core/jobs/limits.ts';
 
 /** Lambda's guidance for SQS event sources: visibility ≥ 6 × the function timeout. */
 export const VISIBILITY_FACTOR = 6;
@@ -27,7 +27,7 @@ export interface JobQueueProps {
   readonly visibilityTimeout?: Duration;
   /**
    * Receives before a message goes to the dead-letter queue.
-   * @default MAX_RECEIVES (5, functions/core/job-limits.ts)
+   * @default MAX_RECEIVES (5, functions/core/jobs/limits.ts)
    */
   readonly maxReceiveCount?: number;
   /** @default Duration.days(4) */

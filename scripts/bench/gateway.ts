@@ -29,7 +29,11 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { HttpGatewayControl } from '../../functions/adapters/gateway/gateway-client.ts';
-import type { ForwardSpec, GatewayEndpoint, OpenForward } from '../../functions/core/ports.ts';
+import type {
+  ForwardSpec,
+  GatewayEndpoint,
+  OpenForward,
+} from '../../functions/core/gateways/ports.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
@@ -343,7 +347,7 @@ async function main(): Promise<void> {
   const forwardCount = Number(quick ? 300 : values.forwards);
   const latencySample = Math.min(forwardCount, Number(quick ? 100 : values['latency-sample']));
 
-  execFileSync('bash', [join(here, 'ensure-socat.sh')], { stdio: 'inherit' });
+  execFileSync('bash', [join(here, '../debian-packages.sh'), 'socat'], { stdio: 'inherit' });
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.on(signal, () => {
       void stopAll().then(() => process.exit(130));

@@ -3,7 +3,7 @@
  * throttling, MFA, locations, sessions, and bad input.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { totpCode } from '../../functions/core/mfa.ts';
+import { totpCode } from '../../functions/core/login/mfa.ts';
 import { startTestBroker, type TestBroker } from '../helpers/broker.ts';
 import { testClock } from '../helpers/clock.ts';
 import { clientOf, request } from '../helpers/http.ts';

@@ -4,7 +4,7 @@
  */
 import type { Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sqsMaxConcurrency } from '../../functions/core/job-limits.ts';
+import { sqsMaxConcurrency } from '../../functions/core/jobs/limits.ts';
 import { type Synthesized, synthDeskbroker } from './synth.ts';
 
 const CERTIFICATE =

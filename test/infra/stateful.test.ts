@@ -6,7 +6,7 @@
 import type { Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STATE_TABLE_KEYS, TTL_ATTRIBUTE } from '../../functions/adapters/state/state-table.ts';
-import { MAX_RECEIVES } from '../../functions/core/job-limits.ts';
+import { MAX_RECEIVES } from '../../functions/core/jobs/limits.ts';
 import { VISIBILITY_FACTOR } from '../../lib/constructs/job-queue.ts';
 import { type Synthesized, synthDeskbroker } from './synth.ts';
 

@@ -8,7 +8,7 @@ import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { ScheduleExpression } from 'aws-cdk-lib/aws-scheduler';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../functions/config.ts';
-import { sqsMaxConcurrency } from '../../functions/core/job-limits.ts';
+import { sqsMaxConcurrency } from '../../functions/core/jobs/limits.ts';
 import { jobMessageSchema } from '../../functions/core/jobs/payload.ts';
 import { PERIODIC_JOBS } from '../../functions/core/jobs/schedule.ts';
 import { HTTP_FUNCTIONS } from '../../functions/handlers/routes.ts';

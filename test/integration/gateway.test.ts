@@ -19,14 +19,18 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HttpGatewayControl } from '../../functions/adapters/gateway/gateway-client.ts';
 import { createLogger } from '../../functions/adapters/logger.ts';
 import { GatewayUnavailableError } from '../../functions/core/errors.ts';
+import type {
+  ForwardSpec,
+  GatewayEndpoint,
+  OpenForward,
+} from '../../functions/core/gateways/ports.ts';
 import {
   createRequestVerifier,
   LOGIN_TAG_HEADER,
   signLoginTag,
   signRequest,
   verifyLoginTag,
-} from '../../functions/core/gateway-signature.ts';
-import type { ForwardSpec, GatewayEndpoint, OpenForward } from '../../functions/core/ports.ts';
+} from '../../functions/core/gateways/signature.ts';
 import { type GatewayConfig, loadGatewayConfig } from '../../functions/gateway/config.ts';
 import { type RunningGateway, startGateway } from '../../functions/gateway/gateway.ts';
 import { testGatewayConfig } from '../helpers/desktops.ts';

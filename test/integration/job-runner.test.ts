@@ -14,8 +14,8 @@ import {
 import { createLogger } from '../../functions/adapters/logger.ts';
 import { SqlClusterStore } from '../../functions/adapters/site-db/cluster-store.ts';
 import { ensureSchema } from '../../functions/adapters/site-db/migrate.ts';
-import { maxJobs } from '../../functions/core/job-limits.ts';
 import { jobBodies } from '../../functions/core/jobs/bodies.ts';
+import { maxJobs } from '../../functions/core/jobs/limits.ts';
 import type { MaintenanceStore } from '../../functions/core/jobs/ports.ts';
 import type { RunnerDeps } from '../../functions/core/jobs/runner.ts';
 import { startJobRunner } from '../../functions/local/job-runner.ts';

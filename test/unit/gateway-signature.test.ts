@@ -8,7 +8,7 @@ import {
   signRequest,
   TIMESTAMP_HEADER,
   verifyLoginTag,
-} from '../../functions/core/gateway-signature.ts';
+} from '../../functions/core/gateways/signature.ts';
 
 const secret = 'a-shared-secret-of-some-length';
 const body = JSON.stringify({ key: 'k1', desktopHost: '10.0.0.5', desktopPort: 3389 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import type { HealthProbes } from '../../functions/core/health.ts';
 import { cbStatus, isAlive } from '../../functions/core/health.ts';
-import type { HealthProbes } from '../../functions/core/ports.ts';
 import type { AuthServerConfig } from '../../functions/core/site-config/schema.ts';
 
 const ldap = (name: string) =>

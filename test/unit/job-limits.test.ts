@@ -8,7 +8,7 @@ import {
   maxLoad,
   retryDelaySeconds,
   sqsMaxConcurrency,
-} from '../../functions/core/job-limits.ts';
+} from '../../functions/core/jobs/limits.ts';
 
 /** CPUs, maximum concurrent jobs, maximum load average: the table as the guide prints it. */
 const APPENDIX_A: readonly [number, number, number][] = [

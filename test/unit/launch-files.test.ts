@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { launchFile, launchUri } from '../../functions/core/launch-files.ts';
-import { chooseProtocol, resolvePlan } from '../../functions/core/protocol-plans.ts';
+import { launchFile, launchUri } from '../../functions/core/desktops/launch-files.ts';
+import { chooseProtocol, resolvePlan } from '../../functions/core/desktops/protocol-plans.ts';
 import { siteConfigSchema } from '../../functions/core/site-config/schema.ts';
 
 describe('launch files', () => {

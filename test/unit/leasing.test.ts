@@ -1,8 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { CircuitBreaker } from '../../functions/core/circuit-breaker.ts';
 import { DatabaseUnavailableError } from '../../functions/core/errors.ts';
-import { siteOrLeases } from '../../functions/core/leased-mode.ts';
-import { DAY_MS, isLeasable, leasedOffers, leaseForLaunch } from '../../functions/core/leasing.ts';
+import { CircuitBreaker } from '../../functions/core/leasing/circuit-breaker.ts';
+import { siteOrLeases } from '../../functions/core/leasing/leased-mode.ts';
+import {
+  DAY_MS,
+  isLeasable,
+  leasedOffers,
+  leaseForLaunch,
+} from '../../functions/core/leasing/leases.ts';
 
 const clockAt = (start: number) => {
   let now = start;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { firstAssignment } from '../../functions/core/assignments.ts';
-import { type ClientAttributes, locationsOf } from '../../functions/core/locations.ts';
+import { firstAssignment } from '../../functions/core/login/assignments.ts';
+import { type ClientAttributes, locationsOf } from '../../functions/core/login/locations.ts';
 import { siteConfigSchema } from '../../functions/core/site-config/schema.ts';
 
 const config = siteConfigSchema.parse({

@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { buildOffers, type DesktopRecord, resolveEntries } from '../../functions/core/offers.ts';
+import {
+  buildOffers,
+  type DesktopRecord,
+  resolveEntries,
+} from '../../functions/core/desktops/offers.ts';
 import { siteConfigSchema } from '../../functions/core/site-config/schema.ts';
-import type { SiteSnapshot } from '../../functions/core/site-snapshot.ts';
+import type { SiteSnapshot } from '../../functions/core/site-config/snapshot.ts';
 
 const config = siteConfigSchema.parse({
   protocolPlans: [

@@ -5,7 +5,7 @@
  */
 import { type Client, type Entry, Filter, ResultCodeError } from 'ldapts';
 import { AuthServerUnavailableError } from '../../core/errors.ts';
-import type { DirectoryAuthenticator, DirectoryUser } from '../../core/ports.ts';
+import type { DirectoryAuthenticator, DirectoryUser } from '../../core/login/ports.ts';
 import type { LdapAuthServerConfig } from '../../core/site-config/schema.ts';
 import { closeClient, isStaleConnection, LdapConnections, newClient } from './ldap-connections.ts';
 

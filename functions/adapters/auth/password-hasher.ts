@@ -3,7 +3,7 @@
  * about 20 ms a hash here, strong enough for stored secrets, cheap enough for logins.
  * https://cheatsheetseries.owasp.org/cheatsheets/Password_Storage_Cheat_Sheet.html#argon2id
  */
-import type { PasswordHasher } from '../../core/ports.ts';
+import type { PasswordHasher } from '../../core/login/ports.ts';
 
 // argon2 is a native module: loaded on first use, so the Lambdas that never hash carry none.
 const argon2 = () => import('argon2').then((m) => m.default);

@@ -5,13 +5,13 @@
  * gateway (`fewest` / `all` clusters) and the gateway check can mark it down.
  */
 import { GatewayUnavailableError } from '../../core/errors.ts';
-import { signRequest } from '../../core/gateway-signature.ts';
 import type {
   ForwardSpec,
   GatewayControl,
   GatewayEndpoint,
   OpenForward,
-} from '../../core/ports.ts';
+} from '../../core/gateways/ports.ts';
+import { signRequest } from '../../core/gateways/signature.ts';
 import type { GatewayInfo } from '../../gateway/control-api.ts';
 
 export type { GatewayInfo };

@@ -9,7 +9,7 @@ import {
   SendMessageCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import { DEFAULT_RETRY, MAX_RECEIVES, retryDelaySeconds } from '../../core/job-limits.ts';
+import { DEFAULT_RETRY, MAX_RECEIVES, retryDelaySeconds } from '../../core/jobs/limits.ts';
 import { type JobMessage, parseJobMessage } from '../../core/jobs/payload.ts';
 import { type JobOutcome, type RunnerDeps, runDeliveredJob } from '../../core/jobs/runner.ts';
 

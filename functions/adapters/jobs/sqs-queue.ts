@@ -5,8 +5,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { DeleteMessageCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { Clock } from '../../core/clock.ts';
 import type { JobPayload } from '../../core/jobs/payload.ts';
-import type { Clock, EnqueueOptions, JobQueue } from '../../core/ports.ts';
+import type { EnqueueOptions, JobQueue } from '../../core/jobs/ports.ts';
 import type { JobSource, RunnableJob } from './job-source.ts';
 import {
   JobFailedError,

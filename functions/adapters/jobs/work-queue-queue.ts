@@ -6,8 +6,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { JobPayload } from '../../core/jobs/payload.ts';
+import type { EnqueueOptions, JobQueue } from '../../core/jobs/ports.ts';
 import { type RunnerDeps, runClaimedJob } from '../../core/jobs/runner.ts';
-import type { EnqueueOptions, JobQueue } from '../../core/ports.ts';
 import type { JobSource, RunnableJob } from './job-source.ts';
 import type { SqlJobLedger } from './work-queue-ledger.ts';
 

@@ -3,7 +3,7 @@
  * port with a short timeout, the answer cached briefly so a burst of logins probes once.
  */
 import net from 'node:net';
-import type { ReachabilityProbe } from '../../core/offers.ts';
+import type { ReachabilityProbe } from '../../core/desktops/offers.ts';
 
 export function createTcpProbe(options: {
   timeoutMs: number;

@@ -2,8 +2,8 @@
  * Local accounts (argon2id hashes) and the built-in administrator, in the site database.
  */
 import { sql } from 'kysely';
-import type { AccountStore, LocalAccount } from '../../core/ports.ts';
-import { BUILTIN_ADMIN } from '../../core/sessions.ts';
+import type { AccountStore, LocalAccount } from '../../core/login/ports.ts';
+import { BUILTIN_ADMIN } from '../../core/login/sessions.ts';
 import type { SiteDb } from './connect.ts';
 
 /** Live local accounts with their authentication server's name (shared with leased mode's mirror). */

@@ -9,7 +9,7 @@ import type {
   AgentEventKind,
   AgentEventResult,
   AgentStore,
-} from '../../core/ports.ts';
+} from '../../core/agents/ports.ts';
 import type { SiteDb } from './connect.ts';
 import type { Database } from './schema.ts';
 

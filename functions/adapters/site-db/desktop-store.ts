@@ -5,7 +5,7 @@
  * within 2 (DESIGN.md, performance budgets).
  */
 import { type RawBuilder, sql } from 'kysely';
-import type { DesktopRecord } from '../../core/offers.ts';
+import type { DesktopRecord } from '../../core/desktops/offers.ts';
 import type {
   ClaimRequest,
   DesktopStore,
@@ -13,7 +13,7 @@ import type {
   LoginRecord,
   OfferQuery,
   ReleaseRules,
-} from '../../core/ports.ts';
+} from '../../core/desktops/ports.ts';
 import type { SiteDb } from './connect.ts';
 
 const COLUMNS = sql.raw('id, name, pool_id, address, assigned_user, held_by, session_state');

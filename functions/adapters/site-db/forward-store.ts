@@ -4,7 +4,7 @@
  * closed rows after two days (the guide's rule for gateway_forward).
  */
 import { type Selectable, sql } from 'kysely';
-import type { ForwardRecord, ForwardStore } from '../../core/ports.ts';
+import type { ForwardRecord, ForwardStore } from '../../core/gateways/ports.ts';
 import type { SiteDb } from './connect.ts';
 import type { GatewayForwardTable } from './schema.ts';
 

@@ -3,7 +3,7 @@
  * upkeep) and the accounts and agent keys leased mode mirrors into the state table.
  */
 import { sql } from 'kysely';
-import type { MirroredAccount, MirroredAgentKey } from '../../core/ports.ts';
+import type { MirroredAccount, MirroredAgentKey } from '../../core/leasing/ports.ts';
 import { localAccounts } from './account-store.ts';
 import type { SiteDb } from './connect.ts';
 

@@ -3,9 +3,9 @@
  * availability from agent heartbeats, and gateway check results.
  */
 import { type SqlBool, sql, type Transaction } from 'kysely';
+import type { GatewayEndpoint } from '../../core/gateways/ports.ts';
 import type { MaintenanceStore } from '../../core/jobs/ports.ts';
 import type { PurgeCutoffs } from '../../core/jobs/purge.ts';
-import type { GatewayEndpoint } from '../../core/ports.ts';
 import type { SiteSettings } from '../../core/site-config/schema.ts';
 import type { SiteDb } from './connect.ts';
 import type { Database } from './schema.ts';

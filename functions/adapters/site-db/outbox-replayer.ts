@@ -5,7 +5,7 @@
  * transaction-level advisory lock keeps concurrent replays from interleaving.
  */
 import { sql } from 'kysely';
-import type { OutboxItem, OutboxReplayer } from '../../core/ports.ts';
+import type { OutboxItem, OutboxReplayer } from '../../core/leasing/ports.ts';
 import { applyAgentEventIn } from './agent-store.ts';
 import type { SiteDb } from './connect.ts';
 import { forwardRow } from './forward-store.ts';

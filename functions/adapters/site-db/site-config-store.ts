@@ -2,8 +2,8 @@
  * The site configuration in the site database: export (read) and apply (one transaction).
  */
 import { sql, type Transaction } from 'kysely';
-import type { SiteConfigStore } from '../../core/ports.ts';
 import { type ConfigChange, desktopsOf, type NamedKind } from '../../core/site-config/diff.ts';
+import type { SiteConfigStore } from '../../core/site-config/ports.ts';
 import {
   type AuthServerConfig,
   DEFAULT_SETTINGS,

@@ -5,12 +5,15 @@
  * (a fresh Lambda) builds one from the leased-mode copy in the state table, which holds what
  * leased logins and launches need (authentication servers, gateways, leasing settings).
  */
+
+import type { Clock } from '../../core/clock.ts';
 import { DatabaseUnavailableError } from '../../core/errors.ts';
-import { leasedSiteOf } from '../../core/leasing.ts';
-import type { Clock, LeasedModeMirror, SiteSnapshotSource } from '../../core/ports.ts';
+import { leasedSiteOf } from '../../core/leasing/leases.ts';
+import type { LeasedModeMirror } from '../../core/leasing/ports.ts';
 import { canonical } from '../../core/site-config/diff.ts';
+import type { SiteSnapshotSource } from '../../core/site-config/ports.ts';
 import { DEFAULT_SETTINGS, siteConfigSchema } from '../../core/site-config/schema.ts';
-import type { SiteSnapshot } from '../../core/site-snapshot.ts';
+import type { SiteSnapshot } from '../../core/site-config/snapshot.ts';
 import type { SiteDb } from './connect.ts';
 import { readSiteConfig } from './site-config-store.ts';
 

@@ -11,8 +11,8 @@ import {
   ScanCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import type { Lease } from '../../core/leasing.ts';
-import type { LeaseStore } from '../../core/ports.ts';
+import type { Lease } from '../../core/leasing/leases.ts';
+import type { LeaseStore } from '../../core/leasing/ports.ts';
 import { batchWrite, type StateTable, ttlSeconds } from './state-table.ts';
 
 const pk = (user: string) => `lease#${user.toLowerCase()}`;

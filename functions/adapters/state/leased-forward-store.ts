@@ -4,7 +4,8 @@
  * site database's gateway_forward table when it is back.
  */
 import { DeleteCommand, PutCommand, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import type { ForwardRecord, ForwardStore, Outbox } from '../../core/ports.ts';
+import type { ForwardRecord, ForwardStore } from '../../core/gateways/ports.ts';
+import type { Outbox } from '../../core/leasing/ports.ts';
 import { type StateTable, ttlSeconds } from './state-table.ts';
 
 const pk = (user: string) => `lforward#${user.toLowerCase()}`;

@@ -5,8 +5,12 @@
  * Written when the configuration changes; read only while the site database is down.
  */
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import type { LeasedSite } from '../../core/leasing.ts';
-import type { LeasedModeMirror, MirroredAccount, MirroredAgentKey } from '../../core/ports.ts';
+import type { LeasedSite } from '../../core/leasing/leases.ts';
+import type {
+  LeasedModeMirror,
+  MirroredAccount,
+  MirroredAgentKey,
+} from '../../core/leasing/ports.ts';
 import { batchWrite, type StateTable } from './state-table.ts';
 
 type SiteCopy = LeasedSite & { gatewayIds: Readonly<Record<string, number>> };

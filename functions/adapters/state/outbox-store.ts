@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
-import type { Outbox, OutboxItem } from '../../core/ports.ts';
+import type { Outbox, OutboxItem } from '../../core/leasing/ports.ts';
 import { batchWrite, type StateTable } from './state-table.ts';
 
 const PK = 'outbox';

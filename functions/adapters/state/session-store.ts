@@ -3,8 +3,9 @@
  * stored). Expiry is checked on read; the `ttl` attribute lets DynamoDB clean up later.
  */
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { Clock, SessionStore } from '../../core/ports.ts';
-import { isSessionLive, type Session, type SessionLimits } from '../../core/sessions.ts';
+import type { Clock } from '../../core/clock.ts';
+import type { SessionStore } from '../../core/login/ports.ts';
+import { isSessionLive, type Session, type SessionLimits } from '../../core/login/sessions.ts';
 import { type StateTable, ttlSeconds } from './state-table.ts';
 
 const key = (tokenHash: string) => ({ pk: `session#${tokenHash}`, sk: 'session' });

@@ -4,7 +4,7 @@
  * within the lockout window; failures older than the window are forgotten.
  */
 import { BatchGetCommand, DeleteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { ThrottleStore } from '../../core/ports.ts';
+import type { ThrottleStore } from '../../core/login/ports.ts';
 import { type StateTable, ttlSeconds } from './state-table.ts';
 
 const key = (k: string) => ({ pk: `throttle#${k}`, sk: 'throttle' });

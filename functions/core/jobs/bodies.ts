@@ -3,8 +3,10 @@
  * bodies of agent_timeout, delayed_release and lease_upkeep come from the composition
  * (the agent and leasing code); until then they log "not configured" and finish.
  */
+
+import type { Clock } from '../clock.ts';
+import type { GatewayControl } from '../gateways/ports.ts';
 import { withTimeout } from '../health.ts';
-import type { Clock, GatewayControl } from '../ports.ts';
 import type { BrokerIdentity, ClusterStore, MaintenanceStore } from './ports.ts';
 import { purgeCutoffs } from './purge.ts';
 import { type JobBodies, notConfigured } from './runner.ts';

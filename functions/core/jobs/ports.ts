@@ -3,7 +3,7 @@
  * status and history), the cluster's broker records, and the stores the built-in job bodies
  * work on. Times are epoch milliseconds.
  */
-import type { GatewayEndpoint } from '../ports.ts';
+import type { GatewayEndpoint } from '../gateways/ports.ts';
 import type { SiteSettings } from '../site-config/schema.ts';
 import type { JobPayload } from './payload.ts';
 import type { PurgeCutoffs } from './purge.ts';
@@ -162,4 +162,30 @@ export interface MaintenanceStore {
   /** Live gateways (or the one named). */
   gateways(name?: string): Promise<GatewayEndpoint[]>;
   recordGatewayCheck(name: string, up: boolean, at: number): Promise<void>;
+}
+
+/** Options of {@link JobQueue.enqueue}. */
+export interface EnqueueOptions {
+  /**
+   * Makes the job unique: enqueueing a key the queue already holds does nothing (default: a
+   * random key). Periodic jobs use one key per period (core/jobs/schedule.ts).
+   */
+  readonly idempotencyKey?: string;
+  /** Earliest start, epoch milliseconds. */
+  readonly runAt?: number;
+  /** Only this broker may run the job (the local work_queue; SQS ignores it). */
+  readonly siteId?: number;
+}
+
+/**
+ * The job queue: SQS on AWS (`JOB_QUEUE_URL`), the site database's `work_queue` table on a
+ * local cluster. Every job also has a `work_queue` row, for the job-queue view.
+ */
+export interface JobQueue {
+  readonly transport: 'sqs' | 'work_queue';
+  /** Resolves whether the job was enqueued (false: its key was already there). */
+  enqueue(
+    job: JobPayload,
+    options?: EnqueueOptions,
+  ): Promise<{ enqueued: boolean; idempotencyKey: string }>;
 }

@@ -4,8 +4,9 @@
  * after {@link MAX_RECEIVES} tries; a job delivered again after it finished is skipped, so
  * each job has its effect once.
  */
-import { DEFAULT_RETRY, MAX_RECEIVES, type RetryPolicy, retryDelaySeconds } from '../job-limits.ts';
-import type { Clock } from '../ports.ts';
+
+import type { Clock } from '../clock.ts';
+import { DEFAULT_RETRY, MAX_RECEIVES, type RetryPolicy, retryDelaySeconds } from './limits.ts';
 import {
   InvalidJobError,
   type JobKind,

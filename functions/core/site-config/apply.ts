@@ -3,10 +3,11 @@
  */
 
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
-import { hashAgentKey } from '../agent-keys.ts';
+import { hashAgentKey } from '../agents/keys.ts';
 import { BadRequestError } from '../errors.ts';
-import type { PasswordHasher, SiteConfigStore } from '../ports.ts';
+import type { PasswordHasher } from '../login/ports.ts';
 import { type ConfigChange, diffSiteConfig } from './diff.ts';
+import type { SiteConfigStore } from './ports.ts';
 import { KEPT_SECRET, type SiteConfig } from './schema.ts';
 import { InvalidConfigError, parseSiteConfig } from './validate.ts';
 

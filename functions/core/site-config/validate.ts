@@ -4,7 +4,7 @@
  */
 import { BadRequestError } from '../errors.ts';
 import { isValidIpRange } from '../ip-range.ts';
-import { BUILTIN_ADMIN } from '../sessions.ts';
+import { BUILTIN_ADMIN } from '../login/sessions.ts';
 import { type SiteConfig, siteConfigSchema } from './schema.ts';
 
 export interface ConfigProblem {

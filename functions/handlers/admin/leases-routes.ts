@@ -6,7 +6,7 @@ import type { ALBEvent } from 'aws-lambda';
 import * as z from 'zod';
 import type { Broker } from '../../compose.ts';
 import { NotFoundError } from '../../core/errors.ts';
-import { rebuildLeases } from '../../core/leasing-upkeep.ts';
+import { rebuildLeases } from '../../core/leasing/upkeep.ts';
 import type { Route } from '../http/handler.ts';
 import { jsonBody, pathParam, queryParam, validate } from '../http/request.ts';
 import { json } from '../http/response.ts';

@@ -4,8 +4,8 @@
  * signed tag. A tag that is missing, forged or stale is ignored.
  */
 import type { ALBEvent } from 'aws-lambda';
-import { LOGIN_TAG_HEADER, verifyLoginTag } from '../../core/gateway-signature.ts';
-import type { ClientAttributes } from '../../core/locations.ts';
+import { LOGIN_TAG_HEADER, verifyLoginTag } from '../../core/gateways/signature.ts';
+import type { ClientAttributes } from '../../core/login/locations.ts';
 import { clientIp, header, headerValues } from './request.ts';
 
 export function clientOf(

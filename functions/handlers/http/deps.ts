@@ -2,9 +2,9 @@
  * The ports each use case needs, taken from the composed broker.
  */
 import type { Broker } from '../../compose.ts';
-import type { AgentDeps } from '../../core/agent-events.ts';
-import type { DesktopDeps } from '../../core/desktops.ts';
-import type { LoginDeps, SessionDeps } from '../../core/login.ts';
+import type { AgentDeps } from '../../core/agents/events.ts';
+import type { DesktopDeps } from '../../core/desktops/desktops.ts';
+import type { LoginDeps, SessionDeps } from '../../core/login/login.ts';
 
 export const sessionDeps = (b: Broker): SessionDeps => ({
   sessions: b.sessions,

@@ -3,8 +3,8 @@
  */
 import type { ALBEvent } from 'aws-lambda';
 import type { Broker } from '../../compose.ts';
-import { requireAdmin, sessionFor } from '../../core/login.ts';
-import { SESSION_COOKIE, type Session } from '../../core/sessions.ts';
+import { requireAdmin, sessionFor } from '../../core/login/login.ts';
+import { SESSION_COOKIE, type Session } from '../../core/login/sessions.ts';
 import { sessionDeps } from './deps.ts';
 import { cookies, header } from './request.ts';
 

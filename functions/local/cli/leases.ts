@@ -4,7 +4,7 @@
  * Update-BrokerLocalLeaseCache).
  */
 import { loadConfig } from '../../config.ts';
-import { rebuildLeases } from '../../core/leasing-upkeep.ts';
+import { rebuildLeases } from '../../core/leasing/upkeep.ts';
 import { openLocal } from '../runtime.ts';
 import { type Command, envWithFlags, siteFlags } from './shared.ts';
 

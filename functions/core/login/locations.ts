@@ -3,8 +3,8 @@
  * of rules on client attributes, matched with AND (`all`) or OR (`any`). A client may be in
  * several locations.
  */
-import { ipInRange } from './ip-range.ts';
-import type { LocationConfig, LocationRule, SiteConfig } from './site-config/schema.ts';
+import { ipInRange } from '../ip-range.ts';
+import type { LocationConfig, LocationRule, SiteConfig } from '../site-config/schema.ts';
 
 /** What the broker knows of a client at login. */
 export interface ClientAttributes {

@@ -4,10 +4,10 @@
  * the first that knows the user decides. (The login use case pads every failure to the same
  * duration, so an unknown user cannot be told from a wrong password by timing.)
  */
-import { AuthServerUnavailableError, UnauthorizedError } from './errors.ts';
+import { AuthServerUnavailableError, UnauthorizedError } from '../errors.ts';
+import type { SiteConfig } from '../site-config/schema.ts';
 import type { AccountStore, DirectoryAuthenticator, PasswordHasher } from './ports.ts';
 import { BUILTIN_ADMIN } from './sessions.ts';
-import type { SiteConfig } from './site-config/schema.ts';
 
 export interface Identity {
   readonly user: string;

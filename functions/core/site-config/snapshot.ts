@@ -4,7 +4,7 @@
  * (an apply on the same broker refreshes it at once), so a login costs no configuration
  * queries.
  */
-import type { SiteConfig } from './site-config/schema.ts';
+import type { SiteConfig } from './schema.ts';
 
 export interface SiteSnapshot {
   readonly config: SiteConfig;

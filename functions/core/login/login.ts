@@ -2,13 +2,8 @@
  * Signing in (authenticate, locate the client, assign role and policy, check MFA, offer
  * desktops), signing out, and finding the session behind a request's token.
  */
-import { firstAssignment } from './assignments.ts';
-import { type AuthDeps, authenticate, type Identity } from './authenticate.ts';
-import { ForbiddenError, TooManyRequestsError, UnauthorizedError } from './errors.ts';
-import { type LeasingDeps, leasedIdentity, siteOrLeases } from './leased-mode.ts';
-import { leasedOffers } from './leasing.ts';
-import { type ClientAttributes, locationsOf } from './locations.ts';
-import { verifyTotp } from './mfa.ts';
+
+import type { Clock } from '../clock.ts';
 import {
   buildOffers,
   candidateLimit,
@@ -16,17 +11,20 @@ import {
   offerPoolIds,
   type ReachabilityProbe,
   resolveEntries,
-} from './offers.ts';
-import type {
-  Clock,
-  DesktopStore,
-  SessionStore,
-  SiteSnapshotSource,
-  ThrottleStore,
-} from './ports.ts';
+} from '../desktops/offers.ts';
+import type { DesktopStore } from '../desktops/ports.ts';
+import { ForbiddenError, TooManyRequestsError, UnauthorizedError } from '../errors.ts';
+import { type LeasingDeps, leasedIdentity, siteOrLeases } from '../leasing/leased-mode.ts';
+import { leasedOffers } from '../leasing/leases.ts';
+import type { SiteSnapshotSource } from '../site-config/ports.ts';
+import type { SiteConfig } from '../site-config/schema.ts';
+import { byName } from '../site-config/snapshot.ts';
+import { firstAssignment } from './assignments.ts';
+import { type AuthDeps, authenticate, type Identity } from './authenticate.ts';
+import { type ClientAttributes, locationsOf } from './locations.ts';
+import { verifyTotp } from './mfa.ts';
+import type { SessionStore, ThrottleStore } from './ports.ts';
 import { hashToken, needsTouch, newToken, type Session, type SessionLimits } from './sessions.ts';
-import type { SiteConfig } from './site-config/schema.ts';
-import { byName } from './site-snapshot.ts';
 
 export interface SessionDeps {
   readonly sessions: SessionStore;

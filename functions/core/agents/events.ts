@@ -6,19 +6,14 @@
  * "leases for long-running sessions are extended"). In leased mode events go to the outbox.
  */
 
-import { hashAgentKey } from './agent-keys.ts';
-import { BadRequestError, UnauthorizedError } from './errors.ts';
-import { type LeasingDeps, leasedAgentEvent, siteOrLeases } from './leased-mode.ts';
-import { DAY_MS } from './leasing.ts';
-import type {
-  AgentDesktop,
-  AgentEventKind,
-  AgentEventResult,
-  AgentStore,
-  Clock,
-  GatewayRouter,
-  SiteSnapshotSource,
-} from './ports.ts';
+import type { Clock } from '../clock.ts';
+import { BadRequestError, UnauthorizedError } from '../errors.ts';
+import type { GatewayRouter } from '../gateways/ports.ts';
+import { type LeasingDeps, leasedAgentEvent, siteOrLeases } from '../leasing/leased-mode.ts';
+import { DAY_MS } from '../leasing/leases.ts';
+import type { SiteSnapshotSource } from '../site-config/ports.ts';
+import { hashAgentKey } from './keys.ts';
+import type { AgentDesktop, AgentEventKind, AgentEventResult, AgentStore } from './ports.ts';
 
 export interface AgentDeps {
   readonly agents: AgentStore;

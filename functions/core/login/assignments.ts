@@ -2,7 +2,7 @@
  * Assignment rules (the guide's "Assigning a Policy Using a Location"): ordered rows of
  * group × client location × MFA provider → role + policy; the first row that matches wins.
  */
-import type { AssignmentConfig, SiteConfig } from './site-config/schema.ts';
+import type { AssignmentConfig, SiteConfig } from '../site-config/schema.ts';
 
 export interface AssignmentMatch {
   readonly rule: AssignmentConfig;

@@ -5,9 +5,10 @@
  * primary pool has no available or reachable desktop, the rest comes from the backup pool;
  * the user is not told (the offer names the entry's pool).
  */
+
+import type { PolicyConfig, ProtocolPlanConfig, SiteConfig } from '../site-config/schema.ts';
+import { poolId, type SiteSnapshot } from '../site-config/snapshot.ts';
 import { offeredProtocols, resolvePlan } from './protocol-plans.ts';
-import type { PolicyConfig, ProtocolPlanConfig, SiteConfig } from './site-config/schema.ts';
-import { poolId, type SiteSnapshot } from './site-snapshot.ts';
 
 /** A desktop as the offer and claim queries return it. */
 export interface DesktopRecord {

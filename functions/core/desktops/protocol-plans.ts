@@ -3,9 +3,9 @@
  * The client's location may override the policy's plan (the guide: "On desktop connection,
  * then, the protocol plan corresponding to their location is used instead").
  */
-import { BadRequestError } from './errors.ts';
-import type { PolicyEntryConfig, ProtocolPlanConfig, SiteConfig } from './site-config/schema.ts';
-import { byName } from './site-snapshot.ts';
+import { BadRequestError } from '../errors.ts';
+import type { PolicyEntryConfig, ProtocolPlanConfig, SiteConfig } from '../site-config/schema.ts';
+import { byName } from '../site-config/snapshot.ts';
 
 export type ProtocolEntry = ProtocolPlanConfig['protocols'][number];
 

@@ -2,8 +2,9 @@
  * What a connect answers: where the client connects (the desktop, or a gateway's forward)
  * and how (a launch file or a URI), the same in normal and leased mode.
  */
+
+import type { ConnectionPath } from '../gateways/ports.ts';
 import { type LaunchFile, launchFile, launchUri } from './launch-files.ts';
-import type { ConnectionPath } from './ports.ts';
 
 export interface Connection {
   readonly desktopId: number;

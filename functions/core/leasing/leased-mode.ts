@@ -5,25 +5,22 @@
  * Users are authenticated as usual (LDAP still answers; local accounts from their mirrored
  * verifiers), see only their unexpired leases, and every event is kept in the outbox.
  */
-import type { AuthDeps, Identity } from './authenticate.ts';
-import { authenticate } from './authenticate.ts';
+
+import type { AgentEventKind } from '../agents/ports.ts';
+import type { Clock } from '../clock.ts';
+import { type Connection, connectionAnswer } from '../desktops/connection.ts';
+import type { Offer } from '../desktops/offers.ts';
+import { chooseProtocol } from '../desktops/protocol-plans.ts';
+import { DatabaseUnavailableError, ServiceUnavailableError } from '../errors.ts';
+import type { GatewayRouter } from '../gateways/ports.ts';
+import type { AuthDeps, Identity } from '../login/authenticate.ts';
+import { authenticate } from '../login/authenticate.ts';
+import type { AccountStore } from '../login/ports.ts';
+import type { Session } from '../login/sessions.ts';
+import type { SiteConfig } from '../site-config/schema.ts';
 import type { CircuitBreaker } from './circuit-breaker.ts';
-import { type Connection, connectionAnswer } from './connection.ts';
-import { DatabaseUnavailableError, ServiceUnavailableError } from './errors.ts';
-import { isLive, type Lease, leasedOffers, leaseForLaunch } from './leasing.ts';
-import type { Offer } from './offers.ts';
-import type {
-  AccountStore,
-  AgentEventKind,
-  Clock,
-  GatewayRouter,
-  LeasedModeMirror,
-  LeaseStore,
-  Outbox,
-} from './ports.ts';
-import { chooseProtocol } from './protocol-plans.ts';
-import type { Session } from './sessions.ts';
-import type { SiteConfig } from './site-config/schema.ts';
+import { isLive, type Lease, leasedOffers, leaseForLaunch } from './leases.ts';
+import type { LeasedModeMirror, LeaseStore, Outbox } from './ports.ts';
 
 export interface LeasingDeps {
   readonly breaker: CircuitBreaker;

@@ -5,9 +5,9 @@
  * down. Leases live `settings.leasing.days` (14 by default) and are extended while a session
  * runs. Pooled desktops are never leased.
  */
-import type { Offer } from './offers.ts';
-import type { ProtocolEntry } from './protocol-plans.ts';
-import type { GatewayClusterConfig, GatewayConfig, SiteConfig } from './site-config/schema.ts';
+import type { Offer } from '../desktops/offers.ts';
+import type { ProtocolEntry } from '../desktops/protocol-plans.ts';
+import type { GatewayClusterConfig, GatewayConfig, SiteConfig } from '../site-config/schema.ts';
 
 /** How to launch a leased desktop again: the resolved protocol and the gateway choice. */
 export interface LeasedLaunch {

@@ -7,7 +7,7 @@
  * The request that meets a failure does not wait for the breaker: it switches to leased mode
  * itself, so there is no window of refusals.
  */
-import type { Clock } from './ports.ts';
+import type { Clock } from '../clock.ts';
 
 export type BreakerState = 'closed' | 'open' | 'half-open';
 

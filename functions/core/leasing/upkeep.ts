@@ -3,20 +3,21 @@
  * table, rebuilding leases from the site database (Citrix's Update-BrokerLocalLeaseCache),
  * extending the leases of running sessions, and replaying the outbox when the database is back.
  */
-import { DAY_MS, type LeasedSite, leasedSiteOf, leaseForLaunch } from './leasing.ts';
+
+import type { Clock } from '../clock.ts';
+import { resolvePlan } from '../desktops/protocol-plans.ts';
+import type { SiteSnapshotSource } from '../site-config/ports.ts';
+import type { SiteConfig } from '../site-config/schema.ts';
+import { byName } from '../site-config/snapshot.ts';
+import { DAY_MS, type LeasedSite, leasedSiteOf, leaseForLaunch } from './leases.ts';
 import type {
-  Clock,
   LeasedModeMirror,
   LeaseStore,
   MirroredAccount,
   MirroredAgentKey,
   Outbox,
   OutboxReplayer,
-  SiteSnapshotSource,
 } from './ports.ts';
-import { resolvePlan } from './protocol-plans.ts';
-import type { SiteConfig } from './site-config/schema.ts';
-import { byName } from './site-snapshot.ts';
 
 /** What the site database says about leasable desktops and mirrored secrets. */
 export interface LeasingSource {

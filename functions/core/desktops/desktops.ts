@@ -3,16 +3,22 @@
  * desktop, pick the protocol, open the path, hand back a launch file), release, sign out.
  */
 
-import { type Connection, connectionAnswer } from './connection.ts';
-import { BadRequestError, ConflictError, ForbiddenError, NotFoundError } from './errors.ts';
+import type { Clock } from '../clock.ts';
+import { BadRequestError, ConflictError, ForbiddenError, NotFoundError } from '../errors.ts';
+import type { GatewayRouter } from '../gateways/ports.ts';
 import {
   type LeasingDeps,
   leasedConnect,
   leasedOfferList,
   leasedSignOff,
   siteOrLeases,
-} from './leased-mode.ts';
-import { isLeasable, leaseForLaunch } from './leasing.ts';
+} from '../leasing/leased-mode.ts';
+import { isLeasable, leaseForLaunch } from '../leasing/leases.ts';
+import type { SessionStore } from '../login/ports.ts';
+import { hashToken, type Session } from '../login/sessions.ts';
+import type { SiteSnapshotSource } from '../site-config/ports.ts';
+import { byName, type SiteSnapshot } from '../site-config/snapshot.ts';
+import { type Connection, connectionAnswer } from './connection.ts';
 import {
   buildOffers,
   candidateLimit,
@@ -23,18 +29,8 @@ import {
   type ResolvedEntry,
   resolveEntries,
 } from './offers.ts';
-import type {
-  ClaimRequest,
-  Clock,
-  DesktopStore,
-  GatewayRouter,
-  ReleaseRules,
-  SessionStore,
-  SiteSnapshotSource,
-} from './ports.ts';
+import type { ClaimRequest, DesktopStore, ReleaseRules } from './ports.ts';
 import { chooseProtocol, type ProtocolEntry, resolvePlan } from './protocol-plans.ts';
-import { hashToken, type Session } from './sessions.ts';
-import { byName, type SiteSnapshot } from './site-snapshot.ts';
 
 export interface DesktopDeps {
   readonly clock: Clock;

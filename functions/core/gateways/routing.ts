@@ -8,7 +8,10 @@
  * A gateway that does not answer is skipped in `fewest` and `all`.
  */
 import { randomBytes } from 'node:crypto';
-import { GatewayUnavailableError, ServiceUnavailableError } from './errors.ts';
+import { GatewayUnavailableError, ServiceUnavailableError } from '../errors.ts';
+import type { SiteSnapshotSource } from '../site-config/ports.ts';
+import type { GatewayConfig } from '../site-config/schema.ts';
+import { byName } from '../site-config/snapshot.ts';
 import type {
   ConnectionPath,
   ForwardRecord,
@@ -16,10 +19,7 @@ import type {
   GatewayControl,
   GatewayRouter,
   PathRequest,
-  SiteSnapshotSource,
 } from './ports.ts';
-import type { GatewayConfig } from './site-config/schema.ts';
-import { byName } from './site-snapshot.ts';
 
 export interface GatewayRoutingDeps {
   readonly snapshot: SiteSnapshotSource;

@@ -19,6 +19,7 @@ import { openBrokerSiteDatabase } from './adapters/site-db/failover.ts';
 import { SqlForwardStore } from './adapters/site-db/forward-store.ts';
 import { SqlSiteConfigStore } from './adapters/site-db/site-config-store.ts';
 import { CachedSnapshotSource } from './adapters/site-db/snapshot-source.ts';
+import { DynamoHtml5SessionStore } from './adapters/state/html5-session-store.ts';
 import { DynamoMirrorStore } from './adapters/state/mirror-store.ts';
 import { DynamoSessionStore } from './adapters/state/session-store.ts';
 import { createStateTable, type StateTable } from './adapters/state/state-table.ts';
@@ -29,7 +30,13 @@ import type { AgentStore } from './core/agents/ports.ts';
 import type { Clock } from './core/clock.ts';
 import type { ReachabilityProbe } from './core/desktops/offers.ts';
 import type { DesktopStore } from './core/desktops/ports.ts';
-import type { ForwardStore, GatewayControl, GatewayRouter } from './core/gateways/ports.ts';
+import { ticketKey } from './core/gateways/html5-ticket.ts';
+import type {
+  ForwardStore,
+  GatewayControl,
+  GatewayRouter,
+  Html5SessionStore,
+} from './core/gateways/ports.ts';
 import { createGatewayRouter } from './core/gateways/routing.ts';
 import type { HealthProbes } from './core/health.ts';
 import type {
@@ -68,6 +75,10 @@ export interface Broker {
   /** Undefined without GATEWAY_SECRET. */
   readonly gatewayControl: GatewayControl | undefined;
   readonly gateways: GatewayRouter;
+  /** Redeemed HTML5 tickets (state table). */
+  readonly html5: Html5SessionStore;
+  /** Seals and opens HTML5 tickets; undefined without GATEWAY_SECRET. */
+  readonly ticketKey: Buffer | undefined;
   /** Job queue, ledger, cluster records and job bodies. */
   readonly jobs: BrokerJobs;
   /** Connection leasing and leased mode. */
@@ -111,10 +122,13 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
   const gatewayControl = config.gatewaySecret
     ? new HttpGatewayControl({ secret: config.gatewaySecret, timeoutMs: config.gatewayTimeoutMs })
     : undefined;
+  const html5 = new DynamoHtml5SessionStore(state);
   const gateways = createGatewayRouter({
     snapshot,
     control: gatewayControl,
     forwards,
+    html5,
+    now: () => clock.now(),
     warn: (message, details) => logger.warn(message, details),
   });
   const desktops = new SqlDesktopStore(site.db, config.siteId);
@@ -128,6 +142,7 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     snapshot,
     mirror,
     gatewayControl,
+    html5,
     requestTimeoutMs: config.dbRequestTimeoutMs,
   });
   // Disconnected sessions whose delay has passed go back to their pools.
@@ -182,6 +197,8 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     forwards,
     gatewayControl,
     gateways,
+    html5,
+    ticketKey: config.gatewaySecret ? ticketKey(config.gatewaySecret) : undefined,
     jobs,
     leasing,
     async close() {

@@ -4,7 +4,8 @@
  * 401 before anything else is looked at.
  *
  * - `POST /forwards` body ForwardSpec → 201 OpenForward (200 when the key was already open)
- * - `DELETE /forwards/{key}` → 200 `{ closed: boolean }` (an unknown key is not an error)
+ * - `DELETE /forwards/{key}` → 200 `{ closed: boolean }` (an unknown key is not an error); the
+ *   key of an HTML5 bridge (its ticket id) closes that bridge
  * - `GET /forwards` → 200 `{ forwards: OpenForward[] }`
  * - `GET /info` → 200 {@link GatewayInfo}
  *
@@ -16,6 +17,7 @@ import { AppError } from '../core/errors.ts';
 import { createRequestVerifier, DEFAULT_SIGNATURE_WINDOW_MS } from '../core/gateways/signature.ts';
 import { FORWARD_KEY_RE, type ForwarderStats, forwardSpecSchema } from './forwarder.ts';
 import type { ForwardTable } from './forwarder-pool.ts';
+import type { Html5Stats } from './html5-bridge.ts';
 import { sendJson } from './http-json.ts';
 
 /** What `GET /info` answers; the CLI's `--info` prints it. */
@@ -27,6 +29,8 @@ export interface GatewayInfo extends ForwarderStats {
   readonly brokerForwarding: { readonly on: boolean; readonly target?: string };
   /** Whether the start-up forward list from the broker has been applied. */
   readonly brokerSync: 'off' | 'pending' | 'done';
+  /** HTML5 display: live browser connections, bytes, refusals. */
+  readonly html5: Html5Stats;
   readonly state: 'RUNNING' | 'STOPPING';
   readonly startedAt: string;
   /** Resident memory of the gateway process, bytes. */

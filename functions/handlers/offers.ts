@@ -6,6 +6,7 @@ import type { ALBEvent } from 'aws-lambda';
 import * as z from 'zod';
 import type { Broker } from '../compose.ts';
 import { connect, listOffers, release } from '../core/desktops/desktops.ts';
+import { clientOf } from './http/client.ts';
 import { desktopDeps } from './http/deps.ts';
 import { type AlbHandler, httpHandler } from './http/handler.ts';
 import { jsonBody, pathParam, validate } from './http/request.ts';
@@ -18,7 +19,11 @@ const desktopId = z.coerce
   .int('must be a desktop id (a number)')
   .positive('must be a desktop id (a number)')
   .max(2_147_483_647, 'must be a desktop id (a number)');
-const connectBody = z.strictObject({ protocol: z.string().min(1).max(16).optional() });
+/** `{ protocol?, display? }`: `display: "browser"` asks for a gateway WebSocket URL and a ticket. */
+const connectBody = z.strictObject({
+  protocol: z.string().min(1).max(16).optional(),
+  display: z.enum(['client', 'browser']).optional(),
+});
 
 export function buildOffersHandler(broker: Broker): AlbHandler {
   const deps = desktopDeps(broker);
@@ -40,7 +45,17 @@ export function buildOffersHandler(broker: Broker): AlbHandler {
         const session = await requireSession(broker, event);
         const id = idOf(event);
         const body = jsonBody(event, connectBody);
-        return json(200, await connect(deps, session, id, { protocol: body.protocol }));
+        // An HTML5 ticket is bound to the address of the client asking for it (through a
+        // gateway's login forwarding: the address in its signed tag).
+        const clientIp = clientOf(event, broker.config.gatewaySecret).ip;
+        return json(
+          200,
+          await connect(deps, session, id, {
+            protocol: body.protocol,
+            display: body.display,
+            clientIp,
+          }),
+        );
       },
     },
     {

@@ -176,6 +176,7 @@ export async function readSiteConfig(db: Tx): Promise<SiteConfig> {
       publicAddress: g.publicAddress,
       controlUrl: g.controlUrl,
       portRange: [g.portFrom, g.portTo] as [number, number],
+      ...(g.webUrl ? { webUrl: g.webUrl } : {}),
     })),
     gatewayClusters: clusters.map((c) => ({
       name: c.name,
@@ -185,6 +186,7 @@ export async function readSiteConfig(db: Tx): Promise<SiteConfig> {
         .map((m) => gatewayName(m.gatewayId))
         .filter((n): n is string => n !== undefined),
       ...(c.loadBalancerAddress ? { loadBalancerAddress: c.loadBalancerAddress } : {}),
+      ...(c.webUrl ? { webUrl: c.webUrl } : {}),
     })),
     protocolPlans: plans.map((p) => ({ name: p.name, protocols: p.protocols })),
     pools: pools.map((p) => ({
@@ -412,11 +414,17 @@ async function rowFor(
         controlUrl: g.controlUrl,
         portFrom: g.portRange[0],
         portTo: g.portRange[1],
+        webUrl: g.webUrl ?? null,
       };
     }
     case 'gatewayClusters': {
       const c = find(desired.gatewayClusters, name);
-      return { name: c.name, mode: c.mode, loadBalancerAddress: c.loadBalancerAddress ?? null };
+      return {
+        name: c.name,
+        mode: c.mode,
+        loadBalancerAddress: c.loadBalancerAddress ?? null,
+        webUrl: c.webUrl ?? null,
+      };
     }
     case 'protocolPlans': {
       const p = find(desired.protocolPlans, name);

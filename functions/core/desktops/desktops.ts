@@ -18,7 +18,8 @@ import type { SessionStore } from '../login/ports.ts';
 import { hashToken, type Session } from '../login/sessions.ts';
 import type { SiteSnapshotSource } from '../site-config/ports.ts';
 import { byName, type SiteSnapshot } from '../site-config/snapshot.ts';
-import { type Connection, connectionAnswer } from './connection.ts';
+import { openInBrowser } from './browser-connect.ts';
+import { type Connection, connectionAnswer, type Display } from './connection.ts';
 import {
   buildOffers,
   candidateLimit,
@@ -40,9 +41,21 @@ export interface DesktopDeps {
   readonly desktops: DesktopStore;
   readonly probe: ReachabilityProbe;
   readonly gateways: GatewayRouter;
+  /** Seals HTML5 tickets; undefined without a gateway secret. */
+  readonly ticketKey?: Buffer;
 }
 
 export type { Connection };
+
+/** How a connect is asked for. */
+export interface ConnectOptions {
+  /** A protocol of the desktop's plan; default its first (for the browser, its first the browser shows). */
+  readonly protocol?: string;
+  /** `client` (default): a launch file or URI; `browser`: a gateway WebSocket URL and a ticket. */
+  readonly display?: Display;
+  /** The address of the client asking, bound into an HTML5 ticket; default the session's. */
+  readonly clientIp?: string;
+}
 
 function entriesOf(snapshot: SiteSnapshot, session: Session): ResolvedEntry[] {
   const policy = byName(snapshot.config.policies, session.policy ?? undefined);
@@ -91,20 +104,21 @@ async function normalConnect(
   deps: DesktopDeps,
   session: Session,
   desktopId: number,
-  options: { protocol?: string } = {},
+  options: ConnectOptions = {},
 ): Promise<Connection> {
   const snapshot = await deps.snapshot.get();
   const entries = entriesOf(snapshot, session);
+  const display = options.display ?? 'client';
   const choice = (entry: ResolvedEntry | undefined) => {
     const plan = resolvePlan(snapshot.config, entry, session.locations);
     try {
-      return chooseProtocol(plan, options.protocol);
+      return chooseProtocol(plan, options.protocol, display);
     } catch {
       return undefined;
     }
   };
   const detail = (p: ProtocolEntry) =>
-    `${p.protocol}${p.gateway ? ` via ${p.gateway}` : ' direct'}`;
+    `${p.protocol}${p.gateway ? ` via ${p.gateway}` : ' direct'}${display === 'browser' ? ' (browser)' : ''}`;
   const policyPoolIds = offerPoolIds(entries);
   const logDetails = new Map<number, string>();
   for (const id of policyPoolIds) {
@@ -130,6 +144,12 @@ async function normalConnect(
       throw new NotFoundError('unknown_desktop', `there is no desktop ${desktopId}`);
     if (why === 'not_yours')
       throw new ForbiddenError('not_your_desktop', 'that desktop is not offered to you');
+    if (why === 'unsupported_protocol' && display === 'browser') {
+      throw new BadRequestError(
+        'browser_display_unavailable',
+        'that desktop cannot be shown in the browser; use the launch file',
+      );
+    }
     if (why === 'unsupported_protocol') {
       throw new BadRequestError(
         'unsupported_protocol',
@@ -144,14 +164,28 @@ async function normalConnect(
   const entry = entryForPool(entries, claimed.poolId);
   const plan = resolvePlan(snapshot.config, entry, session.locations);
   const protocol = choice(entry)!;
-  const path = await deps.gateways.open({
-    user: session.user,
-    desktop: { id: claimed.id, name: claimed.name, address: claimed.address },
-    protocol,
-    clientIp: session.clientIp,
-    loginGateway: session.loginGateway,
-    expiresAt: session.expiresAt,
-  });
+  const desktop = { id: claimed.id, name: claimed.name, address: claimed.address };
+  const answer =
+    display === 'browser'
+      ? await openInBrowser(deps, {
+          session,
+          desktop,
+          protocol,
+          clientIp: options.clientIp ?? session.clientIp,
+        })
+      : connectionAnswer({
+          desktop: claimed,
+          protocol: protocol.protocol,
+          path: await deps.gateways.open({
+            user: session.user,
+            desktop,
+            protocol,
+            clientIp: session.clientIp,
+            loginGateway: session.loginGateway,
+            expiresAt: session.expiresAt,
+          }),
+          user: session.user,
+        });
   if (
     deps.leasing &&
     isLeasable(claimed, session.user) &&
@@ -174,12 +208,7 @@ async function normalConnect(
       ),
     );
   }
-  return connectionAnswer({
-    desktop: claimed,
-    protocol: protocol.protocol,
-    path,
-    user: session.user,
-  });
+  return answer;
 }
 
 /**
@@ -237,7 +266,7 @@ export async function connect(
   deps: DesktopDeps,
   session: Session,
   desktopId: number,
-  options: { protocol?: string } = {},
+  options: ConnectOptions = {},
 ): Promise<Connection & { mode: 'normal' | 'leased' }> {
   type Result = Connection & { mode: 'normal' | 'leased' };
   const leasing = deps.leasing;
@@ -249,7 +278,12 @@ export async function connect(
   return siteOrLeases<Result>(leasing, normal, async () => {
     const { config } = await deps.snapshot.get();
     const connection = await leasedConnect(
-      { leasing, clock: deps.clock, days: config.settings.leasing.days },
+      {
+        leasing,
+        clock: deps.clock,
+        days: config.settings.leasing.days,
+        ticketKey: deps.ticketKey,
+      },
       session,
       desktopId,
       options,

@@ -8,7 +8,7 @@
 
 import type { PolicyConfig, ProtocolPlanConfig, SiteConfig } from '../site-config/schema.ts';
 import { poolId, type SiteSnapshot } from '../site-config/snapshot.ts';
-import { offeredProtocols, resolvePlan } from './protocol-plans.ts';
+import { type OfferedProtocol, offeredProtocols, resolvePlan } from './protocol-plans.ts';
 
 /** A desktop as the offer and claim queries return it. */
 export interface DesktopRecord {
@@ -41,7 +41,7 @@ export interface Offer {
   readonly status: 'assigned' | 'held' | 'available';
   /** Always false for the user: backup desktops are offered without saying so. */
   readonly backup: false;
-  readonly protocols: { protocol: string; port: number; via: 'direct' | 'gateway' }[];
+  readonly protocols: OfferedProtocol[];
 }
 
 /** Answers whether a desktop accepts TCP connections on a port (cached by the adapter). */

@@ -4,7 +4,7 @@
  * open a forward on it, record it, and hand the client the gateway's public address and port.
  * - `all`: open on every member (same port) and return the load balancer's address;
  * - `login`: the gateway that forwarded this user's login;
- * - `fewest`: the member with the fewest open forwards.
+ * - `fewest`: the member with the fewest open forwards and HTML5 connections.
  * A gateway that does not answer is skipped in `fewest` and `all`.
  */
 import { randomBytes } from 'node:crypto';
@@ -12,25 +12,29 @@ import { GatewayUnavailableError, ServiceUnavailableError } from '../errors.ts';
 import type { SiteSnapshotSource } from '../site-config/ports.ts';
 import type { GatewayConfig } from '../site-config/schema.ts';
 import { byName } from '../site-config/snapshot.ts';
+import { chooseBrowserPath } from './browser-path.ts';
 import type {
   ConnectionPath,
   ForwardRecord,
   ForwardStore,
   GatewayControl,
   GatewayRouter,
+  Html5SessionStore,
   PathRequest,
 } from './ports.ts';
+import { endpoint, gatewayLoad, resolveTarget } from './targets.ts';
 
 export interface GatewayRoutingDeps {
   readonly snapshot: SiteSnapshotSource;
   /** Undefined when no gateway secret is configured: plans through a gateway then fail clearly. */
   readonly control: GatewayControl | undefined;
   readonly forwards: ForwardStore;
+  /** Redeemed HTML5 tickets; closing a user's paths closes their browser connections too. */
+  readonly html5?: Html5SessionStore;
+  readonly now?: () => number;
   /** Reports a gateway that failed to close a forward (it will expire on its own). */
   readonly warn: (message: string, details: Record<string, unknown>) => void;
 }
-
-const endpoint = (g: GatewayConfig) => ({ name: g.name, controlUrl: g.controlUrl });
 
 export function createGatewayRouter(deps: GatewayRoutingDeps): GatewayRouter {
   async function openOn(
@@ -80,19 +84,7 @@ export function createGatewayRouter(deps: GatewayRoutingDeps): GatewayRouter {
         expiresAt: request.expiresAt,
       });
 
-      const single = byName(config.gateways, target);
-      const cluster = byName(config.gatewayClusters, target);
-      const members = single
-        ? [single]
-        : (cluster?.members
-            .map((m) => byName(config.gateways, m))
-            .filter((g): g is GatewayConfig => g !== undefined) ?? []);
-      if (members.length === 0) {
-        throw new ServiceUnavailableError(
-          'gateway_unavailable',
-          `gateway "${target}" has no members`,
-        );
-      }
+      const { cluster, members } = resolveTarget(config, target);
 
       if (cluster?.mode === 'all') {
         const opened: ForwardRecord[] = [];
@@ -132,14 +124,7 @@ export function createGatewayRouter(deps: GatewayRoutingDeps): GatewayRouter {
         }
         order = [login];
       } else if (cluster?.mode === 'fewest') {
-        const loads = await Promise.all(
-          members.map((g) =>
-            control.info(endpoint(g)).then(
-              (i) => i.forwards,
-              () => Number.POSITIVE_INFINITY,
-            ),
-          ),
-        );
+        const loads = await Promise.all(members.map((g) => gatewayLoad(control, g)));
         order = members
           .map((g, i) => ({ g, load: loads[i]! }))
           .sort((a, b) => a.load - b.load)
@@ -159,8 +144,20 @@ export function createGatewayRouter(deps: GatewayRoutingDeps): GatewayRouter {
       throw last;
     },
 
+    async openBrowser(request: PathRequest) {
+      return chooseBrowserPath(
+        { snapshot: deps.snapshot, control: deps.control },
+        request.protocol.gateway,
+        request.loginGateway,
+      );
+    },
+
     async closeForUser(user: string, desktopId?: number): Promise<void> {
-      const closed = await deps.forwards.closeForUser(user, desktopId);
+      const [forwards, browsers] = await Promise.all([
+        deps.forwards.closeForUser(user, desktopId),
+        deps.html5?.closeForUser(user, desktopId, (deps.now ?? Date.now)()) ?? [],
+      ]);
+      const closed = [...forwards, ...browsers];
       if (closed.length === 0 || !deps.control) return;
       const { config } = await deps.snapshot.get();
       await Promise.all(

@@ -21,6 +21,13 @@ const host = z
   .max(253)
   .regex(/^[A-Za-z0-9.:_-]+$/, 'must be a host name or IP address');
 
+const webUrl = z
+  .string()
+  .trim()
+  .max(2048)
+  .regex(/^https?:\/\/[^\s?#]+$/, 'must be an http(s) URL without query or fragment')
+  .refine((v) => URL.canParse(v), 'must be a URL');
+
 export const localAuthServerSchema = z.strictObject({
   name,
   type: z.literal('local'),
@@ -85,6 +92,8 @@ export const gatewaySchema = z
       .url()
       .regex(/^https?:\/\//, 'must be an http(s) URL'),
     portRange: z.tuple([port, port]).default([20001, 23000]),
+    /** The gateway's public HTTP face as browsers reach it (HTML5 display opens a WebSocket there). */
+    webUrl: webUrl.optional(),
   })
   .refine((g) => g.portRange[0] <= g.portRange[1], {
     message: 'first port must not be above the last',
@@ -97,6 +106,8 @@ export const gatewayClusterSchema = z
     mode: z.enum(['all', 'login', 'fewest']),
     members: z.array(name).min(1, 'needs at least one gateway'),
     loadBalancerAddress: host.optional(),
+    /** Mode `all`: the load balancer's URL in front of the members' HTTP faces, for browsers. */
+    webUrl: webUrl.optional(),
   })
   .refine((c) => c.mode !== 'all' || c.loadBalancerAddress, {
     message: 'mode "all" needs the load balancer address clients connect to',

@@ -19,6 +19,7 @@ export const desktopDeps = (b: Broker): DesktopDeps => ({
   gateways: b.gateways,
   clock: b.clock,
   leasing: b.leasing,
+  ticketKey: b.ticketKey,
 });
 
 export const loginDeps = (b: Broker): LoginDeps => ({

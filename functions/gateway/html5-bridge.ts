@@ -130,6 +130,8 @@ export function createHtml5Bridge(options: Html5BridgeOptions): Html5Bridge {
 
   const end = (b: Bridge, code: number, reason: string) => {
     if (b.ws.readyState === b.ws.OPEN || b.ws.readyState === b.ws.CONNECTING) {
+      // A paused WebSocket would not read the browser's answering close frame.
+      b.ws.resume();
       b.ws.close(code, reason);
     }
     b.desktop?.end();

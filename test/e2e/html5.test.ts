@@ -14,8 +14,9 @@ import { startTestBroker, type TestBroker } from '../helpers/broker.ts';
 import { TEST_GATEWAY_SECRET } from '../helpers/desktops.ts';
 import { type GatewayProcess, startGatewayProcess } from '../helpers/gateway-process.ts';
 import { request } from '../helpers/http.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/pg.ts';
+import { createTestDatabase, databaseUrl, type TestDatabase } from '../helpers/pg.ts';
 import { type BridgeOutcome, openRfb, type RfbClient } from '../helpers/rfb-client.ts';
+import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.ts';
 import { startVncDesktop, type VncDesktop } from '../helpers/vnc-desktop.ts';
 
 const PASSWORD = 'html5-test-password';
@@ -23,6 +24,8 @@ const AGENT_KEY = 'html5-agent-key-0123456789';
 
 describe('HTML5 display', () => {
   let database: TestDatabase;
+  /** Between the broker and PostgreSQL, to cut the site database away (leased mode). */
+  let proxy: TcpProxy;
   let broker: TestBroker;
   let desktop: VncDesktop;
   let gw1: GatewayProcess;
@@ -82,8 +85,11 @@ describe('HTML5 display', () => {
   beforeAll(async () => {
     desktop = await startVncDesktop({ colour: '#3366cc' });
     database = await createTestDatabase();
+    proxy = await startTcpProxy({ host: '127.0.0.1', port: 5432 });
+    const viaProxy = new URL(databaseUrl(database.name));
+    viaProxy.port = String(proxy.port);
     broker = await startTestBroker({
-      dbUrl: database.url,
+      dbUrl: viaProxy.toString(),
       env: { GATEWAY_SECRET: TEST_GATEWAY_SECRET },
       local: { demo: false },
     });
@@ -103,6 +109,7 @@ describe('HTML5 display', () => {
           ...users,
           { name: 'walt', password: PASSWORD, groups: ['Doomed'] },
           { name: 'ada', password: PASSWORD, groups: ['Agented'] },
+          { name: 'lena', password: PASSWORD, groups: ['Web'] },
         ],
         roles: [{ name: 'User' }],
         gateways: [gw1.entry, gw2.entry],
@@ -125,10 +132,20 @@ describe('HTML5 display', () => {
             name: 'agented',
             desktops: [{ name: 'agented-1', address: '127.0.0.1', agentKey: AGENT_KEY }],
           },
+          {
+            name: 'own',
+            desktops: [{ name: 'lena-ws', address: '127.0.0.1', assignedTo: 'lena' }],
+          },
           { name: 'doomed', desktops: [{ name: 'doomed-1', address: '127.0.0.1' }] },
         ],
         policies: [
-          { name: 'web', entries: [{ pool: 'web', offer: 1, protocolPlan: 'vnc-web' }] },
+          {
+            name: 'web',
+            entries: [
+              { pool: 'own', offer: 1, protocolPlan: 'vnc-web' },
+              { pool: 'web', offer: 1, protocolPlan: 'vnc-web' },
+            ],
+          },
           { name: 'doomed', entries: [{ pool: 'doomed', offer: 1, protocolPlan: 'vnc-gw2' }] },
           {
             name: 'agented',
@@ -149,6 +166,7 @@ describe('HTML5 display', () => {
     await gw1?.stop();
     await gw2?.stop();
     await broker?.stop();
+    await proxy?.close();
     await database?.drop();
     await desktop?.close();
   });
@@ -328,6 +346,49 @@ describe('HTML5 display', () => {
     expect((await agent('logout')).status).toBe(200);
 
     await expect.poll(() => rfb.closed?.code, { timeout: 5_000 }).toBe(4001);
+  });
+
+  it('leased mode gives a leased user the desktop in the browser too', async () => {
+    // The first launch writes the lease.
+    const first = await browserTicket('lena');
+    expect(first.desktopId).toBe(
+      (
+        await broker.broker.site.db
+          .selectFrom('desktop')
+          .select('id')
+          .where('name', '=', 'lena-ws')
+          .executeTakeFirstOrThrow()
+      ).id,
+    );
+
+    await proxy.cut('refuse');
+    try {
+      const session = await login('lena');
+      const res = await connect(session.token, first.desktopId, { display: 'browser' });
+      expect(res.status, res.text).toBe(200);
+      expect(res.body).toMatchObject({ mode: 'leased', display: 'browser', gateway: 'gw1' });
+      expect(session.offers[0]!.protocols[0]).toMatchObject({ protocol: 'vnc', browser: true });
+      const rfb = opened(await openRfb(res.body.webSocket.url, res.body.webSocket.ticket));
+      expect(await rfb.pixel(790, 10)).toBe('#3366cc');
+      await rfb.close();
+      const replay = await openRfb(res.body.webSocket.url, res.body.webSocket.ticket);
+      expect(replay).toMatchObject({ opened: false, code: 4409 });
+    } finally {
+      await proxy.restore();
+    }
+    // Back to normal within the breaker's next probe.
+    await expect
+      .poll(
+        async () =>
+          (
+            await request(`${broker.url}/api/v1/login`, {
+              method: 'POST',
+              body: { username: 'lena', password: PASSWORD },
+            })
+          ).body?.mode,
+        { timeout: 10_000, interval: 200 },
+      )
+      .toBe('normal');
   });
 
   it('killing the gateway mid-session closes the connection at once, it does not hang', async () => {

@@ -28,6 +28,7 @@ import {
   checkClaims,
   closeCodeFor,
   HTML5_PATH,
+  KEEPALIVE_MS,
   openTicket,
   type RedeemAnswer,
   type RefusalReason,
@@ -73,7 +74,7 @@ export interface Html5BridgeOptions {
   readonly logger: Logger;
   readonly idleSeconds: number;
   readonly connectTimeoutMs: number;
-  /** @default 30_000 */
+  /** @default KEEPALIVE_MS (30 s) */
   readonly keepAliveMs?: number;
   /** Desktop → browser cap per bridge. @default 1 MiB */
   readonly bufferBytes?: number;
@@ -109,7 +110,7 @@ interface Bridge {
 export function createHtml5Bridge(options: Html5BridgeOptions): Html5Bridge {
   const { logger } = options;
   const key = ticketKey(options.secret);
-  const keepAliveMs = options.keepAliveMs ?? 30_000;
+  const keepAliveMs = options.keepAliveMs ?? KEEPALIVE_MS;
   const bufferBytes = options.bufferBytes ?? 1024 * 1024;
   const idleMs = options.idleSeconds * 1000;
   const wss = new WebSocketServer({

@@ -29,6 +29,13 @@ export const REDEEM_PATH = '/api/v1/gateway/tickets/redeem';
 export const BRIDGE_PROTOCOL = 'binary';
 const TICKET_PROTOCOL_PREFIX = 'deskbroker.ticket.';
 
+/**
+ * How often a gateway pings each browser it bridges. A live session is never idle for
+ * longer, whatever the desktop does: load balancers in front (their idle timeout) only cut
+ * connections whose gateway has died without a word.
+ */
+export const KEEPALIVE_MS = 30_000;
+
 /** Longest a ticket is valid. */
 export const TICKET_MAX_TTL_MS = 60_000;
 /** How long the broker makes tickets valid: enough to load the desktop page and connect. */

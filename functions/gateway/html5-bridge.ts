@@ -1,29 +1,29 @@
 /**
  * HTML5 display (the guide's "Leostream HTML5 display rendering"): the gateway's public HTTP
- * face takes a browser's WebSocket at {@link HTML5_PATH} and bridges it to the desktop's TCP
- * port, so the page (noVNC) speaks RFB to the desktop through the gateway.
+ * face takes a browser's WebSocket at {@link HTML5_PATH} and bridges it to the desktop, so
+ * the page speaks the desktop's own protocol through the gateway: RFB for VNC (noVNC), RDP
+ * for RDP (IronRDP's WebAssembly client, with RDCleanPath: rdcleanpath.ts).
  *
- * - The browser offers the subprotocols `binary` and `deskbroker.ticket.<ticket>`. The ticket
- *   is checked here first (seal, expiry, client address), then redeemed at the broker, which
- *   makes it single use; only then is the desktop connected. A refusal closes the WebSocket
- *   with a 44xx code (core/gateways/html5-ticket.ts `CLOSE_CODES`) and is logged.
- * - Back-pressure both ways, with a cap: desktop → browser, the desktop socket is paused while
- *   more than `bufferBytes` handed to the WebSocket are not yet written to the browser's
- *   socket; browser → desktop, the WebSocket is paused while the desktop socket's buffer is
- *   full (one message, at most `maxMessageBytes`, can be in flight beyond it). The peak held
- *   by one connection is measured (`peakBufferedBytes`).
+ * - The ticket: VNC browsers offer the subprotocols `binary` and `deskbroker.ticket.<ticket>`;
+ *   RDP browsers send it as the proxy authorization of their first message, the RDCleanPath
+ *   request. It is checked here first (seal, protocol, expiry, client address), then redeemed
+ *   at the broker, which makes it single use; only then is the desktop connected. A refusal
+ *   closes the WebSocket with a 44xx code (core/gateways/html5-ticket.ts `CLOSE_CODES`; RDP
+ *   browsers first get an RDCleanPath error with an HTTP status) and is logged.
+ * - Back-pressure both ways with a cap, measured (html5-relay.ts, `peakBufferedBytes`).
  * - Keep-alive: a ping every `keepAliveMs`; a browser that has not answered the previous one
  *   is cut off. No data either way for `idleSeconds` closes the bridge (4002), as forwards do.
  * - Either side ending ends the other: the desktop closing gives 4000; the session's end, a
  *   release or sign-out (`close(key)`) 4001; the gateway stopping 4003.
  */
 import type { IncomingMessage, Server } from 'node:http';
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { type WebSocket, WebSocketServer } from 'ws';
 import type { Logger } from '../adapters/logger.ts';
 import {
   BRIDGE_PROTOCOL,
+  type BrowserProtocol,
   CLOSE_CODES,
   checkClaims,
   closeCodeFor,
@@ -35,7 +35,15 @@ import {
   ticketFromProtocols,
   ticketKey,
 } from '../core/gateways/html5-ticket.ts';
+import { connectTcp, DesktopConnectError, rdpHandshake } from './desktop-connect.ts';
+import { type RelayCounters, relay } from './html5-relay.ts';
 import { clientIpOf } from './public-http.ts';
+import {
+  decodeRequest,
+  encodeError,
+  encodeResponse,
+  type RDCleanPathRequest,
+} from './rdcleanpath.ts';
 import type { TicketRedeemer } from './ticket-redeemer.ts';
 
 export { HTML5_PATH };
@@ -84,6 +92,9 @@ export interface Html5BridgeOptions {
   readonly skewMs?: number;
 }
 
+/** How long an RDP browser has to send its RDCleanPath request. */
+const FIRST_MESSAGE_MS = 10_000;
+
 const REFUSED_TEXT: Record<RefusalReason, string> = {
   malformed: 'no valid ticket',
   forged: 'the ticket was not issued by this broker',
@@ -93,17 +104,16 @@ const REFUSED_TEXT: Record<RefusalReason, string> = {
   revoked: 'the desktop was released after the ticket was issued',
 };
 
-interface Bridge {
+interface Bridge extends RelayCounters {
   readonly ws: WebSocket;
   readonly clientIp: string;
+  /** The RDCleanPath request of an RDP browser. */
+  rdp?: RDCleanPathRequest;
   answer?: RedeemAnswer;
   desktop?: Socket;
   /** Set while the desktop's socket is connected. */
   connected: boolean;
   alive: boolean;
-  lastData: number;
-  bytesFromClient: number;
-  bytesToClient: number;
   timer?: NodeJS.Timeout;
 }
 
@@ -138,106 +148,140 @@ export function createHtml5Bridge(options: Html5BridgeOptions): Html5Bridge {
     b.desktop?.end();
   };
 
+  /** Tells an RDCleanPath client why (its own error PDU) before the close code. */
+  const rdcleanpathError = (b: Bridge, httpStatus: number) => {
+    if (b.rdp && b.ws.readyState === b.ws.OPEN) b.ws.send(encodeError(httpStatus));
+  };
+
   const refuse = (b: Bridge, reason: RefusalReason) => {
     refused++;
     logger.warn('html5 ticket refused', { reason, clientIp: b.clientIp });
+    rdcleanpathError(b, reason === 'malformed' || reason === 'forged' ? 401 : 403);
     end(b, closeCodeFor(reason), REFUSED_TEXT[reason]);
   };
 
-  async function admit(b: Bridge, ticket: string | undefined): Promise<void> {
+  /** Checks the ticket here, then redeems it at the broker; the answer, or undefined when refused. */
+  async function admit(
+    b: Bridge,
+    ticket: string | undefined,
+    protocol: BrowserProtocol,
+  ): Promise<RedeemAnswer | undefined> {
     if (!options.redeem) {
+      rdcleanpathError(b, 502);
       end(b, CLOSE_CODES.brokerUnavailable, 'HTML5 display is off on this gateway');
-      return;
+      return undefined;
     }
     const opened = openTicket(key, ticket);
-    if (!opened.ok) return refuse(b, opened.reason);
+    if (!opened.ok) return void refuse(b, opened.reason);
+    // A ticket is for one protocol: a VNC ticket opens no RDP session, and back.
+    if (opened.claims.protocol !== protocol) return void refuse(b, 'malformed');
     const checked = checkClaims(opened.claims, {
       now: Date.now(),
       clientIp: b.clientIp,
       skewMs: options.skewMs ?? 5_000,
     });
-    if (!checked.ok) return refuse(b, checked.reason);
+    if (!checked.ok) return void refuse(b, checked.reason);
     const outcome = await options.redeem(ticket!, b.clientIp);
-    if (b.ws.readyState !== b.ws.OPEN) return;
+    if (b.ws.readyState !== b.ws.OPEN) return undefined;
     if (!outcome.ok) {
-      if (outcome.reason !== 'unavailable') return refuse(b, outcome.reason);
+      if (outcome.reason !== 'unavailable') return void refuse(b, outcome.reason);
       logger.warn('html5 ticket not redeemed: the broker did not answer', {
         clientIp: b.clientIp,
         error: outcome.detail,
       });
-      return end(b, CLOSE_CODES.brokerUnavailable, 'the broker did not answer');
+      rdcleanpathError(b, 502);
+      end(b, CLOSE_CODES.brokerUnavailable, 'the broker did not answer');
+      return undefined;
     }
-    if (stopped) return end(b, CLOSE_CODES.gatewayStopping, 'the gateway is shutting down');
-    bridgeTo(b, outcome.answer);
+    if (stopped) {
+      end(b, CLOSE_CODES.gatewayStopping, 'the gateway is shutting down');
+      return undefined;
+    }
+    return outcome.answer;
   }
 
-  function bridgeTo(b: Bridge, answer: RedeemAnswer): void {
+  /** Admits the ticket, connects the desktop (RDP: the RDCleanPath steps), then relays. */
+  async function start(
+    b: Bridge,
+    ticket: string | undefined,
+    protocol: BrowserProtocol,
+  ): Promise<void> {
+    const answer = await admit(b, ticket, protocol);
+    if (!answer) return;
     b.answer = answer;
     byKey.set(answer.key, b);
+    const { desktopHost: host, desktopPort: port } = answer;
+    let tcp: Socket | undefined;
+    try {
+      tcp = await connectTcp(host, port, options.connectTimeoutMs);
+      let desktop: Socket = tcp;
+      if (b.rdp) {
+        const h = await rdpHandshake(tcp, b.rdp.x224, options.connectTimeoutMs);
+        desktop = h.secure;
+        if (b.ws.readyState === b.ws.OPEN) {
+          b.ws.send(
+            encodeResponse({
+              x224: h.x224Confirm,
+              certificateChain: h.certificateChain,
+              serverAddr: `${host}:${port}`,
+            }),
+          );
+        }
+      }
+      if (b.ws.readyState !== b.ws.OPEN) {
+        desktop.destroy();
+        return;
+      }
+      connected(b, desktop);
+    } catch (e: unknown) {
+      tcp?.destroy();
+      if (!(e instanceof DesktopConnectError)) throw e;
+      logger.warn('html5 desktop did not answer', {
+        key: answer.key,
+        desktop: `${host}:${port}`,
+        error: e.message,
+      });
+      rdcleanpathError(b, 502);
+      end(b, CLOSE_CODES.desktopUnreachable, 'the desktop did not answer');
+    }
+  }
+
+  function connected(b: Bridge, desktop: Socket): void {
     const { ws } = b;
-    const desktop = connect({ host: answer.desktopHost, port: answer.desktopPort, noDelay: true });
+    const answer = b.answer!;
     b.desktop = desktop;
-    desktop.setTimeout(options.connectTimeoutMs, () => {
-      if (desktop.connecting) desktop.destroy();
+    b.connected = true;
+    accepted++;
+    b.lastData = Date.now();
+    logger.info('html5 connection opened', {
+      key: answer.key,
+      user: answer.user,
+      protocol: answer.protocol,
+      desktop: `${answer.desktopHost}:${answer.desktopPort}`,
+      clientIp: b.clientIp,
     });
+    b.timer = setTimeout(
+      () => end(b, CLOSE_CODES.sessionEnded, 'the session has ended'),
+      Math.max(0, Math.min(answer.closeAt - Date.now(), 2 ** 31 - 1)),
+    );
+    b.timer.unref();
     desktop.on('error', (e) => {
       logger.debug('html5 desktop socket error', { key: answer.key, error: e.message });
     });
-    desktop.once('connect', () => {
-      desktop.setTimeout(0);
-      b.connected = true;
-      accepted++;
-      b.lastData = Date.now();
-      logger.info('html5 connection opened', {
-        key: answer.key,
-        user: answer.user,
-        desktop: `${answer.desktopHost}:${answer.desktopPort}`,
-        clientIp: b.clientIp,
-      });
-      b.timer = setTimeout(
-        () => end(b, CLOSE_CODES.sessionEnded, 'the session has ended'),
-        Math.max(0, Math.min(answer.closeAt - Date.now(), 2 ** 31 - 1)),
-      );
-      b.timer.unref();
-      ws.resume();
+    relay(ws, desktop, {
+      bufferBytes,
+      counters: b,
+      onBuffered: (bytes) => {
+        if (bytes > peakBufferedBytes) peakBufferedBytes = bytes;
+      },
+      onDesktopClosed: () => {
+        b.connected = false;
+        if (ws.readyState === ws.OPEN) {
+          end(b, CLOSE_CODES.desktopClosed, 'the desktop closed the connection');
+        }
+      },
+      onTextMessage: () => end(b, 1003, 'binary messages only'),
     });
-    desktop.on('close', () => {
-      const wasConnected = b.connected;
-      b.connected = false;
-      if (ws.readyState !== ws.OPEN) return;
-      if (wasConnected) end(b, CLOSE_CODES.desktopClosed, 'the desktop closed the connection');
-      else end(b, CLOSE_CODES.desktopUnreachable, 'the desktop did not answer');
-    });
-
-    // Desktop → browser: pause the desktop while too much waits for the browser's socket.
-    let queued = 0;
-    desktop.on('data', (chunk: Buffer) => {
-      b.bytesToClient += chunk.length;
-      b.lastData = Date.now();
-      queued += chunk.length;
-      if (queued > peakBufferedBytes) peakBufferedBytes = queued;
-      ws.send(chunk, { binary: true }, () => {
-        queued -= chunk.length;
-        if (desktop.isPaused() && queued <= bufferBytes / 2) desktop.resume();
-      });
-      if (queued > bufferBytes) desktop.pause();
-    });
-
-    // Browser → desktop: pause the WebSocket while the desktop's socket is full.
-    ws.on('message', (data: Buffer, isBinary: boolean) => {
-      if (!isBinary) {
-        end(b, 1003, 'binary messages only');
-        return;
-      }
-      b.bytesFromClient += data.length;
-      b.lastData = Date.now();
-      if (!desktop.write(data)) {
-        ws.pause();
-        const held = desktop.writableLength;
-        if (held > peakBufferedBytes) peakBufferedBytes = held;
-      }
-    });
-    desktop.on('drain', () => ws.resume());
   }
 
   function onConnection(ws: WebSocket, req: IncomingMessage): void {
@@ -256,8 +300,6 @@ export function createHtml5Bridge(options: Html5BridgeOptions): Html5Bridge {
       bytesToClient: 0,
     };
     bridges.add(b);
-    // Nothing from the browser is read until the desktop is connected.
-    ws.pause();
     ws.on('pong', () => {
       b.alive = true;
     });
@@ -278,12 +320,30 @@ export function createHtml5Bridge(options: Html5BridgeOptions): Html5Bridge {
         bytesToClient: b.bytesToClient,
       });
     });
+    const failed = (e: unknown) => {
+      logger.error('html5 bridge failed', { error: e });
+      end(b, 1011, 'the gateway failed');
+    };
     const offered = String(req.headers['sec-websocket-protocol'] ?? '')
       .split(',')
       .map((p) => p.trim());
-    admit(b, ticketFromProtocols(offered)).catch((e: unknown) => {
-      logger.error('html5 bridge failed', { error: e });
-      end(b, 1011, 'the gateway failed');
+    const ticket = ticketFromProtocols(offered);
+    if (ticket !== undefined) {
+      // VNC (noVNC): the ticket came with the handshake; nothing from the browser is read
+      // until the desktop is connected.
+      ws.pause();
+      start(b, ticket, 'vnc').catch(failed);
+      return;
+    }
+    // RDP (IronRDP): the first message is the RDCleanPath request, its proxy_auth the ticket.
+    const wait = setTimeout(() => refuse(b, 'malformed'), FIRST_MESSAGE_MS);
+    ws.once('message', (data: Buffer, isBinary: boolean) => {
+      clearTimeout(wait);
+      ws.pause();
+      const request = isBinary ? decodeRequest(data) : undefined;
+      if (!request) return refuse(b, 'malformed');
+      b.rdp = request;
+      start(b, request.proxyAuth, 'rdp').catch(failed);
     });
   }
 

@@ -43,8 +43,12 @@ export const TICKET_TTL_MS = 30_000;
 /** Longest ticket string accepted (a real one is about 400 characters). */
 export const TICKET_MAX_LENGTH = 2048;
 
-/** Protocols a browser can display. */
-export const BROWSER_PROTOCOLS = ['vnc'] as const;
+/**
+ * Protocols a browser can display: VNC with noVNC (the ticket travels as a WebSocket
+ * subprotocol) and RDP with IronRDP's WebAssembly client (the ticket travels as the
+ * RDCleanPath request's proxy authorization, the first WebSocket message).
+ */
+export const BROWSER_PROTOCOLS = ['vnc', 'rdp'] as const;
 export type BrowserProtocol = (typeof BROWSER_PROTOCOLS)[number];
 
 const VERSION = 'v1';

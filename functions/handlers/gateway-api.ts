@@ -1,19 +1,20 @@
 /**
  * The gateways' calls to the broker, each signed with the gateway secret (HMAC, timestamp,
- * nonce):
+ * nonce); contracts in ./api/gateway.ts:
  * - `GET /api/v1/gateway/forwards?gateway=NAME`: the forwards a restarting gateway re-opens;
  * - `POST /api/v1/gateway/tickets/redeem`: a gateway redeems the HTML5 ticket a browser
- *   presented (body and answer: core/gateways/html5-ticket.ts); 403 `ticket_<reason>` refuses.
+ *   presented; 403 `ticket_<reason>` refuses it, and the refusal is logged.
  */
 import type { ALBEvent } from 'aws-lambda';
 import type { Broker } from '../compose.ts';
 import { DatabaseUnavailableError, UnauthorizedError } from '../core/errors.ts';
 import { redeemTicket, TicketRefusedError } from '../core/gateways/html5.ts';
-import { REDEEM_PATH, redeemRequestSchema } from '../core/gateways/html5-ticket.ts';
 import { createRequestVerifier, type RequestVerifier } from '../core/gateways/signature.ts';
-import { type AlbHandler, httpHandler } from './http/handler.ts';
-import { bodyText, headerValues, jsonBody, queryParam } from './http/request.ts';
-import { errorResponse, json } from './http/response.ts';
+import { gatewayForwardsRoute, redeemTicketRoute } from './api/gateway.ts';
+import { endpoint } from './http/endpoint.ts';
+import { type AlbHandler, httpHandler, type Route } from './http/handler.ts';
+import { bodyText, headerValues } from './http/request.ts';
+import { errorResponse } from './http/response.ts';
 import { lambdaHandler } from './lambda.ts';
 
 const notConfigured = () =>
@@ -49,75 +50,70 @@ function requireGatewaySignature(verifier: RequestVerifier, event: ALBEvent): vo
     );
 }
 
-export function buildGatewayApiHandler(broker: Broker): AlbHandler {
+/** The routes this handler serves, each the implementation of its contract. */
+export function gatewayApiEndpoints(broker: Broker): Route[] {
   const secret = broker.config.gatewaySecret;
   const verifier = secret ? createRequestVerifier({ secret }) : undefined;
-  return httpHandler(broker.logger, [
-    {
-      method: 'GET',
-      path: '/api/v1/gateway/forwards',
-      handler: async (event: ALBEvent) => {
-        if (!verifier) return notConfigured();
-        requireGatewaySignature(verifier, event);
-        const gateway = queryParam(event, 'gateway');
-        if (!gateway) return errorResponse(400, 'invalid_request', 'gateway: is required');
-        const now = broker.clock.now();
-        // Forwards recorded in the site database, and those opened in leased mode (state table).
-        const recorded = await broker.forwards.liveForGateway(gateway, now).catch((e: unknown) => {
-          if (e instanceof DatabaseUnavailableError) return [];
-          throw e;
+  return [
+    endpoint(gatewayForwardsRoute, async ({ event, query }) => {
+      if (!verifier) return notConfigured();
+      requireGatewaySignature(verifier, event);
+      const { gateway } = query;
+      const now = broker.clock.now();
+      // Forwards recorded in the site database, and those opened in leased mode (state table).
+      const recorded = await broker.forwards.liveForGateway(gateway, now).catch((e: unknown) => {
+        if (e instanceof DatabaseUnavailableError) return [];
+        throw e;
+      });
+      const leased = await broker.leasing.leasedForwards(gateway, now);
+      const keys = new Set(recorded.map((f) => f.key));
+      const live = [...recorded, ...leased.filter((f) => !keys.has(f.key))];
+      return {
+        forwards: live.map((f) => ({
+          key: f.key,
+          listenPort: f.listenPort,
+          desktopHost: f.desktopHost,
+          desktopPort: f.desktopPort,
+          clientIp: f.clientIp,
+          expiresAt: f.expiresAt,
+          connections: 0,
+        })),
+      };
+    }),
+    endpoint(redeemTicketRoute, async ({ event, body }) => {
+      const key = broker.ticketKey;
+      if (!verifier || !key) return notConfigured();
+      requireGatewaySignature(verifier, event);
+      try {
+        // Only the state table: redeeming works in leased mode too.
+        const answer = await redeemTicket(
+          { ticketKey: key, sessions: broker.html5, clock: broker.clock },
+          body,
+        );
+        broker.logger.info('html5 ticket redeemed', {
+          key: answer.key,
+          user: answer.user,
+          desktopId: answer.desktopId,
+          gateway: body.gateway,
+          clientIp: body.clientIp,
         });
-        const leased = await broker.leasing.leasedForwards(gateway, now);
-        const keys = new Set(recorded.map((f) => f.key));
-        const live = [...recorded, ...leased.filter((f) => !keys.has(f.key))];
-        return json(200, {
-          forwards: live.map((f) => ({
-            key: f.key,
-            listenPort: f.listenPort,
-            desktopHost: f.desktopHost,
-            desktopPort: f.desktopPort,
-            clientIp: f.clientIp,
-            expiresAt: f.expiresAt,
-            connections: 0,
-          })),
-        });
-      },
-    },
-    {
-      method: 'POST',
-      path: REDEEM_PATH,
-      handler: async (event: ALBEvent) => {
-        const key = broker.ticketKey;
-        if (!verifier || !key) return notConfigured();
-        requireGatewaySignature(verifier, event);
-        const request = jsonBody(event, redeemRequestSchema);
-        try {
-          // Only the state table: redeeming works in leased mode too.
-          const answer = await redeemTicket(
-            { ticketKey: key, sessions: broker.html5, clock: broker.clock },
-            request,
-          );
-          broker.logger.info('html5 ticket redeemed', {
-            key: answer.key,
-            user: answer.user,
-            desktopId: answer.desktopId,
-            gateway: request.gateway,
-            clientIp: request.clientIp,
+        return answer;
+      } catch (e: unknown) {
+        if (e instanceof TicketRefusedError) {
+          broker.logger.warn('html5 ticket refused', {
+            reason: e.reason,
+            gateway: body.gateway,
+            clientIp: body.clientIp,
           });
-          return json(200, answer);
-        } catch (e: unknown) {
-          if (e instanceof TicketRefusedError) {
-            broker.logger.warn('html5 ticket refused', {
-              reason: e.reason,
-              gateway: request.gateway,
-              clientIp: request.clientIp,
-            });
-          }
-          throw e;
         }
-      },
-    },
-  ]);
+        throw e;
+      }
+    }),
+  ];
+}
+
+export function buildGatewayApiHandler(broker: Broker): AlbHandler {
+  return httpHandler(broker.logger, gatewayApiEndpoints(broker), broker.config);
 }
 
 export const handler = lambdaHandler(buildGatewayApiHandler);

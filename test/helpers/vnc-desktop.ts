@@ -24,7 +24,7 @@ export interface VncDesktop {
   /** Runs an X client on the display; resolves its standard output. */
   x(command: string, args: string[], input?: string): Promise<string>;
   /**
-   * Opens an xterm at the top left that reads one line and then shows it as its title
+   * Opens an xterm at the top left (resolves once it is mapped) that reads one line and then shows it as its title
    * (`typed:<line>`); resolves the window id.
    */
   lineReader(title: string): Promise<string>;
@@ -200,7 +200,9 @@ export async function startVncDesktop(
         { DISPLAY: display },
       );
       return until('the xterm window', async () => {
-        const ids = (await x('xdotool', ['search', '--name', `^${title}$`])).trim();
+        const ids = (
+          await x('xdotool', ['search', '--onlyvisible', '--name', `^${title}$`])
+        ).trim();
         return ids ? ids.split('\n')[0] : undefined;
       });
     },

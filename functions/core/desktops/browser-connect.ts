@@ -54,5 +54,10 @@ export async function openInBrowser(
     },
     deps.clock.now(),
   );
-  return browserConnectionAnswer({ desktop, protocol: protocol.protocol, path, ticket });
+  return browserConnectionAnswer({
+    desktop,
+    protocol: protocol.protocol as BrowserProtocol,
+    path,
+    ticket,
+  });
 }

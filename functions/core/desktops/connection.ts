@@ -4,6 +4,7 @@
  * desktop shown in the browser, the gateway's WebSocket URL and a one-time ticket.
  */
 
+import type { BrowserProtocol } from '../gateways/html5-wire.ts';
 import type { BrowserPath, ConnectionPath } from '../gateways/ports.ts';
 import { type LaunchFile, launchFile, launchUri } from './launch-files.ts';
 
@@ -25,7 +26,7 @@ export interface ClientConnection {
 export interface BrowserConnection {
   readonly desktopId: number;
   readonly name: string;
-  readonly protocol: string;
+  readonly protocol: BrowserProtocol;
   readonly display: 'browser';
   readonly via: 'gateway';
   readonly gateway: string;
@@ -74,7 +75,7 @@ export function connectionAnswer(input: {
 
 export function browserConnectionAnswer(input: {
   readonly desktop: { readonly id: number; readonly name: string };
-  readonly protocol: string;
+  readonly protocol: BrowserProtocol;
   readonly path: BrowserPath;
   readonly ticket: { readonly ticket: string; readonly expiresAt: number };
 }): BrowserConnection {

@@ -17,39 +17,27 @@ import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:cr
 import { isIP } from 'node:net';
 import * as z from 'zod';
 import { normalizeIp } from '../ip-range.ts';
+import { BROWSER_PROTOCOLS, CLOSE_CODES } from './html5-wire.ts';
 
-/** Where the gateway's public HTTP face takes the browser's WebSocket. */
-export const HTML5_PATH = '/app/html5/websocket';
+export {
+  BRIDGE_PROTOCOL,
+  BROWSER_PROTOCOLS,
+  type BrowserProtocol,
+  CLOSE_CODES,
+  HTML5_PATH,
+  KEEPALIVE_MS,
+  ticketFromProtocols,
+  ticketProtocol,
+} from './html5-wire.ts';
+
 /** Where a gateway redeems a ticket at the broker (signed like every gateway → broker call). */
 export const REDEEM_PATH = '/api/v1/gateway/tickets/redeem';
-/**
- * The WebSocket subprotocol the browser offers next to {@link ticketProtocol} and the gateway
- * selects. The ticket travels as a subprotocol, not in the URL, so it stays out of access logs.
- */
-export const BRIDGE_PROTOCOL = 'binary';
-const TICKET_PROTOCOL_PREFIX = 'deskbroker.ticket.';
-
-/**
- * How often a gateway pings each browser it bridges. A live session is never idle for
- * longer, whatever the desktop does: load balancers in front (their idle timeout) only cut
- * connections whose gateway has died without a word.
- */
-export const KEEPALIVE_MS = 30_000;
-
 /** Longest a ticket is valid. */
 export const TICKET_MAX_TTL_MS = 60_000;
 /** How long the broker makes tickets valid: enough to load the desktop page and connect. */
 export const TICKET_TTL_MS = 30_000;
 /** Longest ticket string accepted (a real one is about 400 characters). */
 export const TICKET_MAX_LENGTH = 2048;
-
-/**
- * Protocols a browser can display: VNC with noVNC (the ticket travels as a WebSocket
- * subprotocol) and RDP with IronRDP's WebAssembly client (the ticket travels as the
- * RDCleanPath request's proxy authorization, the first WebSocket message).
- */
-export const BROWSER_PROTOCOLS = ['vnc', 'rdp'] as const;
-export type BrowserProtocol = (typeof BROWSER_PROTOCOLS)[number];
 
 const VERSION = 'v1';
 const AAD = Buffer.from('deskbroker-html5-ticket-v1');
@@ -175,19 +163,6 @@ export function checkClaims(
   return { ok: true };
 }
 
-/** The subprotocol that carries a ticket in the WebSocket handshake. */
-export function ticketProtocol(ticket: string): string {
-  return `${TICKET_PROTOCOL_PREFIX}${ticket}`;
-}
-
-/** The ticket among the subprotocols a browser offered, if any. */
-export function ticketFromProtocols(protocols: Iterable<string>): string | undefined {
-  for (const p of protocols) {
-    if (p.startsWith(TICKET_PROTOCOL_PREFIX)) return p.slice(TICKET_PROTOCOL_PREFIX.length);
-  }
-  return undefined;
-}
-
 /** The redeem call's body: the ticket, the address the gateway saw it used from, and who asks. */
 export const redeemRequestSchema = z.strictObject({
   ticket: z.string().min(1).max(TICKET_MAX_LENGTH),
@@ -214,33 +189,6 @@ export const redeemRefusalSchema = z.object({
   message: z.string(),
   reason: z.enum(REFUSAL_REASONS),
 });
-
-/**
- * WebSocket close codes the gateway sends the browser (4000-4999 are the application's).
- * The desktop page turns each into a sentence; the reason text says it too, briefly.
- */
-export const CLOSE_CODES = {
-  /** The desktop ended the connection. */
-  desktopClosed: 4000,
-  /** The broker ended the session (release, sign-out, agent logout) or the session expired. */
-  sessionEnded: 4001,
-  /** No traffic for the gateway's idle limit. */
-  idle: 4002,
-  /** The gateway is shutting down. */
-  gatewayStopping: 4003,
-  /** No ticket, or not a ticket of this broker. */
-  ticketInvalid: 4401,
-  /** The ticket was issued to another address. */
-  ticketWrongAddress: 4403,
-  /** The ticket expired before it was used. */
-  ticketExpired: 4408,
-  /** The ticket was used already, or its desktop released since. */
-  ticketUsed: 4409,
-  /** The broker could not be asked. */
-  brokerUnavailable: 4502,
-  /** The desktop did not accept the connection. */
-  desktopUnreachable: 4504,
-} as const;
 
 /** The close code for a refused ticket. */
 export function closeCodeFor(reason: RefusalReason): number {

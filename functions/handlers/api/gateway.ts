@@ -1,0 +1,50 @@
+/** Calls that gateways make to the broker, signed with the gateway secret. */
+import * as z from 'zod';
+import {
+  REDEEM_PATH,
+  redeemAnswerSchema,
+  redeemRequestSchema,
+} from '../../core/gateways/html5-ticket.ts';
+import { route } from './route.ts';
+
+export const gatewayForwardsRoute = route({
+  method: 'GET',
+  path: '/api/v1/gateway/forwards',
+  function: 'gateway-api',
+  auth: 'gateway',
+  summary: 'The forwards a (re)starting gateway should hold open',
+  query: z.object({ gateway: z.string().min(1, 'is required').max(128) }),
+  response: z.object({
+    forwards: z.array(
+      z.object({
+        key: z.string(),
+        listenPort: z.number().int(),
+        desktopHost: z.string(),
+        desktopPort: z.number().int(),
+        clientIp: z.string(),
+        expiresAt: z.number().int(),
+        connections: z.number().int(),
+      }),
+    ),
+  }),
+  errors: [401, 503],
+});
+
+/**
+ * A gateway redeems the HTML5 ticket a browser presented: once, across every broker (the use is
+ * recorded in the state table), from the address it was issued to, before it expires.
+ * Body and answer are the ticket contract's (core/gateways/html5-ticket.ts), which the gateway
+ * imports too. 403 `ticket_<reason>` with `reason` refuses it.
+ */
+export const redeemTicketRoute = route({
+  method: 'POST',
+  path: REDEEM_PATH,
+  function: 'gateway-api',
+  auth: 'gateway',
+  summary: 'Redeem a one-time HTML5 ticket (desktop in the browser)',
+  body: redeemRequestSchema,
+  response: redeemAnswerSchema.meta({ id: 'RedeemedTicket' }),
+  errors: [401, 403, 503],
+});
+
+export const gatewayRoutes = [gatewayForwardsRoute, redeemTicketRoute] as const;

@@ -107,7 +107,9 @@ const REFUSED_TEXT: Record<RefusalReason, string> = {
 interface Bridge extends RelayCounters {
   readonly ws: WebSocket;
   readonly clientIp: string;
-  /** The RDCleanPath request of an RDP browser. */
+  /** An RDP browser (no ticket subprotocol): it reads RDCleanPath PDUs, errors included. */
+  rdpClient?: boolean;
+  /** Its RDCleanPath request. */
   rdp?: RDCleanPathRequest;
   answer?: RedeemAnswer;
   desktop?: Socket;
@@ -150,7 +152,7 @@ export function createHtml5Bridge(options: Html5BridgeOptions): Html5Bridge {
 
   /** Tells an RDCleanPath client why (its own error PDU) before the close code. */
   const rdcleanpathError = (b: Bridge, httpStatus: number) => {
-    if (b.rdp && b.ws.readyState === b.ws.OPEN) b.ws.send(encodeError(httpStatus));
+    if (b.rdpClient && b.ws.readyState === b.ws.OPEN) b.ws.send(encodeError(httpStatus));
   };
 
   const refuse = (b: Bridge, reason: RefusalReason) => {
@@ -326,16 +328,18 @@ export function createHtml5Bridge(options: Html5BridgeOptions): Html5Bridge {
     };
     const offered = String(req.headers['sec-websocket-protocol'] ?? '')
       .split(',')
-      .map((p) => p.trim());
+      .map((p) => p.trim())
+      .filter(Boolean);
     const ticket = ticketFromProtocols(offered);
-    if (ticket !== undefined) {
-      // VNC (noVNC): the ticket came with the handshake; nothing from the browser is read
-      // until the desktop is connected.
+    if (ticket !== undefined || offered.includes(BRIDGE_PROTOCOL)) {
+      // VNC (noVNC): the ticket comes with the handshake (none: refused at once); nothing
+      // from the browser is read until the desktop is connected.
       ws.pause();
       start(b, ticket, 'vnc').catch(failed);
       return;
     }
     // RDP (IronRDP): the first message is the RDCleanPath request, its proxy_auth the ticket.
+    b.rdpClient = true;
     const wait = setTimeout(() => refuse(b, 'malformed'), FIRST_MESSAGE_MS);
     ws.once('message', (data: Buffer, isBinary: boolean) => {
       clearTimeout(wait);

@@ -5,8 +5,10 @@
  * logged.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import net, { type AddressInfo } from 'node:net';
+import * as asn1 from 'asn1js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import type { Logger } from '../../functions/adapters/logger.ts';
@@ -23,6 +25,7 @@ import {
   type Html5Bridge,
   type Html5BridgeOptions,
 } from '../../functions/gateway/html5-bridge.ts';
+import { RDCLEANPATH_VERSION } from '../../functions/gateway/rdcleanpath.ts';
 import type { TicketRedeemer } from '../../functions/gateway/ticket-redeemer.ts';
 
 const SECRET = 'bridge-test-secret-0123456789';
@@ -307,6 +310,64 @@ describe('HTML5 bridge', () => {
     });
     expect(closedByKey.code).toBe(4001);
     expect(bridge.stats().refused).toBe(1);
+  });
+
+  it('refuses an RDP browser with an RDCleanPath error before the close code, never connecting', async () => {
+    let connections = 0;
+    const desktop = await startDesktop(() => connections++);
+    cleanups.push(() => desktop.close());
+    const { url, ticket, log } = await startBridge(desktop.port);
+    const x224 = Buffer.from('0300000b06e00000000000', 'hex');
+    const rdcleanpath = (auth: string) =>
+      Buffer.from(
+        new asn1.Sequence({
+          value: [
+            [0, new asn1.Integer({ value: RDCLEANPATH_VERSION })],
+            [2, new asn1.Utf8String({ value: 'desk' })],
+            [3, new asn1.Utf8String({ value: auth })],
+            [6, new asn1.OctetString({ valueHex: x224 })],
+          ].map(
+            ([n, inner]) =>
+              new asn1.Constructed({
+                idBlock: { tagClass: 3, tagNumber: n as number },
+                value: [inner as asn1.AsnType],
+              }),
+          ),
+        }).toBER(),
+      );
+    /** Opens an RDP-style WebSocket (no subprotocol), sends `first`, collects the answer. */
+    const attempt = async (first: Buffer) => {
+      const ws = new WebSocket(url);
+      ws.on('error', () => {});
+      cleanups.push(() => ws.terminate());
+      const messages: Buffer[] = [];
+      ws.on('message', (d: Buffer) => messages.push(d));
+      await new Promise((r) => ws.once('open', r));
+      ws.send(first);
+      const [code] = (await once(ws, 'close')) as [number];
+      const status = messages[0]
+        ? (
+            (
+              (
+                (asn1.fromBER(messages[0]).result as asn1.Sequence).valueBlock
+                  .value[1] as asn1.Constructed
+              ).valueBlock.value[0] as asn1.Sequence
+            ).valueBlock.value[1] as asn1.Constructed
+          ).valueBlock.value[0]
+        : undefined;
+      return { code, status: (status as asn1.Integer | undefined)?.valueBlock.valueDec };
+    };
+
+    const forged = await attempt(rdcleanpath(`${ticket().slice(0, -4)}AAAA`));
+    const vncTicket = await attempt(rdcleanpath(ticket()));
+    const notRdcleanpath = await attempt(Buffer.from('RFB 003.008\n'));
+
+    expect(forged).toEqual({ code: 4401, status: 401 });
+    // A VNC ticket opens no RDP session.
+    expect(vncTicket).toEqual({ code: 4401, status: 401 });
+    expect(notRdcleanpath).toEqual({ code: 4401, status: 401 });
+    expect(connections).toBe(0);
+    expect(log.lines.filter((l) => l.message === 'html5 ticket refused')).toHaveLength(3);
   });
 
   it('answers 404 to WebSocket upgrades elsewhere', async () => {

@@ -27,7 +27,7 @@ import {
   joinCluster,
 } from './cluster-member.ts';
 import { lockDataFolder } from './data-lock.ts';
-import { DEMO_SITE } from './demo-data.ts';
+import { demoSite } from './demo-data.ts';
 import { type EmbeddedDynamo, startEmbeddedDynamo } from './embedded-dynamo.ts';
 import { createStaticSite } from './static-site.ts';
 
@@ -135,7 +135,7 @@ export async function startLocalBroker(
     if (schema.created && options.demo !== false) {
       await applySiteConfig(
         { store: broker.siteConfig, hasher: broker.hasher, afterApply: broker.leasing.afterApply },
-        DEMO_SITE,
+        demoSite({ withGateway: config.gatewaySecret !== undefined }),
       );
       seededDemo = true;
     }

@@ -506,16 +506,17 @@ async function main(): Promise<void> {
 
     const loadBefore = loadavg();
     const results: Record<string, { gateway: number[]; websockify: number[] }> = {};
-    const cpuPerGb = { gateway: [] as number[], websockify: [] as number[] };
+    const cpuPerGb: Record<string, { gateway: number[]; websockify: number[] }> = {};
     const measure = async (name: string, bytes: number, run: (b: Bridge) => Promise<number>) => {
       results[name] = { gateway: [], websockify: [] };
+      cpuPerGb[name] = { gateway: [], websockify: [] };
       for (let r = 0; r < o.runs; r++) {
         const order = r % 2 === 0 ? [viaGateway, viaWebsockify] : [viaWebsockify, viaGateway];
         for (const bridge of order) {
           const cpu = bridge.cpu();
           results[name]![bridge.name].push(await run(bridge));
           await sleep(300); // websockify's per-connection process exits and is reaped
-          cpuPerGb[bridge.name].push((bridge.cpu() - cpu) / (bytes / 1e9));
+          cpuPerGb[name]![bridge.name].push((bridge.cpu() - cpu) / (bytes / 1e9));
         }
       }
     };
@@ -565,18 +566,18 @@ async function main(): Promise<void> {
     const lines = [
       `HTML5 bridge benchmark, ${new Date().toISOString()}, ${os.cpus().length} CPUs, Node ${process.version}, load average ${loadBefore} before, ${loadAfter} after`,
       '',
-      '| test | gateway MB/s | websockify MB/s | gateway / websockify |',
-      '| --- | ---: | ---: | ---: |',
+      '| test | gateway MB/s | websockify MB/s | gateway / websockify | CPU s per GB, gateway / websockify |',
+      '| --- | ---: | ---: | ---: | ---: |',
     ];
     for (const [name, r] of Object.entries(results)) {
       const ratios = r.gateway.map((g, i) => g / r.websockify[i]!);
       lines.push(
-        `| ${name} | ${f(median(r.gateway))} (${range(r.gateway)}) | ${f(median(r.websockify))} (${range(r.websockify)}) | ${median(ratios).toFixed(2)}× (${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}) |`,
+        `| ${name} | ${f(median(r.gateway))} (${range(r.gateway)}) | ${f(median(r.websockify))} (${range(r.websockify)}) | ${median(ratios).toFixed(2)}× (${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}) | ${median(cpuPerGb[name]!.gateway).toFixed(2)} / ${median(cpuPerGb[name]!.websockify).toFixed(2)} |`,
       );
     }
     lines.push(
       '',
-      `CPU per GB bridged, median over every throughput run: gateway ${median(cpuPerGb.gateway).toFixed(2)} s, websockify ${median(cpuPerGb.websockify).toFixed(2)} s (websockify forks a process per connection; the gateway bridges in one thread)`,
+      'CPU: the bridge’s processes (websockify forks one per connection; the gateway bridges in one thread), median of the runs.',
     );
     const ms = (v: number) => v.toFixed(3);
     lines.push(

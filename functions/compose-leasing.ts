@@ -19,6 +19,7 @@ import { CircuitBreaker } from './core/leasing/circuit-breaker.ts';
 import type { LeasingDeps } from './core/leasing/leased-mode.ts';
 import type { Outbox } from './core/leasing/ports.ts';
 import { leaseUpkeep, replayOutbox, syncMirror, type UpkeepDeps } from './core/leasing/upkeep.ts';
+import type { Metrics } from './core/metrics/ports.ts';
 import type { SiteSnapshotSource } from './core/site-config/ports.ts';
 import type { SiteConfig } from './core/site-config/schema.ts';
 
@@ -50,8 +51,9 @@ export function composeLeasing(deps: {
   readonly gatewayControl: GatewayControl | undefined;
   /** Per-statement limit on the request path (DB_REQUEST_TIMEOUT_MS). */
   readonly requestTimeoutMs: number;
+  readonly metrics: Metrics;
 }): BrokerLeasing {
-  const { state, clock, logger, snapshot, mirror } = deps;
+  const { state, clock, logger, snapshot, mirror, metrics } = deps;
   const stored = new DynamoOutbox(state);
   // Set when this broker put something in the outbox: the next request the database serves
   // starts a replay (even when too few requests failed to open the breaker).
@@ -60,9 +62,11 @@ export function composeLeasing(deps: {
     append: async (items) => {
       dirty = true;
       await stored.append(items);
+      metrics.count('outboxAppended', {}, items.length);
     },
     pending: (limit) => stored.pending(limit),
     remove: (ids) => stored.remove(ids),
+    depth: () => stored.depth(),
   };
   const leases = new DynamoLeaseStore(state);
   const breaker = new CircuitBreaker(clock, {
@@ -84,6 +88,7 @@ export function composeLeasing(deps: {
     outbox,
     replayer: new SqlOutboxReplayer(deps.db, deps.siteId),
     clock,
+    metrics,
   };
   let replaying: Promise<void> | undefined;
   let retry: NodeJS.Timeout | undefined;
@@ -122,6 +127,7 @@ export function composeLeasing(deps: {
     outbox,
     leasedGateways,
     withDeadline: (fn) => withStatementDeadline(deps.requestTimeoutMs, fn),
+    metrics,
     upkeep,
     replay,
     leasedForwards: (gateway, now) => leasedForwardStore.liveForGateway(gateway, now),

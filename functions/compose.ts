@@ -10,6 +10,8 @@ import { HttpGatewayControl } from './adapters/gateway/gateway-client.ts';
 import { createHealthProbes } from './adapters/health-probes.ts';
 import { type BrokerJobs, composeJobs, type JobsOptions } from './adapters/jobs/compose-jobs.ts';
 import { createLogger, type Logger } from './adapters/logger.ts';
+import { EmfMetrics } from './adapters/metrics/emf-metrics.ts';
+import { PrometheusMetrics } from './adapters/metrics/prometheus-metrics.ts';
 import { createTcpProbe } from './adapters/net/tcp-probe.ts';
 import { SqlAccountStore } from './adapters/site-db/account-store.ts';
 import { SqlAgentStore } from './adapters/site-db/agent-store.ts';
@@ -40,6 +42,7 @@ import type {
   ThrottleStore,
 } from './core/login/ports.ts';
 import type { SessionLimits } from './core/login/sessions.ts';
+import { type Metrics, type MetricsOutput, NO_METRICS } from './core/metrics/ports.ts';
 import type { SiteConfigStore, SiteSnapshotSource } from './core/site-config/ports.ts';
 
 /** The broker's version, as `cb_version` prints it. */
@@ -72,6 +75,8 @@ export interface Broker {
   readonly jobs: BrokerJobs;
   /** Connection leasing and leased mode. */
   readonly leasing: BrokerLeasing;
+  /** What the broker records (logins, connects, jobs, ...), and where it goes. */
+  readonly metrics: Metrics & MetricsOutput;
   close(): Promise<void>;
 }
 
@@ -82,14 +87,29 @@ export interface ComposeOptions {
   readonly loadAverage?: () => number;
   /** Job bodies from elsewhere (and test overrides), the broker's UUID, retry policy. */
   readonly jobs?: JobsOptions;
+  /** Replaces the metrics adapter that the configuration picks. */
+  readonly metrics?: Metrics & MetricsOutput;
 }
 
 export const systemClock: Clock = { now: () => Date.now() };
+
+/** The metrics adapter for the configuration: EMF on Lambda, Prometheus locally, or none. */
+async function composeMetrics(config: Config['metrics']): Promise<Metrics & MetricsOutput> {
+  switch (config.kind) {
+    case 'emf':
+      return new EmfMetrics({ namespace: config.namespace });
+    case 'prometheus':
+      return PrometheusMetrics.create();
+    case 'off':
+      return NO_METRICS;
+  }
+}
 
 /** Builds every adapter from the configuration. Nothing connects until first used. */
 export async function compose(config: Config, options: ComposeOptions = {}): Promise<Broker> {
   const logger = options.logger ?? createLogger('deskbroker', config.logLevel);
   const clock = options.clock ?? systemClock;
+  const metrics = options.metrics ?? (await composeMetrics(config.metrics));
   const state = createStateTable({
     tableName: config.stateTable,
     region: config.region,
@@ -129,6 +149,7 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     mirror,
     gatewayControl,
     requestTimeoutMs: config.dbRequestTimeoutMs,
+    metrics,
   });
   // Disconnected sessions whose delay has passed go back to their pools.
   const releaseDue = async () => {
@@ -143,6 +164,7 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     clock,
     version: VERSION,
     gatewayControl,
+    metrics,
     options: {
       ...options.jobs,
       bodies: {
@@ -184,6 +206,7 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     gateways,
     jobs,
     leasing,
+    metrics,
     async close() {
       jobs.close();
       await directory.close();

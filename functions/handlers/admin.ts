@@ -9,6 +9,7 @@ import { clusterRoutes } from './admin/cluster-routes.ts';
 import { configRoutes } from './admin/config-routes.ts';
 import { jobsRoutes } from './admin/jobs-routes.ts';
 import { leasesRoutes } from './admin/leases-routes.ts';
+import { metricsRoutes } from './admin/metrics-routes.ts';
 import { type AlbHandler, httpHandler, type Route } from './http/handler.ts';
 import { lambdaHandler } from './lambda.ts';
 
@@ -35,10 +36,11 @@ export function buildAdminHandler(broker: Broker): AlbHandler {
     ...clusterRoutes(broker),
     ...leasesRoutes(broker),
   ];
-  return httpHandler(
-    broker.logger,
-    routes.map((r) => notInLeasedMode(broker, r)),
-  );
+  return httpHandler(broker.logger, [
+    ...routes.map((r) => notInLeasedMode(broker, r)),
+    // Metrics need no site database, and matter most while it is down.
+    ...metricsRoutes(broker),
+  ]);
 }
 
 export const handler = lambdaHandler(buildAdminHandler);

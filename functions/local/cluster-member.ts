@@ -90,6 +90,7 @@ export async function joinCluster(
     cpus: options.cpus ?? config.brokerCpus,
     loadAverage: options.loadAverage,
     pollMs: options.pollMs,
+    metrics: broker.metrics,
   });
   const unsubscribe = jobs.onEnqueue(() => runner.wake());
   const scheduler = startScheduler({

@@ -18,6 +18,7 @@ import { jobBodies } from '../../functions/core/jobs/bodies.ts';
 import { maxJobs } from '../../functions/core/jobs/limits.ts';
 import type { MaintenanceStore } from '../../functions/core/jobs/ports.ts';
 import type { RunnerDeps } from '../../functions/core/jobs/runner.ts';
+import { NO_METRICS } from '../../functions/core/metrics/ports.ts';
 import { startJobRunner } from '../../functions/local/job-runner.ts';
 import { openTestSiteDatabase, type TestSiteDatabase } from '../helpers/site-databases.ts';
 
@@ -35,6 +36,7 @@ const deps = (jobMs: number): RunnerDeps => ({
   logger,
   clock: { now: () => Date.now() },
   staleAfterMs: 60_000,
+  metrics: NO_METRICS,
   bodies: jobBodies(
     {
       self: { siteId: 1, uuid: 'u', name: 'b', address: 'a', version: 'v' },
@@ -96,6 +98,7 @@ describe('the local job runner', () => {
       cpus: 2,
       loadAverage: () => 0.5,
       pollMs: 50,
+      metrics: NO_METRICS,
     });
 
     await until(() => done === 200, 30_000);
@@ -123,6 +126,7 @@ describe('the local job runner', () => {
       cpus: 2,
       loadAverage: () => load,
       pollMs: 50,
+      metrics: NO_METRICS,
     });
 
     await sleep(1500);
@@ -151,6 +155,7 @@ describe('the local job runner', () => {
       cpus: 2,
       loadAverage: () => 50,
       pollMs: 50,
+      metrics: NO_METRICS,
     });
 
     await until(

@@ -19,6 +19,7 @@ export const desktopDeps = (b: Broker): DesktopDeps => ({
   gateways: b.gateways,
   clock: b.clock,
   leasing: b.leasing,
+  metrics: b.metrics,
 });
 
 export const loginDeps = (b: Broker): LoginDeps => ({

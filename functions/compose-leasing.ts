@@ -13,7 +13,7 @@ import type { DynamoMirrorStore } from './adapters/state/mirror-store.ts';
 import { DynamoOutbox } from './adapters/state/outbox-store.ts';
 import type { StateTable } from './adapters/state/state-table.ts';
 import type { Clock } from './core/clock.ts';
-import type { ForwardRecord, GatewayControl } from './core/gateways/ports.ts';
+import type { ForwardRecord, GatewayControl, GatewayRegistry } from './core/gateways/ports.ts';
 import { createGatewayRouter } from './core/gateways/routing.ts';
 import { CircuitBreaker } from './core/leasing/circuit-breaker.ts';
 import type { LeasingDeps } from './core/leasing/leased-mode.ts';
@@ -49,6 +49,7 @@ export function composeLeasing(deps: {
   readonly snapshot: SiteSnapshotSource;
   readonly mirror: DynamoMirrorStore;
   readonly gatewayControl: GatewayControl | undefined;
+  readonly gatewayRegistry: GatewayRegistry;
   /** Per-statement limit on the request path (DB_REQUEST_TIMEOUT_MS). */
   readonly requestTimeoutMs: number;
   readonly metrics: Metrics;
@@ -78,6 +79,8 @@ export function composeLeasing(deps: {
     snapshot,
     control: deps.gatewayControl,
     forwards: leasedForwardStore,
+    registry: deps.gatewayRegistry,
+    now: () => clock.now(),
     warn: (message, details) => logger.warn(message, details),
   });
   const upkeep: UpkeepDeps = {

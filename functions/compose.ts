@@ -21,6 +21,7 @@ import { openBrokerSiteDatabase } from './adapters/site-db/failover.ts';
 import { SqlForwardStore } from './adapters/site-db/forward-store.ts';
 import { SqlSiteConfigStore } from './adapters/site-db/site-config-store.ts';
 import { CachedSnapshotSource } from './adapters/site-db/snapshot-source.ts';
+import { DynamoGatewayRegistry } from './adapters/state/gateway-registry.ts';
 import { DynamoMirrorStore } from './adapters/state/mirror-store.ts';
 import { DynamoSessionStore } from './adapters/state/session-store.ts';
 import { createStateTable, type StateTable } from './adapters/state/state-table.ts';
@@ -31,7 +32,12 @@ import type { AgentStore } from './core/agents/ports.ts';
 import type { Clock } from './core/clock.ts';
 import type { ReachabilityProbe } from './core/desktops/offers.ts';
 import type { DesktopStore } from './core/desktops/ports.ts';
-import type { ForwardStore, GatewayControl, GatewayRouter } from './core/gateways/ports.ts';
+import type {
+  ForwardStore,
+  GatewayControl,
+  GatewayRegistry,
+  GatewayRouter,
+} from './core/gateways/ports.ts';
 import { createGatewayRouter } from './core/gateways/routing.ts';
 import type { HealthProbes } from './core/health.ts';
 import type {
@@ -71,6 +77,8 @@ export interface Broker {
   /** Undefined without GATEWAY_SECRET. */
   readonly gatewayControl: GatewayControl | undefined;
   readonly gateways: GatewayRouter;
+  /** Gateways that registered themselves (state table). */
+  readonly gatewayRegistry: GatewayRegistry;
   /** Job queue, ledger, cluster records and job bodies. */
   readonly jobs: BrokerJobs;
   /** Connection leasing and leased mode. */
@@ -131,10 +139,13 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
   const gatewayControl = config.gatewaySecret
     ? new HttpGatewayControl({ secret: config.gatewaySecret, timeoutMs: config.gatewayTimeoutMs })
     : undefined;
+  const gatewayRegistry = new DynamoGatewayRegistry(state, () => clock.now());
   const gateways = createGatewayRouter({
     snapshot,
     control: gatewayControl,
     forwards,
+    registry: gatewayRegistry,
+    now: () => clock.now(),
     warn: (message, details) => logger.warn(message, details),
   });
   const desktops = new SqlDesktopStore(site.db, config.siteId);
@@ -148,6 +159,7 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     snapshot,
     mirror,
     gatewayControl,
+    gatewayRegistry,
     requestTimeoutMs: config.dbRequestTimeoutMs,
     metrics,
   });
@@ -204,6 +216,7 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     forwards,
     gatewayControl,
     gateways,
+    gatewayRegistry,
     jobs,
     leasing,
     metrics,

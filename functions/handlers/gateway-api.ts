@@ -1,52 +1,28 @@
 /**
- * `GET /api/v1/gateway/forwards?gateway=NAME`: a restarting gateway asks which forwards it
- * should hold open. Requests are signed with the gateway secret (HMAC, timestamp, nonce).
+ * The gateways' API on the broker, every call signed with the gateway secret (HMAC,
+ * timestamp, nonce):
+ * - `GET /api/v1/gateway/forwards?gateway=NAME`: the forwards a restarting gateway re-opens;
+ * - `POST /api/v1/gateway/registrations`, `DELETE /api/v1/gateway/registrations/{name}`:
+ *   gateways that register themselves (./gateway/registration-routes.ts).
  */
 import type { ALBEvent } from 'aws-lambda';
 import type { Broker } from '../compose.ts';
-import { DatabaseUnavailableError, UnauthorizedError } from '../core/errors.ts';
-import { createRequestVerifier } from '../core/gateways/signature.ts';
+import { DatabaseUnavailableError } from '../core/errors.ts';
+import { registrationRoutes } from './gateway/registration-routes.ts';
+import { signedRequests } from './gateway/signed.ts';
 import { type AlbHandler, httpHandler } from './http/handler.ts';
-import { bodyText, headerValues, queryParam } from './http/request.ts';
+import { queryParam } from './http/request.ts';
 import { errorResponse, json } from './http/response.ts';
 import { lambdaHandler } from './lambda.ts';
 
 export function buildGatewayApiHandler(broker: Broker): AlbHandler {
-  const secret = broker.config.gatewaySecret;
-  const verifier = secret ? createRequestVerifier({ secret }) : undefined;
+  const signed = signedRequests(broker);
   return httpHandler(broker.logger, [
     {
       method: 'GET',
       path: '/api/v1/gateway/forwards',
       handler: async (event: ALBEvent) => {
-        if (!verifier)
-          return errorResponse(
-            503,
-            'gateway_not_configured',
-            'this broker has no gateway secret (GATEWAY_SECRET)',
-          );
-        const raw = event.multiValueQueryStringParameters
-          ? Object.entries(event.multiValueQueryStringParameters).flatMap(([k, vs]) =>
-              (vs ?? []).map((v) => `${k}=${v}`),
-            )
-          : Object.entries(event.queryStringParameters ?? {}).map(([k, v]) => `${k}=${v}`);
-        const headers = Object.fromEntries(
-          ['x-deskbroker-timestamp', 'x-deskbroker-nonce', 'x-deskbroker-signature'].map((h) => [
-            h,
-            headerValues(event, h)[0],
-          ]),
-        );
-        const verdict = verifier.verify({
-          method: event.httpMethod,
-          path: `${event.path}${raw.length > 0 ? `?${raw.join('&')}` : ''}`,
-          body: bodyText(event),
-          headers,
-        });
-        if (!verdict.ok)
-          throw new UnauthorizedError(
-            'bad_signature',
-            `the request is not signed by a gateway (${verdict.reason})`,
-          );
+        signed.verify(event);
         const gateway = queryParam(event, 'gateway');
         if (!gateway) return errorResponse(400, 'invalid_request', 'gateway: is required');
         const now = broker.clock.now();
@@ -71,6 +47,7 @@ export function buildGatewayApiHandler(broker: Broker): AlbHandler {
         });
       },
     },
+    ...registrationRoutes(broker, signed),
   ]);
 }
 

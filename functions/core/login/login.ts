@@ -273,7 +273,12 @@ async function leasedLogin(
     locations,
     mode: 'leased',
   });
-  return { token, session, offers: leasedOffers(leases, now), authType: authTypeOf(config, identity) };
+  return {
+    token,
+    session,
+    offers: leasedOffers(leases, now),
+    authType: authTypeOf(config, identity),
+  };
 }
 
 /** The headers the site records with each client registration (`settings.clientHeaders`). */

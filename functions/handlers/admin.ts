@@ -7,6 +7,7 @@ import type { Broker } from '../compose.ts';
 import { ServiceUnavailableError } from '../core/errors.ts';
 import { clusterRoutes } from './admin/cluster-routes.ts';
 import { configRoutes } from './admin/config-routes.ts';
+import { gatewaysRoutes } from './admin/gateways-routes.ts';
 import { jobsRoutes } from './admin/jobs-routes.ts';
 import { leasesRoutes } from './admin/leases-routes.ts';
 import { metricsRoutes } from './admin/metrics-routes.ts';
@@ -35,6 +36,7 @@ export function buildAdminHandler(broker: Broker): AlbHandler {
     ...jobsRoutes(broker),
     ...clusterRoutes(broker),
     ...leasesRoutes(broker),
+    ...gatewaysRoutes(broker),
   ];
   return httpHandler(broker.logger, [
     ...routes.map((r) => notInLeasedMode(broker, r)),

@@ -1,0 +1,248 @@
+/**
+ * The rules of gateway registration with in-memory ports: expiry after three missed renewals,
+ * the public address from the load balancer's view, cluster membership by tag beside fixed
+ * members (the site configuration wins a name), counters turned into metrics across a
+ * gateway restart, and the wire contract both programs share.
+ */
+import { describe, expect, it } from 'vitest';
+import type { GatewayRegistry, RegisteredGateway } from '../../functions/core/gateways/ports.ts';
+import {
+  clusterMembers,
+  deregisterGateway,
+  isLive,
+  MISSED_RENEWALS,
+  registerGateway,
+} from '../../functions/core/gateways/registration.ts';
+import {
+  type RegistrationRequest,
+  registrationRequestSchema,
+} from '../../functions/core/gateways/registration-contract.ts';
+import type { Metrics } from '../../functions/core/metrics/ports.ts';
+import { parseSiteConfig } from '../../functions/core/site-config/validate.ts';
+
+function memoryRegistry(): GatewayRegistry & { items: Map<string, RegisteredGateway> } {
+  const items = new Map<string, RegisteredGateway>();
+  return {
+    items,
+    get: async (name) => items.get(name.toLowerCase()),
+    put: async (g) => {
+      items.set(g.name.toLowerCase(), g);
+    },
+    remove: async (name) => items.delete(name.toLowerCase()),
+    listRegistered: async () => [...items.values()],
+  };
+}
+
+/** Records what the use case counts, as `name{labels}` → sum (gauges: last value). */
+function recordingMetrics(): Metrics & { seen: Map<string, number> } {
+  const seen = new Map<string, number>();
+  const key = (name: string, labels: object) => `${name}${JSON.stringify(labels)}`;
+  return {
+    seen,
+    count: (name, labels, value = 1) => {
+      seen.set(key(name, labels), (seen.get(key(name, labels)) ?? 0) + value);
+    },
+    gauge: (name, value, labels) => {
+      seen.set(key(name, labels), value);
+    },
+    observe: () => {},
+  };
+}
+
+const request = (overrides: Partial<RegistrationRequest> = {}): RegistrationRequest => ({
+  name: 'gw-a',
+  controlUrl: 'http://10.0.1.5:9443',
+  portRange: { from: 20001, to: 23000 },
+  version: '0.1.0',
+  tags: ['East', 'default'],
+  renewSeconds: 20,
+  capacity: { forwards: 3000 },
+  stats: { forwards: 2, connections: 1, bytesFromClients: 100, bytesToClients: 1000 },
+  ...overrides,
+});
+
+describe('registering', () => {
+  it('lives for three renewal periods, and takes the public address from the load balancer’s view', async () => {
+    let now = 1_000_000;
+    const deps = {
+      registry: memoryRegistry(),
+      metrics: recordingMetrics(),
+      clock: { now: () => now },
+    };
+
+    const g = await registerGateway(deps, request(), '203.0.113.7');
+
+    expect(g).toMatchObject({
+      publicAddress: '203.0.113.7',
+      address: '203.0.113.7',
+      tags: ['east', 'default'],
+      registeredAt: now,
+      renewedAt: now,
+      expiresAt: now + MISSED_RENEWALS * 20_000,
+    });
+    now += MISSED_RENEWALS * 20_000 - 1;
+    expect(isLive(g, now)).toBe(true);
+    now += 1;
+    expect(isLive(g, now)).toBe(false);
+  });
+
+  it('keeps the stated public address and the first registration time across renewals', async () => {
+    let now = 5_000;
+    const deps = {
+      registry: memoryRegistry(),
+      metrics: recordingMetrics(),
+      clock: { now: () => now },
+    };
+    await registerGateway(deps, request({ publicAddress: 'gw-a.example.org' }), '10.0.0.1');
+    now += 20_000;
+    const renewed = await registerGateway(
+      deps,
+      request({ publicAddress: 'gw-a.example.org' }),
+      '10.0.0.1',
+    );
+
+    expect(renewed).toMatchObject({
+      publicAddress: 'gw-a.example.org',
+      registeredAt: 5_000,
+      renewedAt: 25_000,
+    });
+    expect(deps.metrics.seen.get('gatewayRegistrations{"event":"registered"}')).toBe(1);
+    expect(deps.metrics.seen.get('gatewayRegistrations{"event":"renewed"}')).toBe(1);
+  });
+
+  it('turns the counters into metrics: bytes since the last renewal, also across a gateway restart', async () => {
+    let now = 0;
+    const deps = {
+      registry: memoryRegistry(),
+      metrics: recordingMetrics(),
+      clock: { now: () => now },
+    };
+    const stats = (forwards: number, toClients: number) => ({
+      forwards,
+      connections: forwards,
+      bytesFromClients: 0,
+      bytesToClients: toClients,
+    });
+    await registerGateway(deps, request({ stats: stats(1, 1000) }), 'x');
+    now += 20_000;
+    await registerGateway(deps, request({ stats: stats(4, 1500) }), 'x');
+    now += 20_000;
+    // Restarted: its counters began again.
+    await registerGateway(deps, request({ stats: stats(0, 300) }), 'x');
+
+    const bytes = deps.metrics.seen.get('gatewayBytes{"gateway":"gw-a","direction":"to_clients"}');
+    expect(bytes).toBe(1000 + 500 + 300);
+    expect(deps.metrics.seen.get('gatewayForwards{"gateway":"gw-a"}')).toBe(0);
+  });
+
+  it('deregisters once', async () => {
+    const deps = {
+      registry: memoryRegistry(),
+      metrics: recordingMetrics(),
+      clock: { now: () => 0 },
+    };
+    await registerGateway(deps, request(), 'x');
+    expect(await deregisterGateway(deps, 'GW-A')).toBe(true);
+    expect(await deregisterGateway(deps, 'gw-a')).toBe(false);
+    expect(deps.metrics.seen.get('gatewayRegistrations{"event":"deregistered"}')).toBe(1);
+  });
+});
+
+describe('cluster members', () => {
+  const config = parseSiteConfig({
+    gateways: [
+      {
+        name: 'fixed-1',
+        address: '10.0.0.1',
+        publicAddress: 'f1.example.org',
+        controlUrl: 'http://10.0.0.1:9443',
+      },
+      {
+        name: 'gw-b',
+        address: '10.0.0.2',
+        publicAddress: 'b.example.org',
+        controlUrl: 'http://10.0.0.2:9443',
+      },
+    ],
+    gatewayClusters: [
+      { name: 'east', mode: 'fewest', members: ['fixed-1'], tag: 'east' },
+      { name: 'fixed-only', mode: 'fewest', members: ['fixed-1'] },
+    ],
+  });
+  const ids = new Map([
+    ['fixed-1', 11],
+    ['gw-b', 12],
+  ]);
+  const registered = (name: string, tags: string[]): RegisteredGateway => ({
+    name,
+    address: '10.1.0.1',
+    publicAddress: `${name}.public`,
+    controlUrl: `http://${name}:9443`,
+    portRange: { from: 1, to: 2 },
+    version: 'v',
+    tags,
+    renewSeconds: 20,
+    capacity: { forwards: 2 },
+    stats: { forwards: 0, connections: 0, bytesFromClients: 0, bytesToClients: 0 },
+    registeredAt: 0,
+    renewedAt: 0,
+    expiresAt: 1,
+  });
+
+  it('are the fixed members, then the live registered gateways with the tag; the configuration wins a name', () => {
+    const live = [
+      registered('gw-z', ['east']),
+      registered('gw-b', ['east']),
+      registered('gw-w', ['west']),
+    ];
+    const members = clusterMembers(config, config.gatewayClusters[0]!, ids, live);
+
+    expect(members).toEqual([
+      {
+        name: 'fixed-1',
+        publicAddress: 'f1.example.org',
+        controlUrl: 'http://10.0.0.1:9443',
+        gatewayId: 11,
+      },
+      {
+        name: 'gw-b',
+        publicAddress: 'b.example.org',
+        controlUrl: 'http://10.0.0.2:9443',
+        gatewayId: 12,
+      },
+      {
+        name: 'gw-z',
+        publicAddress: 'gw-z.public',
+        controlUrl: 'http://gw-z:9443',
+        gatewayId: null,
+      },
+    ]);
+    expect(
+      clusterMembers(config, config.gatewayClusters[1]!, ids, live).map((m) => m.name),
+    ).toEqual(['fixed-1']);
+  });
+
+  it('lets a cluster have a tag and no fixed member, but not neither', () => {
+    expect(() =>
+      parseSiteConfig({ gatewayClusters: [{ name: 'auto', mode: 'fewest', tag: 'default' }] }),
+    ).not.toThrow();
+    expect(() => parseSiteConfig({ gatewayClusters: [{ name: 'none', mode: 'fewest' }] })).toThrow(
+      /gatewayClusters\[0\]\.members: needs at least one gateway, or a tag/,
+    );
+  });
+});
+
+describe('the registration contract', () => {
+  it('accepts what a gateway sends and refuses what it must not', () => {
+    expect(registrationRequestSchema.safeParse(request()).success).toBe(true);
+    for (const bad of [
+      request({ controlUrl: 'http://10.0.1.5:9443/some/path' }),
+      request({ renewSeconds: 0 }),
+      request({ tags: ['has space'] }),
+      request({ portRange: { from: 30000, to: 20000 } }),
+      { ...request(), secret: 'x' },
+    ]) {
+      expect(registrationRequestSchema.safeParse(bad).success, JSON.stringify(bad)).toBe(false);
+    }
+  });
+});

@@ -81,7 +81,7 @@ export function composeJobs(deps: {
     version: deps.version,
   };
   const ledger = new SqlJobLedger(db);
-  const cluster = new SqlClusterStore(db);
+  const cluster = new SqlClusterStore(db, config.heartbeatSeconds);
   const maintenance = new SqlMaintenanceStore(db);
   const bodies = jobBodies(
     { self: identity, cluster, maintenance, clock, gateways: deps.gatewayControl },

@@ -27,11 +27,13 @@ export async function applySiteConfig(
     hasher: PasswordHasher;
     /** Runs after a committed change (leased mode mirrors accounts and agent keys). */
     afterApply?: (before: SiteConfig, after: SiteConfig) => Promise<void>;
+    /** The heartbeat period the runtime fixes (on AWS, the EventBridge schedule's). */
+    fixedHeartbeatSeconds?: number;
   },
   document: unknown,
   options: { dryRun?: boolean } = {},
 ): Promise<ApplyResult> {
-  const parsed = parseSiteConfig(document);
+  const parsed = fitHeartbeat(parseSiteConfig(document), document, deps.fixedHeartbeatSeconds);
   const current = await deps.store.read();
   const desired = await resolveSecrets(parsed, current, deps.hasher);
   const changes = await deps.store.apply(desired, (now) => diffSiteConfig(now, desired), {
@@ -39,6 +41,32 @@ export async function applySiteConfig(
   });
   if (changes.length > 0 && !options.dryRun) await deps.afterApply?.(current, desired);
   return { changes, dryRun: options.dryRun ?? false };
+}
+
+/**
+ * On a runtime whose heartbeat period is fixed (AWS: the EventBridge schedule that drives the
+ * heartbeat job), `settings.heartbeatSeconds` follows it: left out, it takes that value; given
+ * otherwise, the file is refused, since brokers would show as Unavailable between beats or be
+ * judged on a period that does not run.
+ * @throws {InvalidConfigError} at `settings.heartbeatSeconds` when it cannot be honoured.
+ */
+export function fitHeartbeat(
+  config: SiteConfig,
+  document: unknown,
+  fixed: number | undefined,
+): SiteConfig {
+  if (fixed === undefined || config.settings.heartbeatSeconds === fixed) return config;
+  const given = (document as { settings?: { heartbeatSeconds?: unknown } } | null)?.settings
+    ?.heartbeatSeconds;
+  if (given !== undefined) {
+    throw new InvalidConfigError([
+      {
+        path: 'settings.heartbeatSeconds',
+        message: `${given} cannot be honoured here: this deployment's heartbeat runs every ${fixed} s (its EventBridge schedule, HEARTBEAT_SECONDS); give ${fixed} or leave it out`,
+      },
+    ]);
+  }
+  return { ...config, settings: { ...config.settings, heartbeatSeconds: fixed } };
 }
 
 /**

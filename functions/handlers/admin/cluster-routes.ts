@@ -38,6 +38,9 @@ export function clusterRoutes(broker: Broker): Route[] {
         return json(200, {
           database: activeDatabase(broker),
           heartbeatSeconds: cluster.heartbeatSeconds,
+          // On AWS the EventBridge schedule fixes it (HEARTBEAT_SECONDS); locally the site setting.
+          heartbeatSource:
+            broker.config.heartbeatSeconds === undefined ? 'site setting' : 'runtime schedule',
           brokers: cluster.members.map((m) => ({
             siteId: m.siteId,
             name: m.name,

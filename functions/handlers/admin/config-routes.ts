@@ -39,6 +39,7 @@ export function configRoutes(broker: Broker): Route[] {
             store: broker.siteConfig,
             hasher: broker.hasher,
             afterApply: broker.leasing.afterApply,
+            fixedHeartbeatSeconds: broker.config.heartbeatSeconds,
           },
           document,
           { dryRun },

@@ -59,6 +59,8 @@ export interface DeployConfig {
   readonly localstack: boolean;
   /** PostgreSQL URL of the site database in LocalStack mode. */
   readonly siteDbUrl?: string;
+  /** Where alarm notifications are emailed (an SNS email subscription); undefined: none. */
+  readonly alarmEmail?: string;
 }
 
 const bool = z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]);
@@ -129,6 +131,10 @@ const schema = z.object({
   siteDbUrl: optionalText.refine(
     (v) => v === undefined || /^postgres(ql)?:\/\//.test(v),
     'must be a postgres:// URL',
+  ),
+  alarmEmail: optionalText.refine(
+    (v) => v === undefined || /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(v),
+    'must be an email address, or empty for no email',
   ),
 });
 

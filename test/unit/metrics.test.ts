@@ -3,9 +3,13 @@
  * stdout, as CloudWatch Logs would receive them) and the prom-client exposition.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { EmfMetrics, METRICS_SERVICE } from '../../functions/adapters/metrics/emf-metrics.ts';
+import { EmfMetrics } from '../../functions/adapters/metrics/emf-metrics.ts';
 import { PrometheusMetrics } from '../../functions/adapters/metrics/prometheus-metrics.ts';
-import { METRICS, type MetricSpec } from '../../functions/core/metrics/catalogue.ts';
+import {
+  METRICS,
+  METRICS_SERVICE,
+  type MetricSpec,
+} from '../../functions/core/metrics/catalogue.ts';
 
 describe('the catalogue', () => {
   const specs = Object.values(METRICS) as MetricSpec[];

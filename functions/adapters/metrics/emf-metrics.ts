@@ -11,12 +11,10 @@ import {
   type HistogramName,
   type LabelsOf,
   METRICS,
+  METRICS_SERVICE,
   type MetricName,
 } from '../../core/metrics/catalogue.ts';
 import type { Exposition, Metrics, MetricsOutput } from '../../core/metrics/ports.ts';
-
-/** The `service` dimension Powertools adds to every metric (the dashboard and alarms use it). */
-export const METRICS_SERVICE = 'deskbroker';
 
 interface Pending {
   readonly dimensions: Readonly<Record<string, string>>;

@@ -9,6 +9,9 @@
 
 export type MetricKind = 'counter' | 'gauge' | 'histogram';
 
+/** The `service` dimension Powertools adds to every EMF metric (the dashboard and alarms use it). */
+export const METRICS_SERVICE = 'deskbroker';
+
 /** Units as CloudWatch names them. Prometheus gets seconds for Milliseconds (see the adapter). */
 export type MetricUnit = 'Count' | 'Milliseconds' | 'Bytes';
 

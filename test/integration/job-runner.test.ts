@@ -12,6 +12,7 @@ import {
   WorkQueueJobSource,
 } from '../../functions/adapters/jobs/work-queue-queue.ts';
 import { createLogger } from '../../functions/adapters/logger.ts';
+import { PrometheusMetrics } from '../../functions/adapters/metrics/prometheus-metrics.ts';
 import { SqlClusterStore } from '../../functions/adapters/site-db/cluster-store.ts';
 import { ensureSchema } from '../../functions/adapters/site-db/migrate.ts';
 import { jobBodies } from '../../functions/core/jobs/bodies.ts';
@@ -120,18 +121,23 @@ describe('the local job runner', () => {
     for (let i = 0; i < 20; i++) {
       await queue.enqueue({ kind: 'delayed_release', desktopId: 1, user: `load-${i}` });
     }
+    const metrics = await PrometheusMetrics.create();
     const runner = startJobRunner({
       source: new WorkQueueJobSource(deps(5)),
       logger,
       cpus: 2,
       loadAverage: () => load,
       pollMs: 50,
-      metrics: NO_METRICS,
+      metrics,
     });
 
     await sleep(1500);
     const waiting = await pending();
     const whileHigh = { done, waits: runner.stats().loadWaits };
+    const counted = /deskbroker_job_limit_waits_total\{limit="load"\} (\d+)/.exec(
+      (await metrics.exposition()).body,
+    );
+    expect(Number(counted?.[1])).toBeGreaterThanOrEqual(whileHigh.waits);
     load = 2.9;
     await until(() => done === 20, 10_000);
     await runner.stop();

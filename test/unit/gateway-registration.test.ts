@@ -4,6 +4,8 @@
  * members (the site configuration wins a name), counters turned into metrics across a
  * gateway restart, and the wire contract both programs share.
  */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import type { GatewayRegistry, RegisteredGateway } from '../../functions/core/gateways/ports.ts';
 import {
@@ -19,6 +21,8 @@ import {
 } from '../../functions/core/gateways/registration-contract.ts';
 import type { Metrics } from '../../functions/core/metrics/ports.ts';
 import { parseSiteConfig } from '../../functions/core/site-config/validate.ts';
+import { loadGatewayConfig } from '../../functions/gateway/config.ts';
+import { privateAddress } from '../../functions/gateway/registration.ts';
 
 function memoryRegistry(): GatewayRegistry & { items: Map<string, RegisteredGateway> } {
   const items = new Map<string, RegisteredGateway>();
@@ -243,6 +247,72 @@ describe('the registration contract', () => {
       { ...request(), secret: 'x' },
     ]) {
       expect(registrationRequestSchema.safeParse(bad).success, JSON.stringify(bad)).toBe(false);
+    }
+  });
+});
+
+describe('the gateway’s registration settings', () => {
+  const secret = 'gateway-secret-0123456789';
+
+  it('registers with the broker it forwards to, tagged `default`, renewing every 20 s', () => {
+    const on = loadGatewayConfig({
+      GATEWAY_SECRET: secret,
+      BROKER_URL: 'https://broker.example.org',
+    });
+    const noBroker = loadGatewayConfig({ GATEWAY_SECRET: secret });
+    const off = loadGatewayConfig({
+      GATEWAY_SECRET: secret,
+      BROKER_URL: 'https://broker.example.org',
+      GATEWAY_REGISTER: 'off',
+    });
+
+    expect(on.registration).toMatchObject({ on: true, tags: ['default'], renewSeconds: 20 });
+    expect(noBroker.registration.on).toBe(false);
+    expect(off.registration.on).toBe(false);
+  });
+
+  it('reads tags, addresses and the renewal period, and names a bad one', () => {
+    const config = loadGatewayConfig({
+      GATEWAY_SECRET: secret,
+      GATEWAY_TAGS: ' east, fargate ',
+      GATEWAY_RENEW_SECONDS: '5',
+      GATEWAY_PUBLIC_ADDRESS: 'gw1.example.org',
+      GATEWAY_ADDRESS: '10.0.1.5',
+    });
+    expect(config.registration).toMatchObject({
+      tags: ['east', 'fargate'],
+      renewSeconds: 5,
+      publicAddress: 'gw1.example.org',
+      address: '10.0.1.5',
+    });
+    expect(() => loadGatewayConfig({ GATEWAY_SECRET: secret, GATEWAY_TAGS: 'a b' })).toThrow(
+      /environment variable GATEWAY_TAGS: must be a comma-separated list of tags/,
+    );
+    expect(() => loadGatewayConfig({ GATEWAY_SECRET: secret, GATEWAY_RENEW_SECONDS: '0' })).toThrow(
+      /GATEWAY_RENEW_SECONDS/,
+    );
+  });
+
+  it('finds its private address from its control bind, else the ECS task metadata', async () => {
+    expect(await privateAddress({ controlBind: '127.0.0.1' })).toBe('127.0.0.1');
+    expect(await privateAddress({ controlBind: '0.0.0.0', configured: '10.9.9.9' })).toBe(
+      '10.9.9.9',
+    );
+    const metadata = createServer((req, res) => {
+      expect(req.url).toBe('/v4/abc/task');
+      res.end(JSON.stringify({ Containers: [{ Networks: [{ IPv4Addresses: ['10.0.1.77'] }] }] }));
+    });
+    await new Promise<void>((r) => metadata.listen(0, '127.0.0.1', r));
+    try {
+      const { port } = metadata.address() as AddressInfo;
+      expect(
+        await privateAddress({
+          controlBind: '0.0.0.0',
+          ecsMetadataUri: `http://127.0.0.1:${port}/v4/abc`,
+        }),
+      ).toBe('10.0.1.77');
+    } finally {
+      metadata.close();
     }
   });
 });

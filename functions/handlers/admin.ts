@@ -30,19 +30,23 @@ function notInLeasedMode(broker: Broker, route: Route): Route {
   };
 }
 
-export function buildAdminHandler(broker: Broker): AlbHandler {
-  const routes = [
-    ...configRoutes(broker),
-    ...jobsRoutes(broker),
-    ...clusterRoutes(broker),
-    ...leasesRoutes(broker),
-    ...gatewaysRoutes(broker),
-  ];
-  return httpHandler(broker.logger, [
-    ...routes.map((r) => notInLeasedMode(broker, r)),
+/** The routes this handler serves, each the implementation of its contract. */
+export function adminEndpoints(broker: Broker): Route[] {
+  return [
+    ...[
+      ...configRoutes(broker),
+      ...jobsRoutes(broker),
+      ...clusterRoutes(broker),
+      ...leasesRoutes(broker),
+      ...gatewaysRoutes(broker),
+    ].map((r) => notInLeasedMode(broker, r)),
     // Metrics need no site database, and matter most while it is down.
     ...metricsRoutes(broker),
-  ]);
+  ];
+}
+
+export function buildAdminHandler(broker: Broker): AlbHandler {
+  return httpHandler(broker.logger, adminEndpoints(broker), broker.config);
 }
 
 export const handler = lambdaHandler(buildAdminHandler);

@@ -2,13 +2,13 @@
  * The guide's health queries, `GET /index.pl?action=is_alive | cb_status | cb_version`,
  * answered in text/plain for load balancers and autoscaling.
  */
-import type { ALBEvent } from 'aws-lambda';
 import type { Broker } from '../compose.ts';
 import { describeTarget } from '../config.ts';
 import { cbStatus, isAlive, OKAY } from '../core/health.ts';
-import { type AlbHandler, httpHandler } from './http/handler.ts';
-import { queryParam } from './http/request.ts';
-import { errorResponse, text } from './http/response.ts';
+import { healthHeadRoute, healthRoute } from './api/health.ts';
+import { endpoint } from './http/endpoint.ts';
+import { type AlbHandler, httpHandler, type Route } from './http/handler.ts';
+import { text } from './http/response.ts';
 import { lambdaHandler } from './lambda.ts';
 
 /** How the broker serves while the site database is down. */
@@ -21,11 +21,15 @@ async function leasedModeLine(broker: Broker): Promise<string> {
   return 'leased (users sign in and launch their leased desktops)';
 }
 
-export function buildHealthHandler(broker: Broker): AlbHandler {
+/** The routes this handler serves, each the implementation of its contract. */
+export function healthEndpoints(broker: Broker): Route[] {
   const limits = broker.config.health;
-  const answer = async (event: ALBEvent) => {
-    const action = queryParam(event, 'action');
-    switch (action) {
+  const answer = async ({
+    query,
+  }: {
+    query: { action: 'is_alive' | 'cb_status' | 'cb_version' };
+  }) => {
+    switch (query.action) {
       case 'is_alive': {
         const verdict = await isAlive(broker.health, limits);
         return verdict.ok
@@ -45,18 +49,13 @@ export function buildHealthHandler(broker: Broker): AlbHandler {
       }
       case 'cb_version':
         return text(200, broker.version);
-      default:
-        return errorResponse(
-          400,
-          'unknown_action',
-          'action must be is_alive, cb_status or cb_version',
-        );
     }
   };
-  return httpHandler(broker.logger, [
-    { method: 'GET', path: '/index.pl', handler: answer },
-    { method: 'HEAD', path: '/index.pl', handler: answer },
-  ]);
+  return [endpoint(healthRoute, answer), endpoint(healthHeadRoute, answer)];
+}
+
+export function buildHealthHandler(broker: Broker): AlbHandler {
+  return httpHandler(broker.logger, healthEndpoints(broker), broker.config);
 }
 
 export const handler = lambdaHandler(buildHealthHandler);

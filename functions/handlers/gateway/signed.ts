@@ -13,13 +13,17 @@ import {
 } from '../../core/gateways/signature.ts';
 import { bodyText, headerValues } from '../http/request.ts';
 
-/**
- * A checker of signed gateway requests for one broker (it remembers nonces).
- * Its `verify` resolves with the raw body.
- * @throws {ServiceUnavailableError} `gateway_not_configured` without GATEWAY_SECRET.
- * @throws {UnauthorizedError} `bad_signature` for an unsigned, forged, stale or replayed call.
- */
-export function signedRequests(broker: Broker): { verify(event: ALBEvent): string } {
+/** Checks gateway signatures; `verify` returns the raw body that was signed. */
+export interface SignedRequests {
+  /**
+   * @throws {ServiceUnavailableError} `gateway_not_configured` without GATEWAY_SECRET.
+   * @throws {UnauthorizedError} `bad_signature` for an unsigned, forged, stale or replayed call.
+   */
+  verify(event: ALBEvent): string;
+}
+
+/** A checker of signed gateway requests for one broker (it remembers nonces). */
+export function signedRequests(broker: Broker): SignedRequests {
   const secret = broker.config.gatewaySecret;
   const verifier = secret ? createRequestVerifier({ secret }) : undefined;
   return {

@@ -17,7 +17,11 @@ export function registrationRoutes(broker: Broker, signed: SignedRequests): Rout
     endpoint(registerGatewayRoute, async ({ event, body }) => {
       signed.verify(event);
       // The address the load balancer saw the call come from: the public address by default.
-      const registration = await registerGateway(deps, body, clientIp(event));
+      const registration = await registerGateway(
+        deps,
+        body,
+        clientIp(event, broker.config.cdnOriginSecret),
+      );
       return {
         name: registration.name,
         publicAddress: registration.publicAddress,

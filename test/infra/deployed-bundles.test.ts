@@ -56,6 +56,7 @@ const ARN = {
   dbSecret: `arn:aws:secretsmanager:${REGION}:123456789012:secret:deskbroker-db-AbCdEf`,
   gatewaySecret: `arn:aws:secretsmanager:${REGION}:123456789012:secret:deskbroker-gateway-AbCdEf`,
   adminPassword: `arn:aws:secretsmanager:${REGION}:123456789012:secret:deskbroker-admin-AbCdEf`,
+  cdnOriginSecret: `arn:aws:secretsmanager:${REGION}:123456789012:secret:deskbroker-cdn-AbCdEf`,
 };
 
 // biome-ignore lint/suspicious/noExplicitAny: CloudFormation templates are untyped JSON.
@@ -102,6 +103,7 @@ function deployedEnv(name: string, resource: Json): Record<string, string> {
     JOB_QUEUE_URL: queueUrl,
     GATEWAY_SECRET_ARN: ARN.gatewaySecret,
     DESKBROKER_ADMIN_PASSWORD_ARN: ARN.adminPassword,
+    CDN_ORIGIN_SECRET_ARN: ARN.cdnOriginSecret,
   };
   const env: Record<string, string> = {};
   for (const [key, value] of Object.entries(
@@ -188,6 +190,7 @@ beforeAll(async () => {
   secrets = await startSecretsManagerServer({
     [ARN.gatewaySecret]: GATEWAY_SECRET,
     [ARN.adminPassword]: ADMIN_PASSWORD,
+    [ARN.cdnOriginSecret]: 'deployed-cdn-origin-secret-0123456789',
   });
   root = lambdaRoot();
 }, 600_000);

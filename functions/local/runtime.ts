@@ -16,6 +16,7 @@ import { buildAdminHandler } from '../handlers/admin.ts';
 import { buildAgentHandler } from '../handlers/agent.ts';
 import { buildGatewayApiHandler } from '../handlers/gateway-api.ts';
 import { buildHealthHandler } from '../handlers/health.ts';
+import { applyDeps } from '../handlers/http/deps.ts';
 import { buildLoginHandler } from '../handlers/login.ts';
 import { buildOffersHandler } from '../handlers/offers.ts';
 import { type AlbServer, type HandlerTable, startAlbServer } from './alb-server.ts';
@@ -124,10 +125,7 @@ export async function startLocalBroker(
     member = await joinCluster(broker, options.cluster);
     let seededDemo = false;
     if (schema.created && options.demo !== false) {
-      await applySiteConfig(
-        { store: broker.siteConfig, hasher: broker.hasher, afterApply: broker.leasing.afterApply },
-        DEMO_SITE,
-      );
+      await applySiteConfig(applyDeps(broker), DEMO_SITE);
       seededDemo = true;
     }
     const admin = await ensureAdmin(broker);

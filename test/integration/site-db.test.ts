@@ -32,7 +32,7 @@ describe.each(DIALECTS)('site database on %s', (dialect) => {
   let t: TestSiteDatabase;
   let store: SqlSiteConfigStore;
   const apply = (document: unknown, dryRun = false) =>
-    applySiteConfig({ store, hasher }, document, { dryRun });
+    applySiteConfig({ store, hasher, snapshot: { invalidate() {} } }, document, { dryRun });
 
   beforeAll(async () => {
     t = await openTestSiteDatabase(dialect);

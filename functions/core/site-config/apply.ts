@@ -7,9 +7,22 @@ import { hashAgentKey } from '../agents/keys.ts';
 import { BadRequestError } from '../errors.ts';
 import type { PasswordHasher } from '../login/ports.ts';
 import { type ConfigChange, diffSiteConfig } from './diff.ts';
-import type { SiteConfigStore } from './ports.ts';
+import type { SiteConfigStore, SiteSnapshotSource } from './ports.ts';
 import { KEPT_SECRET, type SiteConfig } from './schema.ts';
 import { InvalidConfigError, parseSiteConfig } from './validate.ts';
+
+/** What applying a configuration needs. */
+export interface ApplyDeps {
+  readonly store: SiteConfigStore;
+  readonly hasher: PasswordHasher;
+  /**
+   * This broker's cached view of the configuration: dropped as soon as a change is committed,
+   * before anything else runs, so the login path never serves the configuration it replaced.
+   */
+  readonly snapshot: Pick<SiteSnapshotSource, 'invalidate'>;
+  /** Runs after a committed change (leased mode mirrors accounts and agent keys). */
+  readonly afterApply?: (before: SiteConfig, after: SiteConfig) => Promise<void>;
+}
 
 export interface ApplyResult {
   readonly changes: readonly ConfigChange[];
@@ -22,12 +35,7 @@ export interface ApplyResult {
  * @throws {InvalidConfigError} listing every problem with its path; the site is unchanged.
  */
 export async function applySiteConfig(
-  deps: {
-    store: SiteConfigStore;
-    hasher: PasswordHasher;
-    /** Runs after a committed change (leased mode mirrors accounts and agent keys). */
-    afterApply?: (before: SiteConfig, after: SiteConfig) => Promise<void>;
-  },
+  deps: ApplyDeps,
   document: unknown,
   options: { dryRun?: boolean } = {},
 ): Promise<ApplyResult> {
@@ -37,7 +45,10 @@ export async function applySiteConfig(
   const changes = await deps.store.apply(desired, (now) => diffSiteConfig(now, desired), {
     dryRun: options.dryRun ?? false,
   });
-  if (changes.length > 0 && !options.dryRun) await deps.afterApply?.(current, desired);
+  if (changes.length > 0 && !options.dryRun) {
+    deps.snapshot.invalidate();
+    await deps.afterApply?.(current, desired);
+  }
   return { changes, dryRun: options.dryRun ?? false };
 }
 

@@ -5,6 +5,7 @@ import type { ALBEvent } from 'aws-lambda';
 import type { Broker } from '../../compose.ts';
 import { applySiteConfig, decodeConfigText, encodeConfig } from '../../core/site-config/apply.ts';
 import { describeChange } from '../../core/site-config/diff.ts';
+import { applyDeps } from '../http/deps.ts';
 import type { Route } from '../http/handler.ts';
 import { bodyText, header, queryParam } from '../http/request.ts';
 import { json, text } from '../http/response.ts';
@@ -34,17 +35,8 @@ export function configRoutes(broker: Broker): Route[] {
         const session = await requireAdminSession(broker, event);
         const document = decodeConfigText(bodyText(event));
         const dryRun = queryParam(event, 'dryRun') === 'true';
-        const result = await applySiteConfig(
-          {
-            store: broker.siteConfig,
-            hasher: broker.hasher,
-            afterApply: broker.leasing.afterApply,
-          },
-          document,
-          { dryRun },
-        );
         // This broker sees the change at once; the others within CONFIG_CACHE_SECONDS.
-        if (result.changes.length > 0 && !dryRun) broker.snapshot.invalidate();
+        const result = await applySiteConfig(applyDeps(broker), document, { dryRun });
         broker.logger.info('site configuration applied', {
           by: session.user,
           dryRun,

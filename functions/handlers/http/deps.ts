@@ -5,6 +5,7 @@ import type { Broker } from '../../compose.ts';
 import type { AgentDeps } from '../../core/agents/events.ts';
 import type { DesktopDeps } from '../../core/desktops/desktops.ts';
 import type { LoginDeps, SessionDeps } from '../../core/login/login.ts';
+import type { ApplyDeps } from '../../core/site-config/apply.ts';
 
 export const sessionDeps = (b: Broker): SessionDeps => ({
   sessions: b.sessions,
@@ -30,6 +31,14 @@ export const loginDeps = (b: Broker): LoginDeps => ({
   throttle: b.throttle,
   throttleLimits: b.config.throttle,
   failureFloorMs: b.config.loginFailureFloorMs,
+});
+
+/** Applying a site configuration: the store, the hasher, this broker's cache, the leased-mode mirror. */
+export const applyDeps = (b: Broker): ApplyDeps => ({
+  store: b.siteConfig,
+  hasher: b.hasher,
+  snapshot: b.snapshot,
+  afterApply: b.leasing.afterApply,
 });
 
 /** Lease extensions by desktop, shared by every agent request of this broker. */

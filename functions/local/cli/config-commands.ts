@@ -8,6 +8,7 @@ import { loadConfig } from '../../config.ts';
 import { applySiteConfig, decodeConfigText, encodeConfig } from '../../core/site-config/apply.ts';
 import { describeChange } from '../../core/site-config/diff.ts';
 import { InvalidConfigError } from '../../core/site-config/validate.ts';
+import { applyDeps } from '../../handlers/http/deps.ts';
 import { openLocal } from '../runtime.ts';
 import { adminFetch } from './remote.ts';
 import { type Command, envWithFlags, siteFlags } from './shared.ts';
@@ -47,15 +48,7 @@ export const applyCommand: Command = {
         const local = await openLocal(loadConfig(envWithFlags(env, flags)));
         try {
           await ensureSchema(local.broker.site.db, { createIfEmpty: true, upgrade: false });
-          const result = await applySiteConfig(
-            {
-              store: local.broker.siteConfig,
-              hasher: local.broker.hasher,
-              afterApply: local.broker.leasing.afterApply,
-            },
-            document,
-            { dryRun },
-          );
+          const result = await applySiteConfig(applyDeps(local.broker), document, { dryRun });
           changes = result.changes.map(describeChange);
         } finally {
           await local.close();

@@ -4,8 +4,7 @@
  */
 import type { ALBEvent } from 'aws-lambda';
 import type { Broker } from '../compose.ts';
-import { describeTarget } from '../config.ts';
-import { cbStatus, isAlive, OKAY } from '../core/health.ts';
+import { cbStatus, type HealthVerdict, isAlive, OKAY } from '../core/health.ts';
 import { type AlbHandler, httpHandler } from './http/handler.ts';
 import { queryParam } from './http/request.ts';
 import { errorResponse, text } from './http/response.ts';
@@ -23,24 +22,29 @@ async function leasedModeLine(broker: Broker): Promise<string> {
 
 export function buildHealthHandler(broker: Broker): AlbHandler {
   const limits = broker.config.health;
+  // The answers name the part and the kind of failure only; the whole story goes to the log.
+  const logged = (action: string, verdict: HealthVerdict) => {
+    if (!verdict.ok) broker.logger.warn(`${action}: not okay`, { details: verdict.details });
+    return verdict;
+  };
   const answer = async (event: ALBEvent) => {
     const action = queryParam(event, 'action');
     switch (action) {
       case 'is_alive': {
-        const verdict = await isAlive(broker.health, limits);
+        const verdict = logged(action, await isAlive(broker.health, limits));
         return verdict.ok
           ? text(200, OKAY)
           : text(503, `ERROR_MESSAGE: ${verdict.reasons.join('; ')}`);
       }
       case 'cb_status': {
-        const verdict = await cbStatus(broker.health, limits);
+        const verdict = logged(action, await cbStatus(broker.health, limits));
         const lines = [verdict.ok ? OKAY : `ERROR_MESSAGE: ${verdict.reasons.join('; ')}`];
         // While the database is down the broker serves from connection leases: say so.
         if (!verdict.ok) lines.push(`mode: ${await leasedModeLine(broker)}`);
-        // With a failover database configured, a line says which one is active.
+        // With a failover database configured, a line says which one is active (by role:
+        // its address is for the cluster view, behind an administrator's sign-in).
         const active = broker.site.failover?.active();
-        if (active)
-          lines.push(`active database: ${active.which} (${describeTarget(active.target)})`);
+        if (active) lines.push(`active database: ${active.which}`);
         return text(200, lines.join('\n'));
       }
       case 'cb_version':

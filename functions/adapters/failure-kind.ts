@@ -39,6 +39,7 @@ const BY_NAME: Readonly<Record<string, FailureKind>> = {
   UnrecognizedClientException: 'login_rejected',
   // ldapts: a rejected service-account bind (result code 49).
   InvalidCredentialsError: 'login_rejected',
+  SecretUnavailableError: 'secret_unavailable',
 };
 
 const BY_MESSAGE: readonly [RegExp, FailureKind][] = [

@@ -34,6 +34,7 @@ export const FAILURE_KINDS = {
   starting_up: 'starting up or shutting down',
   too_many_connections: 'too many connections',
   tls: 'TLS handshake failed',
+  secret_unavailable: 'stored password cannot be decrypted',
   query_failed: 'query failed',
   unknown: 'unexpected error',
 } as const;

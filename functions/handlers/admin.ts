@@ -9,6 +9,7 @@ import { clusterRoutes } from './admin/cluster-routes.ts';
 import { configRoutes } from './admin/config-routes.ts';
 import { jobsRoutes } from './admin/jobs-routes.ts';
 import { leasesRoutes } from './admin/leases-routes.ts';
+import { secretsRoutes } from './admin/secrets-routes.ts';
 import { type AlbHandler, httpHandler, type Route } from './http/handler.ts';
 import { lambdaHandler } from './lambda.ts';
 
@@ -34,6 +35,7 @@ export function buildAdminHandler(broker: Broker): AlbHandler {
     ...jobsRoutes(broker),
     ...clusterRoutes(broker),
     ...leasesRoutes(broker),
+    ...secretsRoutes(broker),
   ];
   return httpHandler(
     broker.logger,

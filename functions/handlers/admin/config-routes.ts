@@ -3,7 +3,12 @@
  */
 import type { ALBEvent } from 'aws-lambda';
 import type { Broker } from '../../compose.ts';
-import { applySiteConfig, decodeConfigText, encodeConfig } from '../../core/site-config/apply.ts';
+import {
+  applySiteConfig,
+  decodeConfigText,
+  encodeConfig,
+  exportSiteConfig,
+} from '../../core/site-config/apply.ts';
 import { describeChange } from '../../core/site-config/diff.ts';
 import { applyDeps } from '../http/deps.ts';
 import type { Route } from '../http/handler.ts';
@@ -18,7 +23,7 @@ export function configRoutes(broker: Broker): Route[] {
       path: '/api/v1/admin/config',
       handler: async (event: ALBEvent) => {
         await requireAdminSession(broker, event);
-        const config = await broker.siteConfig.read();
+        const config = await exportSiteConfig(broker.siteConfig);
         const wantsYaml =
           queryParam(event, 'format') === 'yaml' || /yaml/.test(header(event, 'accept') ?? '');
         return wantsYaml

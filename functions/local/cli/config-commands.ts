@@ -5,7 +5,12 @@
 import { readFile } from 'node:fs/promises';
 import { ensureSchema } from '../../adapters/site-db/migrate.ts';
 import { loadConfig } from '../../config.ts';
-import { applySiteConfig, decodeConfigText, encodeConfig } from '../../core/site-config/apply.ts';
+import {
+  applySiteConfig,
+  decodeConfigText,
+  encodeConfig,
+  exportSiteConfig,
+} from '../../core/site-config/apply.ts';
 import { describeChange } from '../../core/site-config/diff.ts';
 import { InvalidConfigError } from '../../core/site-config/validate.ts';
 import { applyDeps } from '../../handlers/http/deps.ts';
@@ -75,7 +80,8 @@ export const applyCommand: Command = {
 
 export const exportCommand: Command = {
   usage: 'export [--format yaml|json] [--db URL | --url BROKER_URL]',
-  summary: 'print the site configuration (passwords as hashes, bind passwords as "(kept)")',
+  summary:
+    'print the site configuration (local passwords as hashes; bind passwords and TOTP secrets as "(kept)")',
   options: { ...siteFlags, ...remoteFlags, format: { type: 'string' } },
   async run(flags, _positionals, env) {
     const format = flags.format === 'json' ? 'json' : 'yaml';
@@ -93,7 +99,7 @@ export const exportCommand: Command = {
     const local = await openLocal(loadConfig(envWithFlags(env, flags)));
     try {
       await ensureSchema(local.broker.site.db, { createIfEmpty: false, upgrade: false });
-      process.stdout.write(encodeConfig(await local.broker.siteConfig.read(), format));
+      process.stdout.write(encodeConfig(await exportSiteConfig(local.broker.siteConfig), format));
       return 0;
     } finally {
       await local.close();

@@ -29,18 +29,19 @@ function notInLeasedMode(broker: Broker, route: Route): Route {
   };
 }
 
-export function buildAdminHandler(broker: Broker): AlbHandler {
-  const routes = [
+/** The routes this handler serves, each the implementation of its contract. */
+export function adminEndpoints(broker: Broker): Route[] {
+  return [
     ...configRoutes(broker),
     ...jobsRoutes(broker),
     ...clusterRoutes(broker),
     ...leasesRoutes(broker),
     ...secretsRoutes(broker),
-  ];
-  return httpHandler(
-    broker.logger,
-    routes.map((r) => notInLeasedMode(broker, r)),
-  );
+  ].map((r) => notInLeasedMode(broker, r));
+}
+
+export function buildAdminHandler(broker: Broker): AlbHandler {
+  return httpHandler(broker.logger, adminEndpoints(broker));
 }
 
 export const handler = lambdaHandler(buildAdminHandler);

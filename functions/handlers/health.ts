@@ -2,12 +2,12 @@
  * The guide's health queries, `GET /index.pl?action=is_alive | cb_status | cb_version`,
  * answered in text/plain for load balancers and autoscaling.
  */
-import type { ALBEvent } from 'aws-lambda';
 import type { Broker } from '../compose.ts';
 import { cbStatus, type HealthVerdict, isAlive, OKAY } from '../core/health.ts';
-import { type AlbHandler, httpHandler } from './http/handler.ts';
-import { queryParam } from './http/request.ts';
-import { errorResponse, text } from './http/response.ts';
+import { healthHeadRoute, healthRoute } from './api/health.ts';
+import { endpoint } from './http/endpoint.ts';
+import { type AlbHandler, httpHandler, type Route } from './http/handler.ts';
+import { text } from './http/response.ts';
 import { lambdaHandler } from './lambda.ts';
 
 /** How the broker serves while the site database is down. */
@@ -20,24 +20,28 @@ async function leasedModeLine(broker: Broker): Promise<string> {
   return 'leased (users sign in and launch their leased desktops)';
 }
 
-export function buildHealthHandler(broker: Broker): AlbHandler {
+/** The routes this handler serves, each the implementation of its contract. */
+export function healthEndpoints(broker: Broker): Route[] {
   const limits = broker.config.health;
   // The answers name the part and the kind of failure only; the whole story goes to the log.
   const logged = (action: string, verdict: HealthVerdict) => {
     if (!verdict.ok) broker.logger.warn(`${action}: not okay`, { details: verdict.details });
     return verdict;
   };
-  const answer = async (event: ALBEvent) => {
-    const action = queryParam(event, 'action');
-    switch (action) {
+  const answer = async ({
+    query,
+  }: {
+    query: { action: 'is_alive' | 'cb_status' | 'cb_version' };
+  }) => {
+    switch (query.action) {
       case 'is_alive': {
-        const verdict = logged(action, await isAlive(broker.health, limits));
+        const verdict = logged(query.action, await isAlive(broker.health, limits));
         return verdict.ok
           ? text(200, OKAY)
           : text(503, `ERROR_MESSAGE: ${verdict.reasons.join('; ')}`);
       }
       case 'cb_status': {
-        const verdict = logged(action, await cbStatus(broker.health, limits));
+        const verdict = logged(query.action, await cbStatus(broker.health, limits));
         const lines = [verdict.ok ? OKAY : `ERROR_MESSAGE: ${verdict.reasons.join('; ')}`];
         // While the database is down the broker serves from connection leases: say so.
         if (!verdict.ok) lines.push(`mode: ${await leasedModeLine(broker)}`);
@@ -49,18 +53,13 @@ export function buildHealthHandler(broker: Broker): AlbHandler {
       }
       case 'cb_version':
         return text(200, broker.version);
-      default:
-        return errorResponse(
-          400,
-          'unknown_action',
-          'action must be is_alive, cb_status or cb_version',
-        );
     }
   };
-  return httpHandler(broker.logger, [
-    { method: 'GET', path: '/index.pl', handler: answer },
-    { method: 'HEAD', path: '/index.pl', handler: answer },
-  ]);
+  return [endpoint(healthRoute, answer), endpoint(healthHeadRoute, answer)];
+}
+
+export function buildHealthHandler(broker: Broker): AlbHandler {
+  return httpHandler(broker.logger, healthEndpoints(broker));
 }
 
 export const handler = lambdaHandler(buildHealthHandler);

@@ -1,79 +1,73 @@
 /**
- * `POST /api/v1/login` and `POST /api/v1/logout`.
+ * `POST /api/v1/login`, `POST /api/v1/logout`, `GET /api/v1/auth-servers` (contracts in
+ * ./api/login.ts).
  */
-import type { ALBEvent } from 'aws-lambda';
-import * as z from 'zod';
 import type { Broker } from '../compose.ts';
 import { logout } from '../core/desktops/desktops.ts';
+import { emptyOffersReason } from '../core/desktops/offers.ts';
+import { enabledAuthServers } from '../core/login/auth-servers.ts';
 import { login } from '../core/login/login.ts';
+import { authServersRoute, loginRoute, logoutRoute, sessionRoute } from './api/login.ts';
 import { clientOf } from './http/client.ts';
 import { desktopDeps, loginDeps } from './http/deps.ts';
-import { type AlbHandler, httpHandler } from './http/handler.ts';
-import { jsonBody } from './http/request.ts';
+import { endpoint, sessionEndpoint } from './http/endpoint.ts';
+import { type AlbHandler, httpHandler, type Route } from './http/handler.ts';
 import { json } from './http/response.ts';
 import { clearedSessionCookie, requireSession, sessionCookie, tokenOf } from './http/session.ts';
 import { lambdaHandler } from './lambda.ts';
 
-const loginBody = z.strictObject({
-  username: z.string().trim().min(1, 'is required').max(256),
-  password: z.string().min(1, 'is required').max(1024),
-  authServer: z.string().min(1).max(128).optional(),
-  mfaCode: z
-    .string()
-    .regex(/^\d{6,8}$/, 'must be 6 to 8 digits')
-    .optional(),
-  client: z
-    .strictObject({
-      name: z.string().max(256).optional(),
-      attributes: z.record(z.string().max(64), z.string().max(1024)).optional(),
-    })
-    .optional(),
-});
+/** The routes this handler serves, each the implementation of its contract. */
+export function loginEndpoints(broker: Broker): Route[] {
+  const deps = loginDeps(broker);
+  return [
+    endpoint(loginRoute, async ({ event, body }) => {
+      const { token, session, offers } = await login(deps, {
+        username: body.username,
+        password: body.password,
+        authServer: body.authServer,
+        mfaCode: body.mfaCode,
+        client: clientOf(event, broker.config.gatewaySecret, body.client?.name),
+        reported: body.client?.attributes ?? {},
+      });
+      return json(
+        200,
+        {
+          token,
+          expiresAt: new Date(session.expiresAt).toISOString(),
+          mode: session.mode,
+          user: { name: session.user, groups: session.groups },
+          role: session.role,
+          policy: session.policy,
+          offers,
+          ...(offers.length === 0 ? { reason: emptyOffersReason(session) } : {}),
+        },
+        { 'set-cookie': sessionCookie(token, (session.expiresAt - session.createdAt) / 1000) },
+      );
+    }),
+    endpoint(logoutRoute, async ({ event }) => {
+      const token = tokenOf(event);
+      const session = token
+        ? await requireSession(broker, event).catch(() => undefined)
+        : undefined;
+      await logout({ ...desktopDeps(broker), sessions: broker.sessions }, session, token);
+      return json(200, { ok: true }, { 'set-cookie': clearedSessionCookie() });
+    }),
+    sessionEndpoint(broker, sessionRoute, async ({ session }) => ({
+      user: { name: session.user, groups: [...session.groups] },
+      role: session.role,
+      admin: session.isAdmin,
+      policy: session.policy,
+      mode: session.mode,
+      expiresAt: new Date(session.expiresAt).toISOString(),
+    })),
+    endpoint(authServersRoute, async () => ({
+      authServers: await enabledAuthServers({ snapshot: broker.snapshot, leasing: broker.leasing }),
+    })),
+  ];
+}
 
 export function buildLoginHandler(broker: Broker): AlbHandler {
-  const deps = loginDeps(broker);
-  return httpHandler(broker.logger, [
-    {
-      method: 'POST',
-      path: '/api/v1/login',
-      handler: async (event: ALBEvent) => {
-        const body = jsonBody(event, loginBody);
-        const { token, session, offers } = await login(deps, {
-          username: body.username,
-          password: body.password,
-          authServer: body.authServer,
-          mfaCode: body.mfaCode,
-          client: clientOf(event, broker.config.gatewaySecret, body.client?.name),
-          reported: body.client?.attributes ?? {},
-        });
-        return json(
-          200,
-          {
-            token,
-            expiresAt: new Date(session.expiresAt).toISOString(),
-            mode: session.mode,
-            user: { name: session.user, groups: session.groups },
-            role: session.role,
-            policy: session.policy,
-            offers,
-          },
-          { 'set-cookie': sessionCookie(token, (session.expiresAt - session.createdAt) / 1000) },
-        );
-      },
-    },
-    {
-      method: 'POST',
-      path: '/api/v1/logout',
-      handler: async (event: ALBEvent) => {
-        const token = tokenOf(event);
-        const session = token
-          ? await requireSession(broker, event).catch(() => undefined)
-          : undefined;
-        await logout({ ...desktopDeps(broker), sessions: broker.sessions }, session, token);
-        return json(200, { ok: true }, { 'set-cookie': clearedSessionCookie() });
-      },
-    },
-  ]);
+  return httpHandler(broker.logger, loginEndpoints(broker));
 }
 
 export const handler = lambdaHandler(buildLoginHandler);

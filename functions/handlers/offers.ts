@@ -1,58 +1,38 @@
 /**
  * `GET /api/v1/offers`, `POST /api/v1/offers/{desktopId}/connect`,
- * `POST /api/v1/offers/{desktopId}/release`.
+ * `POST /api/v1/offers/{desktopId}/release` (contracts in ./api/offers.ts).
  */
-import type { ALBEvent } from 'aws-lambda';
-import * as z from 'zod';
 import type { Broker } from '../compose.ts';
 import { connect, listOffers, release } from '../core/desktops/desktops.ts';
+import { emptyOffersReason } from '../core/desktops/offers.ts';
+import { connectRoute, listOffersRoute, releaseRoute } from './api/offers.ts';
 import { desktopDeps } from './http/deps.ts';
-import { type AlbHandler, httpHandler } from './http/handler.ts';
-import { jsonBody, pathParam, validate } from './http/request.ts';
-import { json } from './http/response.ts';
-import { requireSession } from './http/session.ts';
+import { sessionEndpoint } from './http/endpoint.ts';
+import { type AlbHandler, httpHandler, type Route } from './http/handler.ts';
 import { lambdaHandler } from './lambda.ts';
 
-const desktopId = z.coerce
-  .number({ message: 'must be a desktop id (a number)' })
-  .int('must be a desktop id (a number)')
-  .positive('must be a desktop id (a number)')
-  .max(2_147_483_647, 'must be a desktop id (a number)');
-const connectBody = z.strictObject({ protocol: z.string().min(1).max(16).optional() });
+/** The routes this handler serves, each the implementation of its contract. */
+export function offersEndpoints(broker: Broker): Route[] {
+  const deps = desktopDeps(broker);
+  return [
+    sessionEndpoint(broker, listOffersRoute, async ({ session }) => {
+      const list = await listOffers(deps, session);
+      return list.offers.length > 0
+        ? list
+        : { ...list, reason: emptyOffersReason({ ...session, mode: list.mode }) };
+    }),
+    sessionEndpoint(broker, connectRoute, ({ session, params, body }) =>
+      connect(deps, session, params.desktopId, { protocol: body.protocol }),
+    ),
+    sessionEndpoint(broker, releaseRoute, async ({ session, params }) => {
+      await release(deps, session, params.desktopId);
+      return { ok: true as const };
+    }),
+  ];
+}
 
 export function buildOffersHandler(broker: Broker): AlbHandler {
-  const deps = desktopDeps(broker);
-  const idOf = (event: ALBEvent) =>
-    validate(z.object({ desktopId }), { desktopId: pathParam(event, 'desktopId') }).desktopId;
-  return httpHandler(broker.logger, [
-    {
-      method: 'GET',
-      path: '/api/v1/offers',
-      handler: async (event: ALBEvent) => {
-        const session = await requireSession(broker, event);
-        return json(200, await listOffers(deps, session));
-      },
-    },
-    {
-      method: 'POST',
-      path: '/api/v1/offers/{desktopId}/connect',
-      handler: async (event: ALBEvent) => {
-        const session = await requireSession(broker, event);
-        const id = idOf(event);
-        const body = jsonBody(event, connectBody);
-        return json(200, await connect(deps, session, id, { protocol: body.protocol }));
-      },
-    },
-    {
-      method: 'POST',
-      path: '/api/v1/offers/{desktopId}/release',
-      handler: async (event: ALBEvent) => {
-        const session = await requireSession(broker, event);
-        await release(deps, session, idOf(event));
-        return json(200, { ok: true });
-      },
-    },
-  ]);
+  return httpHandler(broker.logger, offersEndpoints(broker));
 }
 
 export const handler = lambdaHandler(buildOffersHandler);

@@ -81,8 +81,8 @@ describe('health queries', () => {
     const res = await broker.fetch('/index.pl?action=reboot');
     expect(res.status).toBe(400);
     expect(await res.json()).toEqual({
-      error: 'unknown_action',
-      message: 'action must be is_alive, cb_status or cb_version',
+      error: 'invalid_request',
+      message: 'action: must be is_alive, cb_status or cb_version',
     });
   });
 

@@ -4,69 +4,55 @@
  * DELETE `/{siteId}` removes a Stopped or Unavailable broker (409 while it is Running), its
  * pending jobs going to the others.
  */
-import type { ALBEvent } from 'aws-lambda';
-import * as z from 'zod';
 import type { Broker } from '../../compose.ts';
 import { describeTarget } from '../../config.ts';
 import { listCluster, removeBroker } from '../../core/jobs/cluster.ts';
+import { clusterRoute, removeBrokerRoute } from '../api/admin.ts';
+import { sessionEndpoint } from '../http/endpoint.ts';
 import type { Route } from '../http/handler.ts';
-import { pathParam, validate } from '../http/request.ts';
-import { json } from '../http/response.ts';
-import { requireAdminSession } from '../http/session.ts';
-
-const siteIdSchema = z.coerce.number().int().positive();
 
 /** Which site database this broker uses, and whether it is the secondary. */
 export function activeDatabase(broker: Broker) {
   const failover = broker.site.failover?.active();
   return {
-    active: failover?.which ?? 'primary',
+    active: failover?.which ?? ('primary' as const),
     target: describeTarget(failover?.target ?? broker.site.target),
     secondaryConfigured: broker.site.failover !== undefined,
   };
 }
 
+const iso = (ms: number) => new Date(ms).toISOString();
+
 export function clusterRoutes(broker: Broker): Route[] {
   return [
-    {
-      method: 'GET',
-      path: '/api/v1/admin/cluster',
-      handler: async (event: ALBEvent) => {
-        await requireAdminSession(broker, event);
-        const cluster = await listCluster(broker.jobs.cluster);
-        const iso = (ms: number) => new Date(ms).toISOString();
-        return json(200, {
-          database: activeDatabase(broker),
-          heartbeatSeconds: cluster.heartbeatSeconds,
-          brokers: cluster.members.map((m) => ({
-            siteId: m.siteId,
-            name: m.name,
-            address: m.address,
-            status: m.state,
-            version: m.version,
-            uuid: m.uuid,
-            bootedAt: iso(m.bootedAt),
-            heartbeatAt: iso(m.heartbeatAt),
-            heartbeatAgeSeconds: m.heartbeatAgeSeconds,
-            self: m.siteId === broker.config.siteId,
-          })),
-        });
-      },
-    },
-    {
-      method: 'DELETE',
-      path: '/api/v1/admin/cluster/{siteId}',
-      handler: async (event: ALBEvent) => {
-        const session = await requireAdminSession(broker, event);
-        const siteId = validate(siteIdSchema, pathParam(event, 'siteId'));
-        const result = await removeBroker(broker.jobs.cluster, siteId);
-        broker.logger.info('broker removed from the cluster', {
-          by: session.user,
-          siteId,
-          ...result,
-        });
-        return json(200, { removed: siteId, ...result });
-      },
-    },
+    sessionEndpoint(broker, clusterRoute, async () => {
+      const cluster = await listCluster(broker.jobs.cluster);
+      return {
+        database: activeDatabase(broker),
+        heartbeatSeconds: cluster.heartbeatSeconds,
+        brokers: cluster.members.map((m) => ({
+          siteId: m.siteId,
+          name: m.name,
+          address: m.address,
+          status: m.state,
+          version: m.version,
+          uuid: m.uuid,
+          bootedAt: iso(m.bootedAt),
+          heartbeatAt: iso(m.heartbeatAt),
+          heartbeatAgeSeconds: m.heartbeatAgeSeconds,
+          self: m.siteId === broker.config.siteId,
+        })),
+      };
+    }),
+    sessionEndpoint(broker, removeBrokerRoute, async ({ session, params }) => {
+      const { siteId } = params;
+      const result = await removeBroker(broker.jobs.cluster, siteId);
+      broker.logger.info('broker removed from the cluster', {
+        by: session.user,
+        siteId,
+        ...result,
+      });
+      return { removed: siteId, ...result };
+    }),
   ];
 }

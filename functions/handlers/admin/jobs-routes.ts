@@ -2,21 +2,11 @@
  * `/api/v1/admin/jobs`: the guide's Job Queue page. Filters: `status`, `kind`, `siteId`,
  * `limit` (default 100, at most 1000); newest first.
  */
-import type { ALBEvent } from 'aws-lambda';
-import * as z from 'zod';
 import type { Broker } from '../../compose.ts';
-import { JOB_STATUSES, type JobRecord } from '../../core/jobs/ports.ts';
+import type { JobRecord } from '../../core/jobs/ports.ts';
+import { jobsRoute } from '../api/admin.ts';
+import { sessionEndpoint } from '../http/endpoint.ts';
 import type { Route } from '../http/handler.ts';
-import { queryParam, validate } from '../http/request.ts';
-import { json } from '../http/response.ts';
-import { requireAdminSession } from '../http/session.ts';
-
-const filterSchema = z.object({
-  status: z.enum(JOB_STATUSES).optional(),
-  kind: z.string().min(1).max(100).optional(),
-  siteId: z.coerce.number().int().positive().optional(),
-  limit: z.coerce.number().int().min(1).max(1000).default(100),
-});
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
@@ -33,20 +23,8 @@ export function jobView(job: JobRecord) {
 
 export function jobsRoutes(broker: Broker): Route[] {
   return [
-    {
-      method: 'GET',
-      path: '/api/v1/admin/jobs',
-      handler: async (event: ALBEvent) => {
-        await requireAdminSession(broker, event);
-        const filter = validate(filterSchema, {
-          status: queryParam(event, 'status'),
-          kind: queryParam(event, 'kind'),
-          siteId: queryParam(event, 'siteId'),
-          limit: queryParam(event, 'limit'),
-        });
-        const jobs = await broker.jobs.ledger.list(filter);
-        return json(200, { jobs: jobs.map(jobView) });
-      },
-    },
+    sessionEndpoint(broker, jobsRoute, async ({ query }) => ({
+      jobs: (await broker.jobs.ledger.list(query)).map(jobView),
+    })),
   ];
 }

@@ -9,13 +9,15 @@ import httpRouterHandler from '@middy/http-router';
 import type { ALBEvent, ALBResult, Context } from 'aws-lambda';
 import type { Logger } from '../../adapters/logger.ts';
 import { AppError } from '../../core/errors.ts';
+import type { ApiRoute } from '../api/route.ts';
+import { checkCrossOrigin } from './cross-origin.ts';
 import { clientIp } from './request.ts';
 import { errorResponse, type HttpResponse, toAlbResult } from './response.ts';
 
-export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'HEAD' | 'OPTIONS';
-
+/** A route the router serves: always the implementation of a contract (`./endpoint.ts`). */
 export interface Route {
-  readonly method: HttpMethod;
+  readonly contract: ApiRoute;
+  readonly method: ApiRoute['method'];
   /** A path, with `{name}` for path parameters. */
   readonly path: string;
   readonly handler: (event: ALBEvent, context: Context) => Promise<HttpResponse>;
@@ -70,6 +72,7 @@ const httpResponse = (logger: Logger): MiddlewareObj<ALBEvent, ALBResult> => {
   return {
     before: (request) => {
       started.set(request, Date.now());
+      checkCrossOrigin(request.event);
     },
     after: (request) => {
       request.response = finish(request, request.response as unknown as HttpResponse);

@@ -1,0 +1,238 @@
+/**
+ * The admin API, `/api/v1/admin/...`: site configuration, cluster, job queue, leases.
+ * Administrators only; answered 503 in leased mode.
+ */
+import * as z from 'zod';
+import { JOB_STATUSES } from '../../core/jobs/ports.ts';
+import { siteConfigSchema } from '../../core/site-config/schema.ts';
+import { idParam, isoTime } from './common.ts';
+import { route } from './route.ts';
+
+const ADMIN_ERRORS = [401, 403, 503] as const;
+
+export const exportConfigRoute = route({
+  method: 'GET',
+  path: '/api/v1/admin/config',
+  function: 'admin',
+  auth: 'admin',
+  summary:
+    'Export the site configuration (JSON, or YAML with ?format=yaml or Accept: application/yaml)',
+  query: z.object({ format: z.enum(['json', 'yaml']).optional() }),
+  response: siteConfigSchema.meta({ id: 'SiteConfig' }),
+  errors: ADMIN_ERRORS,
+});
+
+export const applyConfigRoute = route({
+  method: 'PUT',
+  path: '/api/v1/admin/config',
+  function: 'admin',
+  auth: 'admin',
+  summary: 'Apply a site configuration (YAML or JSON body), all or nothing; ?dryRun=true checks it',
+  query: z.object({ dryRun: z.enum(['true', 'false']).optional() }),
+  body: siteConfigSchema,
+  bodyType: 'text',
+  response: z.object({
+    dryRun: z.boolean(),
+    changed: z.boolean(),
+    changes: z.array(z.string()),
+  }),
+  errors: [...ADMIN_ERRORS, 413],
+});
+
+const broker = z.object({
+  siteId: z.number().int(),
+  name: z.string(),
+  address: z.string(),
+  status: z.enum(['Running', 'Stopped', 'Unavailable']),
+  version: z.string(),
+  uuid: z.string(),
+  bootedAt: isoTime,
+  heartbeatAt: isoTime,
+  heartbeatAgeSeconds: z.number(),
+  self: z.boolean(),
+});
+
+export const clusterRoute = route({
+  method: 'GET',
+  path: '/api/v1/admin/cluster',
+  function: 'admin',
+  auth: 'admin',
+  summary: 'The brokers of the cluster and the active site database (Cluster Management)',
+  response: z.object({
+    database: z.object({
+      active: z.enum(['primary', 'secondary']),
+      target: z.string(),
+      secondaryConfigured: z.boolean(),
+    }),
+    heartbeatSeconds: z.number().int(),
+    brokers: z.array(broker),
+  }),
+  errors: ADMIN_ERRORS,
+});
+
+export const removeBrokerRoute = route({
+  method: 'DELETE',
+  path: '/api/v1/admin/cluster/{siteId}',
+  function: 'admin',
+  auth: 'admin',
+  summary: 'Remove a Stopped or Unavailable broker; its pending jobs go to the others',
+  params: z.object({ siteId: idParam('site') }),
+  response: z.object({
+    removed: z.number().int(),
+    reassignedJobs: z.number().int(),
+    removedJobs: z.number().int(),
+  }),
+  errors: [...ADMIN_ERRORS, 404, 409],
+});
+
+const job = z.object({
+  id: z.number().int(),
+  kind: z.string(),
+  payload: z.unknown(),
+  idempotencyKey: z.string().nullable(),
+  status: z.enum(JOB_STATUSES),
+  siteId: z.number().int().nullable(),
+  attempts: z.number().int(),
+  runAfter: isoTime.nullable(),
+  createdAt: isoTime.nullable(),
+  startedAt: isoTime.nullable(),
+  finishedAt: isoTime.nullable(),
+  error: z.string().nullable(),
+});
+
+export const jobsRoute = route({
+  method: 'GET',
+  path: '/api/v1/admin/jobs',
+  function: 'admin',
+  auth: 'admin',
+  summary: 'The job queue, newest first (Job Queue page)',
+  query: z.object({
+    status: z.enum(JOB_STATUSES).optional(),
+    kind: z.string().min(1).max(100).optional(),
+    siteId: z.coerce.number().int().positive().optional(),
+    limit: z.coerce.number().int().min(1).max(1000).default(100),
+  }),
+  response: z.object({ jobs: z.array(job) }),
+  errors: ADMIN_ERRORS,
+});
+
+const lease = z.object({
+  user: z.string(),
+  authServer: z.string(),
+  desktopId: z.number().int(),
+  desktopName: z.string(),
+  address: z.string(),
+  pool: z.string(),
+  launch: z.object({
+    protocol: z.string(),
+    protocols: z.array(
+      z.object({ protocol: z.string(), port: z.number().int(), gateway: z.string().optional() }),
+    ),
+  }),
+  createdAt: isoTime,
+  lastLaunchAt: isoTime,
+  expiresAt: isoTime,
+});
+
+export const leasesRoute = route({
+  method: 'GET',
+  path: '/api/v1/admin/leases',
+  function: 'admin',
+  auth: 'admin',
+  summary: 'Connection leases (Get-BrokerLease)',
+  query: z.object({ user: z.string().max(256).optional() }),
+  response: z.object({ leases: z.array(lease) }),
+  errors: ADMIN_ERRORS,
+});
+
+export const removeLeaseRoute = route({
+  method: 'DELETE',
+  path: '/api/v1/admin/leases/{user}/{desktopId}',
+  function: 'admin',
+  auth: 'admin',
+  summary: 'Remove one lease (Remove-BrokerLease)',
+  params: z.object({ user: z.string().min(1).max(256), desktopId: idParam('desktop') }),
+  response: z.object({ removed: z.number().int() }),
+  errors: [...ADMIN_ERRORS, 404],
+});
+
+const userBody = z.strictObject({ user: z.string().trim().min(1).max(256) });
+
+export const revokeLeasesRoute = route({
+  method: 'POST',
+  path: '/api/v1/admin/leases/revoke',
+  function: 'admin',
+  auth: 'admin',
+  summary: 'Remove all of a user’s leases and keep the user out of leased mode',
+  body: userBody,
+  response: z.object({ user: z.string(), removed: z.number().int(), revoked: z.literal(true) }),
+  errors: ADMIN_ERRORS,
+});
+
+export const unrevokeLeasesRoute = route({
+  method: 'POST',
+  path: '/api/v1/admin/leases/unrevoke',
+  function: 'admin',
+  auth: 'admin',
+  summary: 'Lift a revocation',
+  body: userBody,
+  response: z.object({ user: z.string(), revoked: z.literal(false) }),
+  errors: ADMIN_ERRORS,
+});
+
+export const rebuildLeasesRoute = route({
+  method: 'POST',
+  path: '/api/v1/admin/leases/rebuild',
+  function: 'admin',
+  auth: 'admin',
+  summary: 'Re-create leases and the leased-mode copy (Update-BrokerLocalLeaseCache)',
+  response: z.object({
+    leases: z.number().int(),
+    accounts: z.number().int(),
+    agentKeys: z.number().int(),
+  }),
+  errors: ADMIN_ERRORS,
+});
+
+const secretsByKey = z.record(z.string(), z.number().int()).meta({
+  description: 'Stored secrets by the id of the key that sealed them ("clear": not sealed yet)',
+});
+
+export const secretsStatusRoute = route({
+  method: 'GET',
+  path: '/api/v1/admin/secrets',
+  function: 'admin',
+  auth: 'admin',
+  summary: 'How the stored secrets (LDAP bind passwords, TOTP secrets) are sealed, by key',
+  response: z.object({ byKey: secretsByKey }),
+  errors: ADMIN_ERRORS,
+});
+
+export const reencryptSecretsRoute = route({
+  method: 'POST',
+  path: '/api/v1/admin/secrets/reencrypt',
+  function: 'admin',
+  auth: 'admin',
+  summary: 'Re-encrypt every stored secret under the current key, with fresh data keys',
+  response: z.object({
+    resealed: z.number().int(),
+    total: z.number().int(),
+    byKey: secretsByKey,
+  }),
+  errors: ADMIN_ERRORS,
+});
+
+export const adminRoutes = [
+  exportConfigRoute,
+  applyConfigRoute,
+  clusterRoute,
+  removeBrokerRoute,
+  jobsRoute,
+  leasesRoute,
+  removeLeaseRoute,
+  revokeLeasesRoute,
+  unrevokeLeasesRoute,
+  rebuildLeasesRoute,
+  secretsStatusRoute,
+  reencryptSecretsRoute,
+] as const;

@@ -1,0 +1,26 @@
+/** Schemas several routes share. */
+import * as z from 'zod';
+
+/** Every error answer: a snake_case code and a sentence for people. */
+export const errorBody = z
+  .object({
+    error: z.string().meta({ example: 'invalid_request' }),
+    message: z.string().meta({ example: 'username: is required' }),
+  })
+  .meta({ id: 'Error' });
+
+/** A time as the API writes it. */
+export const isoTime = z.iso.datetime();
+
+/** A positive 32-bit id in a path (`/offers/{desktopId}/...`). */
+export const idParam = (what: string) =>
+  z.coerce
+    .number({ message: `must be a ${what} id (a number)` })
+    .int(`must be a ${what} id (a number)`)
+    .positive(`must be a ${what} id (a number)`)
+    .max(2_147_483_647, `must be a ${what} id (a number)`);
+
+/** Whether the broker works from the site database or from connection leases. */
+export const mode = z.enum(['normal', 'leased']);
+
+export const okBody = z.object({ ok: z.literal(true) });

@@ -1,0 +1,87 @@
+/** The offer list, connect and release: what a signed-in user does with desktops. */
+import * as z from 'zod';
+import { idParam, mode, okBody } from './common.ts';
+import { route } from './route.ts';
+
+export const offer = z
+  .object({
+    desktopId: z.number().int(),
+    name: z.string(),
+    pool: z.string(),
+    /** assigned: hard-assigned to the user; held: the user has it now; available: free in the pool */
+    status: z.enum(['assigned', 'held', 'available']),
+    backup: z.literal(false),
+    protocols: z.array(
+      z.object({
+        protocol: z.string(),
+        port: z.number().int(),
+        via: z.enum(['direct', 'gateway']),
+      }),
+    ),
+  })
+  .meta({ id: 'Offer' });
+
+/** Why the list is empty ("No resources available"), present only when it is. */
+export const noOffersReason = z.string().optional();
+
+export const offerList = z
+  .object({ mode, offers: z.array(offer), reason: noOffersReason })
+  .meta({ id: 'OfferList' });
+
+export const launchFile = z.object({
+  name: z.string(),
+  contentType: z.string(),
+  content: z.string(),
+});
+
+export const connection = z
+  .object({
+    desktopId: z.number().int(),
+    name: z.string(),
+    protocol: z.string(),
+    host: z.string(),
+    port: z.number().int(),
+    via: z.enum(['direct', 'gateway']),
+    gateway: z.string().optional(),
+    launchFile: launchFile.optional(),
+    uri: z.string().optional(),
+    mode,
+  })
+  .meta({ id: 'Connection' });
+
+const desktopPath = z.object({ desktopId: idParam('desktop') });
+
+export const listOffersRoute = route({
+  method: 'GET',
+  path: '/api/v1/offers',
+  function: 'offers',
+  auth: 'session',
+  summary: 'The signed-in user’s offer list, read afresh',
+  response: offerList,
+  errors: [401, 503],
+});
+
+export const connectRoute = route({
+  method: 'POST',
+  path: '/api/v1/offers/{desktopId}/connect',
+  function: 'offers',
+  auth: 'session',
+  summary: 'Claim an offered desktop, open its path, and get the connection details',
+  params: desktopPath,
+  body: z.strictObject({ protocol: z.string().min(1).max(16).optional() }),
+  response: connection,
+  errors: [401, 403, 404, 409, 503],
+});
+
+export const releaseRoute = route({
+  method: 'POST',
+  path: '/api/v1/offers/{desktopId}/release',
+  function: 'offers',
+  auth: 'session',
+  summary: 'Give a desktop back to its pool and close its forwards',
+  params: desktopPath,
+  response: okBody,
+  errors: [401, 404, 503],
+});
+
+export const offersRoutes = [listOffersRoute, connectRoute, releaseRoute] as const;

@@ -91,7 +91,7 @@ export function createControlApi(options: {
       }
       throw e;
     }
-    const verdict = verifier.verify({ method, path: target, body, headers: req.headers });
+    const verdict = await verifier.verify({ method, path: target, body, headers: req.headers });
     if (!verdict.ok) {
       logger.warn('control request refused', {
         method,

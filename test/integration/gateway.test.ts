@@ -207,7 +207,7 @@ beforeAll(async () => {
       body,
     });
     if (req.url?.startsWith('/api/v1/gateway/forwards')) {
-      const verdict = brokerVerifier.verify({
+      const verdict = await brokerVerifier.verify({
         method: req.method ?? '',
         path: req.url,
         body,

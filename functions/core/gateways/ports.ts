@@ -95,3 +95,17 @@ export interface ForwardStore {
   /** The live, unexpired forwards of one gateway (a restarted gateway re-opens them). */
   liveForGateway(gateway: string, now: number): Promise<ForwardRecord[]>;
 }
+
+/**
+ * Where verified nonces are remembered, for replay protection. A verifier that runs in many
+ * processes (broker Lambdas, several local brokers) must share one store, or a request
+ * captured on its way to one of them could be replayed against another.
+ */
+export interface NonceStore {
+  /**
+   * Remembers `nonce` until `until` (epoch ms) if it is new. `seen` when it is remembered
+   * already; `full` when the store cannot take more now (the request is refused, never let
+   * through).
+   */
+  remember(nonce: string, until: number, now: number): Promise<'new' | 'seen' | 'full'>;
+}

@@ -116,7 +116,9 @@ export type HeaderBag = Readonly<Record<string, string | readonly string[] | und
  * Nonces in this process's memory, at most `maxNonces` at a time: for a verifier that runs in
  * one process only (a gateway's control API).
  */
-export function createMemoryNonceStore(maxNonces = 100_000): NonceStore & { readonly size: number } {
+export function createMemoryNonceStore(
+  maxNonces = 100_000,
+): NonceStore & { readonly size: number } {
   // nonce → epoch ms after which it may be forgotten. Insertion order is (nearly) expiry
   // order because every entry lives for the same 2 × window after it was seen.
   const seen = new Map<string, number>();

@@ -8,7 +8,7 @@ import type { Clock } from '../clock.ts';
 import type { GatewayControl } from '../gateways/ports.ts';
 import { withTimeout } from '../health.ts';
 import type { BrokerIdentity, ClusterStore, MaintenanceStore } from './ports.ts';
-import { purgeCutoffs } from './purge.ts';
+import { PURGE_BUDGET_MS, purgeCutoffs } from './purge.ts';
 import { type JobBodies, notConfigured } from './runner.ts';
 
 /** Missed agent heartbeats after which a desktop is unavailable. */
@@ -41,10 +41,14 @@ export function jobBodies(deps: BodyDeps, extra: Partial<JobBodies> = {}): JobBo
     },
     async purge_records(_job, context) {
       const settings = await deps.maintenance.settings();
-      const deleted = await deps.maintenance.purge(
+      const result = await deps.maintenance.purge(
         purgeCutoffs(deps.clock.now(), settings.logRetentionDays),
+        { budgetMs: PURGE_BUDGET_MS },
       );
-      context.logger.info('records purged', { deleted });
+      // An unfinished purge goes on at the next run (hourly): it is idempotent.
+      context.logger.info(result.complete ? 'records purged' : 'records purged, more to do', {
+        ...result,
+      });
     },
     async refresh_pool(job, context) {
       const settings = await deps.maintenance.settings();

@@ -146,11 +146,30 @@ export interface ClusterStore {
   ): Promise<RemovalResult | undefined>;
 }
 
+export interface PurgeOptions {
+  /** Rows deleted per statement (default 5,000). */
+  readonly batchRows?: number;
+  /** Time after which no new batch starts (ms); the next run goes on where this one stopped. */
+  readonly budgetMs?: number;
+}
+
+export interface PurgeResult {
+  /** Rows deleted per table. */
+  readonly deleted: Record<string, number>;
+  /** Delete statements run. */
+  readonly batches: number;
+  /** False when the time ran out before everything due was deleted. */
+  readonly complete: boolean;
+}
+
 /** What the built-in jobs change in the site database. */
 export interface MaintenanceStore {
   settings(): Promise<SiteSettings>;
-  /** Deletes what the cutoffs say; resolves the rows deleted per table. */
-  purge(cutoffs: PurgeCutoffs): Promise<Record<string, number>>;
+  /**
+   * Deletes what the cutoffs say, in bounded batches (each its own short statement, nothing
+   * read back); resolves the rows deleted per table.
+   */
+  purge(cutoffs: PurgeCutoffs, options?: PurgeOptions): Promise<PurgeResult>;
   /**
    * Desktops with an agent key: available when their agent was seen after `seenAfter`.
    * Resolves how many changed each way.

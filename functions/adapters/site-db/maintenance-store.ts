@@ -3,8 +3,14 @@
  * availability from agent heartbeats, and gateway check results.
  */
 import { type SqlBool, sql, type Transaction } from 'kysely';
+import type { PortRange } from '../../core/gateways/port-range.ts';
 import type { GatewayEndpoint } from '../../core/gateways/ports.ts';
-import type { MaintenanceStore, PurgeOptions, PurgeResult } from '../../core/jobs/ports.ts';
+import type {
+  GatewayCheck,
+  MaintenanceStore,
+  PurgeOptions,
+  PurgeResult,
+} from '../../core/jobs/ports.ts';
 import type { PurgeCutoffs } from '../../core/jobs/purge.ts';
 import type { SiteSettings } from '../../core/site-config/schema.ts';
 import type { SiteDb } from './connect.ts';
@@ -162,20 +168,33 @@ export class SqlMaintenanceStore implements MaintenanceStore {
     return { nowAvailable, nowUnavailable: rows.length - nowAvailable };
   }
 
-  async gateways(name?: string): Promise<GatewayEndpoint[]> {
-    return this.#db
+  async gateways(name?: string): Promise<(GatewayEndpoint & { portRange: PortRange })[]> {
+    const rows = await this.#db
       .selectFrom('gateway')
-      .select(['name', 'controlUrl'])
+      .select(['name', 'controlUrl', 'portFrom', 'portTo'])
       .where('deletedAt', 'is', null)
       .$if(name !== undefined, (q) => q.where('name', '=', name as string))
       .orderBy('id')
       .execute();
+    return rows.map((r) => ({
+      name: r.name,
+      controlUrl: r.controlUrl,
+      portRange: { from: r.portFrom, to: r.portTo },
+    }));
   }
 
-  async recordGatewayCheck(name: string, up: boolean, at: number): Promise<void> {
+  async recordGatewayCheck(name: string, check: GatewayCheck, at: number): Promise<void> {
+    // What the gateway reported stays from its last answer while it is down.
+    const reported = check.reported
+      ? {
+          reportedPortFrom: check.reported.portRange.from,
+          reportedPortTo: check.reported.portRange.to,
+          reportedVersion: check.reported.version,
+        }
+      : {};
     await this.#db
       .updateTable('gateway')
-      .set({ status: up ? 'up' : 'down', checkedAt: new Date(at) })
+      .set({ status: check.up ? 'up' : 'down', checkedAt: new Date(at), ...reported })
       .where('name', '=', name)
       .where('deletedAt', 'is', null)
       .execute();

@@ -5,6 +5,7 @@
  */
 
 import type { Clock } from '../clock.ts';
+import { portRangeDisagreement } from '../gateways/port-range.ts';
 import type { GatewayControl } from '../gateways/ports.ts';
 import { withTimeout } from '../health.ts';
 import type { BrokerIdentity, ClusterStore, MaintenanceStore } from './ports.ts';
@@ -72,10 +73,22 @@ export function jobBodies(deps: BodyDeps, extra: Partial<JobBodies> = {}): JobBo
       const timeoutMs = deps.gatewayTimeoutMs ?? 3000;
       await Promise.all(
         gateways.map(async (gateway) => {
-          const up = await withTimeout(control.ping(gateway), timeoutMs, `gateway ${gateway.name}`)
-            .then(() => true)
-            .catch(() => false);
-          await deps.maintenance.recordGatewayCheck(gateway.name, up, deps.clock.now());
+          const info = await withTimeout(
+            control.info(gateway),
+            timeoutMs,
+            `gateway ${gateway.name}`,
+          ).catch(() => undefined);
+          // The range the gateway forwards on against the one the site configuration gives.
+          const disagreement =
+            info && portRangeDisagreement(gateway.name, gateway.portRange, info.portRange);
+          if (disagreement) context.logger.warn(disagreement, { gateway: gateway.name });
+          await deps.maintenance.recordGatewayCheck(
+            gateway.name,
+            info
+              ? { up: true, reported: { portRange: info.portRange, version: info.version } }
+              : { up: false },
+            deps.clock.now(),
+          );
         }),
       );
     },

@@ -2,7 +2,9 @@
  * A stand-in for the Amazon RDS Data API (Aurora PostgreSQL) over a real PostgreSQL, speaking
  * the restJson1 wire protocol that `@aws-sdk/client-rds-data` uses. It is written from the
  * Data API documentation and from how the service is known to behave, independently of the
- * dialect it tests (so a shared misunderstanding cannot hide a bug on both sides):
+ * dialect it tests (so a shared misunderstanding cannot hide a bug on both sides). The dialect
+ * has no SQL lexer at all (its compiler writes `:pN` as it compiles); the lexer below, which
+ * finds `:name` the way the service does, is this stand-in's own:
  *
  * - `:name` parameters (outside string literals, quoted identifiers, dollar quotes, comments
  *   and `::` casts) become `$n`.

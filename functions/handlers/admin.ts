@@ -41,7 +41,7 @@ export function adminEndpoints(broker: Broker): Route[] {
 }
 
 export function buildAdminHandler(broker: Broker): AlbHandler {
-  return httpHandler(broker.logger, adminEndpoints(broker));
+  return httpHandler(broker.logger, adminEndpoints(broker), broker.config);
 }
 
 export const handler = lambdaHandler(buildAdminHandler);

@@ -107,6 +107,7 @@ describe('functions', () => {
       GATEWAY_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:gateway',
       DESKBROKER_ADMIN_PASSWORD_ARN: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:admin',
       SECRETS_KEY_ARN: 'arn:aws:kms:eu-west-1:123456789012:key/0000',
+      CDN_ORIGIN_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:cdn',
     };
     for (const [name, [, fn]] of brokerFunctions()) {
       const vars = fn.Properties.Environment.Variables as Record<string, unknown>;

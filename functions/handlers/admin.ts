@@ -11,6 +11,7 @@ import { gatewaysRoutes } from './admin/gateways-routes.ts';
 import { jobsRoutes } from './admin/jobs-routes.ts';
 import { leasesRoutes } from './admin/leases-routes.ts';
 import { metricsRoutes } from './admin/metrics-routes.ts';
+import { secretsRoutes } from './admin/secrets-routes.ts';
 import { type AlbHandler, httpHandler, type Route } from './http/handler.ts';
 import { lambdaHandler } from './lambda.ts';
 
@@ -38,6 +39,7 @@ export function adminEndpoints(broker: Broker): Route[] {
       ...jobsRoutes(broker),
       ...clusterRoutes(broker),
       ...leasesRoutes(broker),
+      ...secretsRoutes(broker),
       ...gatewaysRoutes(broker),
     ].map((r) => notInLeasedMode(broker, r)),
     // Metrics need no site database, and matter most while it is down.

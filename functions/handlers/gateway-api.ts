@@ -19,7 +19,7 @@ export function gatewayApiEndpoints(broker: Broker): Route[] {
   const signed = signedRequests(broker);
   return [
     endpoint(gatewayForwardsRoute, async ({ event, query }) => {
-      signed.verify(event);
+      await signed.verify(event);
       const { gateway } = query;
       const now = broker.clock.now();
       // Forwards recorded in the site database, and those opened in leased mode (state table).

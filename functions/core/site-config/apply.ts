@@ -6,10 +6,29 @@ import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { hashAgentKey } from '../agents/keys.ts';
 import { BadRequestError } from '../errors.ts';
 import type { PasswordHasher } from '../login/ports.ts';
+import type { SecretBox } from '../secrets/ports.ts';
 import { type ConfigChange, diffSiteConfig } from './diff.ts';
-import type { SiteConfigStore } from './ports.ts';
-import { KEPT_SECRET, type SiteConfig } from './schema.ts';
+import type { SiteConfigStore, SiteSnapshotSource } from './ports.ts';
+import type { SiteConfig } from './schema.ts';
+import { redactSecrets, sealSecrets } from './stored-secrets.ts';
 import { InvalidConfigError, parseSiteConfig } from './validate.ts';
+
+/** What applying a configuration needs. */
+export interface ApplyDeps {
+  readonly store: SiteConfigStore;
+  readonly hasher: PasswordHasher;
+  /** Seals bind passwords and TOTP secrets before they are stored. */
+  readonly secrets: SecretBox;
+  /**
+   * This broker's cached view of the configuration: dropped as soon as a change is committed,
+   * before anything else runs, so the login path never serves the configuration it replaced.
+   */
+  readonly snapshot: Pick<SiteSnapshotSource, 'invalidate'>;
+  /** Runs after a committed change (leased mode mirrors accounts and agent keys). */
+  readonly afterApply?: (before: SiteConfig, after: SiteConfig) => Promise<void>;
+  /** The heartbeat period the runtime fixes (on AWS, the EventBridge schedule's). */
+  readonly fixedHeartbeatSeconds?: number;
+}
 
 export interface ApplyResult {
   readonly changes: readonly ConfigChange[];
@@ -22,25 +41,26 @@ export interface ApplyResult {
  * @throws {InvalidConfigError} listing every problem with its path; the site is unchanged.
  */
 export async function applySiteConfig(
-  deps: {
-    store: SiteConfigStore;
-    hasher: PasswordHasher;
-    /** Runs after a committed change (leased mode mirrors accounts and agent keys). */
-    afterApply?: (before: SiteConfig, after: SiteConfig) => Promise<void>;
-    /** The heartbeat period the runtime fixes (on AWS, the EventBridge schedule's). */
-    fixedHeartbeatSeconds?: number;
-  },
+  deps: ApplyDeps,
   document: unknown,
   options: { dryRun?: boolean } = {},
 ): Promise<ApplyResult> {
   const parsed = fitHeartbeat(parseSiteConfig(document), document, deps.fixedHeartbeatSeconds);
   const current = await deps.store.read();
-  const desired = await resolveSecrets(parsed, current, deps.hasher);
+  const desired = await resolveSecrets(parsed, current, deps);
   const changes = await deps.store.apply(desired, (now) => diffSiteConfig(now, desired), {
     dryRun: options.dryRun ?? false,
   });
-  if (changes.length > 0 && !options.dryRun) await deps.afterApply?.(current, desired);
+  if (changes.length > 0 && !options.dryRun) {
+    deps.snapshot.invalidate();
+    await deps.afterApply?.(current, desired);
+  }
   return { changes, dryRun: options.dryRun ?? false };
+}
+
+/** The site configuration as `export` writes it: no stored secret, `(kept)` in its place. */
+export async function exportSiteConfig(store: SiteConfigStore): Promise<SiteConfig> {
+  return redactSecrets(await store.read());
 }
 
 /**
@@ -72,12 +92,13 @@ export function fitHeartbeat(
 /**
  * Replaces clear secrets with what is stored: password → argon2id hash (the current hash is
  * kept when the password is unchanged, so apply stays idempotent), agent key → SHA-256,
- * a kept LDAP bind password → the stored one. Fills each user's default auth server.
+ * LDAP bind password and TOTP secret → sealed (the stored one when kept or unchanged).
+ * Fills each user's default auth server.
  */
 async function resolveSecrets(
   config: SiteConfig,
   current: SiteConfig,
-  hasher: PasswordHasher,
+  { hasher, secrets }: Pick<ApplyDeps, 'hasher' | 'secrets'>,
 ): Promise<SiteConfig> {
   const firstLocal = config.authServers.find((s) => s.type === 'local')?.name;
   const currentUsers = new Map(current.users.map((u) => [u.name.toLowerCase(), u]));
@@ -92,20 +113,8 @@ async function resolveSecrets(
     }),
   );
 
-  const currentServers = new Map(current.authServers.map((s) => [s.name.toLowerCase(), s]));
   const problems: { path: string; message: string }[] = [];
-  const authServers = config.authServers.map((server, i) => {
-    if (server.type !== 'ldap' || server.bindPassword !== KEPT_SECRET) return server;
-    const old = currentServers.get(server.name.toLowerCase());
-    const stored = old?.type === 'ldap' ? old.bindPassword : undefined;
-    if (stored === undefined) {
-      problems.push({
-        path: `authServers[${i}].bindPassword`,
-        message: 'no stored bind password to keep',
-      });
-    }
-    return { ...server, bindPassword: stored };
-  });
+  const sealed = await sealSecrets({ ...config, users }, current, secrets, problems);
   if (problems.length > 0) throw new InvalidConfigError(problems);
 
   const pools = config.pools.map((pool) => ({
@@ -114,7 +123,7 @@ async function resolveSecrets(
       agentKey === undefined ? desktop : { ...desktop, agentKeyHash: hashAgentKey(agentKey) },
     ),
   }));
-  return { ...config, authServers, users, pools };
+  return { ...config, ...sealed, pools };
 }
 
 /** Decodes a configuration file's text: JSON when it looks like JSON, else YAML. */

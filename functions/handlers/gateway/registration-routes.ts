@@ -15,7 +15,7 @@ export function registrationRoutes(broker: Broker, signed: SignedRequests): Rout
   const deps = { registry: broker.gatewayRegistry, metrics: broker.metrics, clock: broker.clock };
   return [
     endpoint(registerGatewayRoute, async ({ event, body }) => {
-      signed.verify(event);
+      await signed.verify(event);
       // The address the load balancer saw the call come from: the public address by default.
       const registration = await registerGateway(
         deps,
@@ -30,7 +30,7 @@ export function registrationRoutes(broker: Broker, signed: SignedRequests): Rout
       };
     }),
     endpoint(deregisterGatewayRoute, async ({ event, params }) => {
-      signed.verify(event);
+      await signed.verify(event);
       const deregistered = await deregisterGateway(deps, params.name);
       broker.logger.info('gateway deregistered', { gateway: params.name, deregistered });
       return { deregistered };

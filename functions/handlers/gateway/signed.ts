@@ -3,6 +3,7 @@
  * this checks one, over the path with its query as sent and the raw body.
  */
 import type { ALBEvent } from 'aws-lambda';
+import { DynamoNonceStore } from '../../adapters/state/nonce-store.ts';
 import type { Broker } from '../../compose.ts';
 import { ServiceUnavailableError, UnauthorizedError } from '../../core/errors.ts';
 import {
@@ -19,15 +20,20 @@ export interface SignedRequests {
    * @throws {ServiceUnavailableError} `gateway_not_configured` without GATEWAY_SECRET.
    * @throws {UnauthorizedError} `bad_signature` for an unsigned, forged, stale or replayed call.
    */
-  verify(event: ALBEvent): string;
+  verify(event: ALBEvent): Promise<string>;
 }
 
-/** A checker of signed gateway requests for one broker (it remembers nonces). */
+/**
+ * A checker of signed gateway requests for one broker. Nonces are remembered in the state
+ * table: a request replayed against another broker or Lambda instance is refused too.
+ */
 export function signedRequests(broker: Broker): SignedRequests {
   const secret = broker.config.gatewaySecret;
-  const verifier = secret ? createRequestVerifier({ secret }) : undefined;
+  const verifier = secret
+    ? createRequestVerifier({ secret, nonces: new DynamoNonceStore(broker.state) })
+    : undefined;
   return {
-    verify(event) {
+    async verify(event) {
       if (!verifier) {
         throw new ServiceUnavailableError(
           'gateway_not_configured',
@@ -46,7 +52,7 @@ export function signedRequests(broker: Broker): SignedRequests {
         ]),
       );
       const body = bodyText(event);
-      const verdict = verifier.verify({
+      const verdict = await verifier.verify({
         method: event.httpMethod,
         path: `${event.path}${raw.length > 0 ? `?${raw.join('&')}` : ''}`,
         body,

@@ -6,8 +6,9 @@
  * invoked with real event shapes: the CloudFormation custom-resource event of the migration,
  * ALB requests for health, login, offers, connect, admin, the agent and the gateway API, and
  * an SQS batch with a failing record for the job function. Behind them, the stand-ins the
- * other tests use: the Data API stand-in over PostgreSQL, dynalite, fauxqs, and a Secrets
- * Manager stand-in for the secret ARNs. The closest thing to a deploy that runs here.
+ * other tests use: the Data API stand-in over PostgreSQL, dynalite, fauxqs, the KMS stand-in
+ * for the stored-secrets key, and a Secrets Manager stand-in for the secret ARNs. The closest
+ * thing to a deploy that runs here.
  *
  * What differs from AWS: endpoint variables point the clients at the stand-ins, the values
  * CloudFormation resolves at deploy time (ARNs, the queue URL, the table name) are the
@@ -39,6 +40,7 @@ import {
   lambdaRoot,
   startDeployedFunction,
 } from '../helpers/deployed-function.ts';
+import { type KmsServer, startKmsServer } from '../helpers/kms-server.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/pg.ts';
 import {
   type SecretsManagerServer,
@@ -71,6 +73,8 @@ let sqsApp: ReturnType<typeof buildApp>;
 let sqs: SQSClient;
 let queueUrl: string;
 let secrets: SecretsManagerServer;
+let kms: KmsServer;
+let secretsKeyArn: string;
 let root: string;
 const functions = new Map<string, DeployedFunction>();
 const timings: string[] = [];
@@ -104,6 +108,7 @@ function deployedEnv(name: string, resource: Json): Record<string, string> {
     GATEWAY_SECRET_ARN: ARN.gatewaySecret,
     DESKBROKER_ADMIN_PASSWORD_ARN: ARN.adminPassword,
     CDN_ORIGIN_SECRET_ARN: ARN.cdnOriginSecret,
+    SECRETS_KEY_ARN: secretsKeyArn,
   };
   const env: Record<string, string> = {};
   for (const [key, value] of Object.entries(
@@ -122,6 +127,7 @@ function deployedEnv(name: string, resource: Json): Record<string, string> {
     DYNAMODB_ENDPOINT: dynamo.endpoint,
     SQS_ENDPOINT: `http://127.0.0.1:${(sqsApp.server.address() as { port: number }).port}`,
     AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
+    KMS_ENDPOINT: kms.endpoint,
     // What the Lambda runtime sets.
     AWS_REGION: REGION,
     AWS_DEFAULT_REGION: REGION,
@@ -192,6 +198,8 @@ beforeAll(async () => {
     [ARN.adminPassword]: ADMIN_PASSWORD,
     [ARN.cdnOriginSecret]: 'deployed-cdn-origin-secret-0123456789',
   });
+  kms = await startKmsServer();
+  secretsKeyArn = kms.createKey();
   root = lambdaRoot();
 }, 600_000);
 
@@ -203,6 +211,7 @@ afterAll(async () => {
   sqs?.destroy();
   await sqsApp?.close();
   await secrets?.close();
+  await kms?.close();
   await dynamo?.close();
   await dataApi?.close();
   await database?.drop();
@@ -245,7 +254,7 @@ describe('the deployed bundles', () => {
 
     expect(result).toEqual({
       PhysicalResourceId: 'deskbroker-site-schema',
-      Data: { From: 'none', To: SCHEMA_VERSION, AdminCreated: 'true' },
+      Data: { From: 'none', To: SCHEMA_VERSION, AdminCreated: 'true', SecretsSealed: '0' },
     });
     expect(secrets.reads.get(ARN.adminPassword)).toBe(1);
   });
@@ -302,7 +311,15 @@ describe('the deployed bundles', () => {
         headers: auth,
         body: {
           authServers: [{ name: 'local', type: 'local' }],
-          users: [{ name: 'dee', password: PASSWORD, groups: ['Staff'] }],
+          // Her TOTP secret is sealed under the KMS key (the stored-secrets envelope).
+          users: [
+            {
+              name: 'dee',
+              password: PASSWORD,
+              groups: ['Staff'],
+              mfaSecret: 'JBSWY3DPEHPK3PXPJBSWY3DPEH',
+            },
+          ],
           roles: [{ name: 'User' }],
           pools: [
             {
@@ -324,6 +341,7 @@ describe('the deployed bundles', () => {
 
     expect(applied.statusCode, applied.body).toBe(200);
     expect(body(applied).changed).toBe(true);
+    expect(kms.calls.GenerateDataKey).toBeGreaterThanOrEqual(1);
     expect(cluster.statusCode, cluster.body).toBe(200);
     expect(body(cluster)).toMatchObject({
       heartbeatSeconds: 60,

@@ -2,7 +2,9 @@
  * The local runtime's load balancer: an HTTP server that turns each request into the ALB
  * event a Lambda target receives (multi-value headers mode, as the CDK target groups are
  * configured), calls the handler the route table names, and turns the result back into an
- * HTTP response. X-Forwarded-For gets the peer address appended, as the ALB does.
+ * HTTP response. X-Forwarded-For gets the peer address appended, as the ALB does. The path
+ * and query are passed on as they came, still percent-encoded and not normalised (no dot
+ * segments resolved), as the ALB passes them: only the handlers' `endpoint()` decodes.
  */
 import { randomUUID } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
@@ -89,11 +91,18 @@ async function serve(
   req: IncomingMessage,
   res: ServerResponse,
 ): Promise<void> {
-  const url = new URL(req.url ?? '/', 'http://local');
-  const route = functionFor(url.pathname);
+  const target = req.url ?? '/';
+  const query = target.indexOf('?');
+  const path = query < 0 ? target : target.slice(0, query);
+  const rawQuery = query < 0 ? '' : target.slice(query + 1);
+  if (!path.startsWith('/')) {
+    send(res, 400, { error: 'bad_request', message: 'the request target must be a path' });
+    return;
+  }
+  const route = functionFor(path);
   const handler = route && handlers[route.name];
   if (!handler) {
-    send(res, 404, { error: 'not_found', message: `no such endpoint: ${url.pathname}` });
+    send(res, 404, { error: 'not_found', message: `no such endpoint: ${path.slice(0, 200)}` });
     return;
   }
   const body = await readBody(req);
@@ -104,7 +113,7 @@ async function serve(
     });
     return;
   }
-  const event = toAlbEvent(req, url, body, route.name);
+  const event = toAlbEvent(req, { path, rawQuery }, body, route.name);
   const { result, roundTrips } = await countRoundTrips(() =>
     handler(event, lambdaContext(route.name)),
   );
@@ -116,7 +125,7 @@ async function serve(
 /** The ALB event for a request, as a multi-value-headers target group sends it. */
 export function toAlbEvent(
   req: IncomingMessage,
-  url: URL,
+  target: { readonly path: string; readonly rawQuery: string },
   body: Buffer,
   functionName: string,
 ): ALBEvent {
@@ -136,8 +145,7 @@ export function toAlbEvent(
 
   // The ALB passes query parameters as they came, still URL-encoded.
   const multiValueQueryStringParameters: Record<string, string[]> = {};
-  const rawQuery = (req.url ?? '').split('?')[1] ?? '';
-  for (const pair of rawQuery.split('&').filter(Boolean)) {
+  for (const pair of target.rawQuery.split('&').filter(Boolean)) {
     const eq = pair.indexOf('=');
     const key = eq < 0 ? pair : pair.slice(0, eq);
     const value = eq < 0 ? '' : pair.slice(eq + 1);
@@ -153,7 +161,7 @@ export function toAlbEvent(
       },
     },
     httpMethod: req.method ?? 'GET',
-    path: url.pathname,
+    path: target.path,
     multiValueQueryStringParameters,
     multiValueHeaders,
     body: isText ? body.toString('utf8') : body.toString('base64'),

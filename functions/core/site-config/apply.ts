@@ -6,10 +6,11 @@ import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { hashAgentKey } from '../agents/keys.ts';
 import { BadRequestError } from '../errors.ts';
 import type { PasswordHasher } from '../login/ports.ts';
+import { findTextProblem } from '../text.ts';
 import { type ConfigChange, diffSiteConfig } from './diff.ts';
 import type { SiteConfigStore } from './ports.ts';
 import { KEPT_SECRET, type SiteConfig } from './schema.ts';
-import { InvalidConfigError, parseSiteConfig } from './validate.ts';
+import { formatPath, InvalidConfigError, parseSiteConfig } from './validate.ts';
 
 export interface ApplyResult {
   readonly changes: readonly ConfigChange[];
@@ -89,11 +90,16 @@ async function resolveSecrets(
   return { ...config, authServers, users, pools };
 }
 
-/** Decodes a configuration file's text: JSON when it looks like JSON, else YAML. */
+/**
+ * Decodes a configuration file's text: JSON when it looks like JSON, else YAML.
+ * @throws {BadRequestError} `invalid_config_syntax`, or `invalid_text` for a string the site
+ *   database cannot store (a NUL character or a lone surrogate, escaped in the file).
+ */
 export function decodeConfigText(text: string): unknown {
   const trimmed = text.trim();
+  let document: unknown;
   try {
-    return trimmed.startsWith('{') ? JSON.parse(trimmed) : parseYaml(text);
+    document = trimmed.startsWith('{') ? JSON.parse(trimmed) : parseYaml(text);
   } catch (e: unknown) {
     const reason = e instanceof Error ? e.message.split('\n')[0] : String(e);
     throw new BadRequestError(
@@ -101,6 +107,9 @@ export function decodeConfigText(text: string): unknown {
       `the configuration is not valid YAML or JSON: ${reason}`,
     );
   }
+  const bad = findTextProblem(document);
+  if (bad) throw new BadRequestError('invalid_text', `${formatPath(bad.path)}: ${bad.message}`);
+  return document;
 }
 
 /** Encodes a configuration for `export`: YAML by default, JSON on request. */

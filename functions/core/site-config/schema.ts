@@ -4,6 +4,7 @@
  * `validate.ts` checks the references between entries.
  */
 import * as z from 'zod';
+import { RECORDED_HEADERS_MAX } from '../login/client-limits.ts';
 
 /** In an export, a stored secret (LDAP bind password) is written as this; apply keeps the stored one. */
 export const KEPT_SECRET = '(kept)';
@@ -220,7 +221,15 @@ export const settingsSchema = z.strictObject({
   logRetentionDays: z.number().int().min(1).max(3650).default(30),
   heartbeatSeconds: z.number().int().min(5).max(3600).default(20),
   /** Headers recorded with each client registration (and usable in location rules). */
-  clientHeaders: z.array(z.string().regex(/^[A-Za-z0-9-]+$/)).default(['user-agent']),
+  clientHeaders: z
+    .array(
+      z
+        .string()
+        .regex(/^[A-Za-z0-9-]+$/, 'must be an HTTP header name')
+        .max(64, 'must be at most 64 characters'),
+    )
+    .max(RECORDED_HEADERS_MAX, `at most ${RECORDED_HEADERS_MAX} headers (each login stores them)`)
+    .default(['user-agent']),
 });
 
 export const siteConfigSchema = z.strictObject({

@@ -10,7 +10,13 @@ import { findTextProblem } from '../text.ts';
 import { type ConfigChange, diffSiteConfig } from './diff.ts';
 import type { SiteConfigStore } from './ports.ts';
 import { KEPT_SECRET, type SiteConfig } from './schema.ts';
-import { formatPath, InvalidConfigError, parseSiteConfig } from './validate.ts';
+import {
+  type ConfigProblem,
+  checkSiteConfig,
+  formatPath,
+  InvalidConfigError,
+  sortProblems,
+} from './validate.ts';
 
 export interface ApplyResult {
   readonly changes: readonly ConfigChange[];
@@ -20,7 +26,8 @@ export interface ApplyResult {
 /**
  * Validates `document`, hashes its secrets, and makes the site match it in one transaction.
  * Applying the same document twice changes nothing the second time.
- * @throws {InvalidConfigError} listing every problem with its path; the site is unchanged.
+ * @throws {InvalidConfigError} listing every problem of the document with its path (shape,
+ *   references and secrets to keep, in one pass); the site is unchanged.
  */
 export async function applySiteConfig(
   deps: {
@@ -32,9 +39,11 @@ export async function applySiteConfig(
   document: unknown,
   options: { dryRun?: boolean } = {},
 ): Promise<ApplyResult> {
-  const parsed = parseSiteConfig(document);
+  const checked = checkSiteConfig(document);
   const current = await deps.store.read();
-  const desired = await resolveSecrets(parsed, current, deps.hasher);
+  const problems = [...checked.problems, ...keptSecretProblems(document, current)];
+  if (!checked.config || problems.length > 0) throw new InvalidConfigError(sortProblems(problems));
+  const desired = await resolveSecrets(checked.config, current, deps.hasher);
   const changes = await deps.store.apply(desired, (now) => diffSiteConfig(now, desired), {
     dryRun: options.dryRun ?? false,
   });
@@ -45,7 +54,8 @@ export async function applySiteConfig(
 /**
  * Replaces clear secrets with what is stored: password → argon2id hash (the current hash is
  * kept when the password is unchanged, so apply stays idempotent), agent key → SHA-256,
- * a kept LDAP bind password → the stored one. Fills each user's default auth server.
+ * a kept LDAP bind password → the stored one (checked to exist beforehand). Fills each
+ * user's default auth server.
  */
 async function resolveSecrets(
   config: SiteConfig,
@@ -65,21 +75,11 @@ async function resolveSecrets(
     }),
   );
 
-  const currentServers = new Map(current.authServers.map((s) => [s.name.toLowerCase(), s]));
-  const problems: { path: string; message: string }[] = [];
-  const authServers = config.authServers.map((server, i) => {
-    if (server.type !== 'ldap' || server.bindPassword !== KEPT_SECRET) return server;
-    const old = currentServers.get(server.name.toLowerCase());
-    const stored = old?.type === 'ldap' ? old.bindPassword : undefined;
-    if (stored === undefined) {
-      problems.push({
-        path: `authServers[${i}].bindPassword`,
-        message: 'no stored bind password to keep',
-      });
-    }
-    return { ...server, bindPassword: stored };
-  });
-  if (problems.length > 0) throw new InvalidConfigError(problems);
+  const authServers = config.authServers.map((server) =>
+    server.type === 'ldap' && server.bindPassword === KEPT_SECRET
+      ? { ...server, bindPassword: storedBindPassword(current, server.name) }
+      : server,
+  );
 
   const pools = config.pools.map((pool) => ({
     ...pool,
@@ -88,6 +88,25 @@ async function resolveSecrets(
     ),
   }));
   return { ...config, authServers, users, pools };
+}
+
+function storedBindPassword(current: SiteConfig, server: string): string | undefined {
+  const old = current.authServers.find((s) => s.name.toLowerCase() === server.toLowerCase());
+  return old?.type === 'ldap' ? old.bindPassword : undefined;
+}
+
+/** `(kept)` bind passwords with nothing stored to keep (read from the raw document, whatever its shape). */
+function keptSecretProblems(document: unknown, current: SiteConfig): ConfigProblem[] {
+  const servers = (document as { authServers?: unknown } | null)?.authServers;
+  if (!Array.isArray(servers)) return [];
+  return servers.flatMap((server: unknown, i) => {
+    const s = server as { name?: unknown; type?: unknown; bindPassword?: unknown } | null;
+    if (s?.type !== 'ldap' || s.bindPassword !== KEPT_SECRET || typeof s.name !== 'string')
+      return [];
+    return storedBindPassword(current, s.name.trim()) === undefined
+      ? [{ path: `authServers[${i}].bindPassword`, message: 'no stored bind password to keep' }]
+      : [];
+  });
 }
 
 /**

@@ -111,6 +111,33 @@ describe('offers', () => {
     expect(list.map((o) => o.desktopId)).toEqual([backup.id]);
   });
 
+  it('offers available primary desktops beside a backup desktop the user holds', async () => {
+    const heldBackup = desktop(2, { heldBy: 'alice' });
+    const primary = [desktop(1), desktop(1), desktop(1)];
+    const backup = desktop(2);
+
+    const list = await offers([heldBackup, ...primary, backup]);
+
+    // The entry offers 2: both primary desktops, and the held backup one stays offered too.
+    expect(list.map((o) => [o.desktopId, o.status, o.pool])).toEqual([
+      [heldBackup.id, 'held', 'eng'],
+      [primary[0]!.id, 'available', 'eng'],
+      [primary[1]!.id, 'available', 'eng'],
+    ]);
+  });
+
+  it('counts held backup desktops when the backup pool fills in for an exhausted primary', async () => {
+    const heldBackup = desktop(2, { heldBy: 'alice' });
+    const primary = desktop(1);
+    const backups = [desktop(2), desktop(2)];
+
+    const down = await offers([heldBackup, primary, ...backups], new Set([primary.address]));
+    const exhausted = await offers([heldBackup, ...backups]);
+
+    expect(down.map((o) => o.desktopId)).toEqual([heldBackup.id, backups[0]!.id]);
+    expect(exhausted.map((o) => o.desktopId)).toEqual([heldBackup.id, backups[0]!.id]);
+  });
+
   it('does not probe pools without a backup (nothing to fail over to)', async () => {
     const lab = desktop(3);
     const list = await offers([lab], new Set([lab.address]));

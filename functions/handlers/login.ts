@@ -5,14 +5,15 @@
 import type { ALBEvent } from 'aws-lambda';
 import type { Broker } from '../compose.ts';
 import { logout } from '../core/desktops/desktops.ts';
+import { emptyOffersReason } from '../core/desktops/offers.ts';
 import { AppError } from '../core/errors.ts';
 import { enabledAuthServers } from '../core/login/auth-servers.ts';
 import { logFailedLogin, login } from '../core/login/login.ts';
 import { storableText } from '../core/text.ts';
-import { authServersRoute, loginRoute, logoutRoute } from './api/login.ts';
+import { authServersRoute, loginRoute, logoutRoute, sessionRoute } from './api/login.ts';
 import { clientOf } from './http/client.ts';
 import { desktopDeps, loginDeps } from './http/deps.ts';
-import { endpoint } from './http/endpoint.ts';
+import { endpoint, sessionEndpoint } from './http/endpoint.ts';
 import { type AlbHandler, httpHandler, type Route } from './http/handler.ts';
 import { bodyText, clientIp } from './http/request.ts';
 import { json } from './http/response.ts';
@@ -77,6 +78,7 @@ export function loginEndpoints(broker: Broker): Route[] {
         role: session.role,
         policy: session.policy,
         offers,
+        ...(offers.length === 0 ? { reason: emptyOffersReason(session) } : {}),
       },
       { 'set-cookie': sessionCookie(token, (session.expiresAt - session.createdAt) / 1000) },
     );
@@ -91,6 +93,14 @@ export function loginEndpoints(broker: Broker): Route[] {
       await logout({ ...desktopDeps(broker), sessions: broker.sessions }, session, token);
       return json(200, { ok: true }, { 'set-cookie': clearedSessionCookie() });
     }),
+    sessionEndpoint(broker, sessionRoute, async ({ session }) => ({
+      user: { name: session.user, groups: [...session.groups] },
+      role: session.role,
+      admin: session.isAdmin,
+      policy: session.policy,
+      mode: session.mode,
+      expiresAt: new Date(session.expiresAt).toISOString(),
+    })),
     endpoint(authServersRoute, async () => ({
       authServers: await enabledAuthServers({ snapshot: broker.snapshot, leasing: broker.leasing }),
     })),

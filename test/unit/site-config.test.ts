@@ -139,7 +139,13 @@ describe('site configuration validation', () => {
         { name: 'dr', desktops: [{ name: 'dr-01', address: '10.8.2.11', colour: 'red' }] },
       ],
       policies: [
-        { name: 'eng', entries: [{ pool: 'eng', offer: -1 }, { pool: 'nope', backupPool: 'dr' }] },
+        {
+          name: 'eng',
+          entries: [
+            { pool: 'eng', offer: -1 },
+            { pool: 'nope', backupPool: 'dr' },
+          ],
+        },
       ],
       assignments: [{ group: '*', role: 'Nobody', policy: 'eng', mfa: 'sms' }],
       settings: { clientHeaders: Array.from({ length: 9 }, (_, i) => `x-h${i}`) },

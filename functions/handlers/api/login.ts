@@ -2,7 +2,7 @@
 import * as z from 'zod';
 import { attributesBytes, CLIENT_LIMITS as L } from '../../core/login/client-limits.ts';
 import { isoTime, mode, okBody } from './common.ts';
-import { offer } from './offers.ts';
+import { noOffersReason, offer } from './offers.ts';
 import { route } from './route.ts';
 
 export const loginBody = z
@@ -48,6 +48,7 @@ export const loginAnswer = z
     role: z.string(),
     policy: z.string().nullable(),
     offers: z.array(offer),
+    reason: noOffersReason,
   })
   .meta({ id: 'LoginAnswer' });
 
@@ -86,4 +87,23 @@ export const authServersRoute = route({
   errors: [503],
 });
 
-export const loginRoutes = [loginRoute, logoutRoute, authServersRoute] as const;
+export const sessionRoute = route({
+  method: 'GET',
+  path: '/api/v1/session',
+  function: 'login',
+  auth: 'session',
+  summary: 'Who is signed in with this token or cookie, and until when',
+  response: z
+    .object({
+      user: z.object({ name: z.string(), groups: z.array(z.string()) }),
+      role: z.string(),
+      admin: z.boolean(),
+      policy: z.string().nullable(),
+      mode,
+      expiresAt: isoTime,
+    })
+    .meta({ id: 'Session' }),
+  errors: [401, 503],
+});
+
+export const loginRoutes = [loginRoute, logoutRoute, authServersRoute, sessionRoute] as const;

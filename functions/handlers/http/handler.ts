@@ -10,6 +10,7 @@ import type { ALBEvent, ALBResult, Context } from 'aws-lambda';
 import type { Logger } from '../../adapters/logger.ts';
 import { AppError } from '../../core/errors.ts';
 import type { ApiRoute } from '../api/route.ts';
+import { checkCrossOrigin } from './cross-origin.ts';
 import { clientIp } from './request.ts';
 import { errorResponse, type HttpResponse, toAlbResult } from './response.ts';
 
@@ -68,6 +69,7 @@ const httpResponse = (logger: Logger): MiddlewareObj<ALBEvent, ALBResult> => {
   return {
     before: (request) => {
       started.set(request, Date.now());
+      checkCrossOrigin(request.event);
     },
     after: (request) => {
       request.response = finish(request, request.response as unknown as HttpResponse);

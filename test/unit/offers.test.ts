@@ -84,6 +84,12 @@ describe('offers', () => {
     ]);
   });
 
+  it('offers no more free desktops than an entry without a backup pool asks for', async () => {
+    const lab = [desktop(3), desktop(3), desktop(3)];
+    const list = await offers(lab);
+    expect(list.map((o) => o.desktopId)).toEqual([lab[0]!.id]);
+  });
+
   it('offers from the backup pool when the primary has nothing, under the primary pool name', async () => {
     const backup = [desktop(2), desktop(2), desktop(2)];
 

@@ -150,10 +150,10 @@ export async function buildOffers(input: {
     const need = entry.offer - count(usedPrimary, entry);
     if (need <= 0) continue;
     const plan = planOf(entry);
-    let picks = free(entry.poolId);
+    let picks = free(entry.poolId).slice(0, need);
     if (entry.backupPoolId !== undefined) {
       const checked = await Promise.all(
-        picks.map(async (d) => ((await reachable(d, plan)) ? d : undefined)),
+        free(entry.poolId).map(async (d) => ((await reachable(d, plan)) ? d : undefined)),
       );
       picks = checked.filter((d): d is DesktopRecord => d !== undefined).slice(0, need);
       // The backup pool fills only what the primary cannot, counting the backups already held.

@@ -35,7 +35,7 @@ export interface MemoryDesktop {
   name: string;
   poolId: number;
   address: string;
-  ports: Readonly<Record<string, number>>;
+  ports: Readonly<Partial<Record<string, number>>>;
   assignedUser: string | null;
   heldBy: string | null;
   heldAt: number | null;
@@ -77,6 +77,7 @@ const record = (d: MemoryDesktop): DesktopRecord => ({
   name: d.name,
   poolId: d.poolId,
   address: d.address,
+  ports: d.ports,
   assignedUser: d.assignedUser,
   heldBy: d.heldBy,
   sessionState: d.sessionState,
@@ -112,7 +113,7 @@ export function memorySite(document: SiteConfigInput, clock: Clock): MemorySite 
         name: d.name,
         poolId: poolIds.get(pool.name.toLowerCase())!,
         address: d.address,
-        ports: (d as { ports?: Record<string, number> }).ports ?? {},
+        ports: d.ports ?? {},
         assignedUser: d.assignedTo ?? null,
         heldBy: null,
         heldAt: null,

@@ -44,7 +44,7 @@ describe.each(DIALECTS)('site database on %s', (dialect) => {
 
   it('refuses an empty database unless asked to create it, then creates the schema', async () => {
     await expect(ensureSchema(t.site.db, { createIfEmpty: false, upgrade: false })).rejects.toThrow(
-      /schema version none, this broker has 0001/,
+      new RegExp(`schema version none, this broker has ${SCHEMA_VERSION}`),
     );
 
     const created = await ensureSchema(t.site.db, { createIfEmpty: true, upgrade: false });
@@ -75,6 +75,8 @@ describe.each(DIALECTS)('site database on %s', (dialect) => {
       mfaSecret: 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP',
     });
     expect(exported.pools[0]!.desktops[0]!.agentKeyHash).toMatch(/^[0-9a-f]{64}$/);
+    expect(exported.pools[0]!.desktops[0]).not.toHaveProperty('ports');
+    expect(exported.pools[0]!.desktops[1]!.ports).toEqual({ vnc: 5902, rdp: 3390 });
     expect(exported.gatewayClusters[0]!.members).toEqual(['gw1', 'gw2']);
     expect(exported.gateways[1]!.portRange).toEqual([20001, 23000]);
     expect(exported.policies[0]!.entries[1]).toEqual({
@@ -244,7 +246,7 @@ describe.each(DIALECTS)('site database on %s', (dialect) => {
       );
       expect(error).toBeInstanceOf(SchemaVersionError);
       expect((error as Error).message).toBe(
-        'the site database has schema version 9999, this broker has 0001: run a broker of the same version (all brokers on one database must match)',
+        `the site database has schema version 9999, this broker has ${SCHEMA_VERSION}: run a broker of the same version (all brokers on one database must match)`,
       );
     } finally {
       await sql`delete from schema_migration where name = '9999'`.execute(t.site.db);
@@ -259,5 +261,35 @@ describe.each(DIALECTS)('site database on %s', (dialect) => {
 
     expect(afterRead - start).toBe(1);
     expect(t.site.stats.roundTrips - afterRead).toBe(3);
+  });
+});
+
+describe('schema 0002 (desktop ports)', () => {
+  it('upgrades a 0001 site in place: existing desktops keep their plan ports ({})', async () => {
+    const t = await openTestSiteDatabase('postgres');
+    try {
+      const { Migrator } = await import('kysely/migration');
+      const initial = await import('../../functions/adapters/site-db/migrations/0001-initial.ts');
+      const at0001 = new Migrator({
+        db: t.site.db as never,
+        provider: { getMigrations: async () => ({ '0001': initial }) },
+        migrationTableName: 'schema_migration',
+        migrationLockTableName: 'schema_migration_lock',
+      });
+      expect((await at0001.migrateToLatest()).error).toBeUndefined();
+      await sql`insert into pool (name) values ('p')`.execute(t.site.db);
+      await sql`insert into desktop (name, pool_id, address) values ('d', 1, '10.0.0.1')`.execute(
+        t.site.db,
+      );
+
+      const upgraded = await ensureSchema(t.site.db, { createIfEmpty: false, upgrade: true });
+
+      expect(upgraded).toEqual({ version: '0002', created: false, upgraded: true });
+      expect(await t.site.db.selectFrom('desktop').select(['name', 'ports']).execute()).toEqual([
+        { name: 'd', ports: {} },
+      ]);
+    } finally {
+      await t.close();
+    }
   });
 });

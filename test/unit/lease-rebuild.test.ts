@@ -20,6 +20,7 @@ const desk = (id: number, user: string): AssignedDesktop => ({
   id,
   name: `${user}-${id}`,
   address: `10.0.0.${id}`,
+  ports: {},
   pool: 'assigned',
   assignedUser: user,
 });

@@ -4,6 +4,7 @@ import {
   type DesktopRecord,
   resolveEntries,
 } from '../../functions/core/desktops/offers.ts';
+import { planForDesktop } from '../../functions/core/desktops/protocol-plans.ts';
 import { siteConfigSchema } from '../../functions/core/site-config/schema.ts';
 import type { SiteSnapshot } from '../../functions/core/site-config/snapshot.ts';
 
@@ -50,6 +51,7 @@ const desktop = (poolId: number, over: Partial<DesktopRecord> = {}): DesktopReco
   name: `d${next}`,
   poolId,
   address: `10.0.${poolId}.${next}`,
+  ports: {},
   assignedUser: null,
   heldBy: null,
   sessionState: 'none',
@@ -148,6 +150,39 @@ describe('offers', () => {
     const lab = desktop(3);
     const list = await offers([lab], new Set([lab.address]));
     expect(list.map((o) => o.desktopId)).toEqual([lab.id]);
+  });
+
+  it('offers a desktop on its own port, and probes it there', async () => {
+    const probed: number[] = [];
+    const own = desktop(1, { ports: { rdp: 3390 } });
+    const list = await buildOffers({
+      config,
+      user: 'alice',
+      locations: [],
+      entries,
+      desktops: [own],
+      probe: async (_address, port) => {
+        probed.push(port);
+        return true;
+      },
+    });
+    expect(list[0]!.protocols).toEqual([{ protocol: 'rdp', port: 3390, via: 'direct' }]);
+    expect(probed).toEqual([3390]);
+  });
+
+  it('keeps the plan’s port for protocols the desktop names no port for', () => {
+    const plan = {
+      name: 'two',
+      protocols: [
+        { protocol: 'rdp' as const, port: 3389 },
+        { protocol: 'vnc' as const, port: 5900, gateway: 'gw' },
+      ],
+    };
+    expect(planForDesktop(plan, { vnc: 5902 }).protocols).toEqual([
+      { protocol: 'rdp', port: 3389 },
+      { protocol: 'vnc', port: 5902, gateway: 'gw' },
+    ]);
+    expect(planForDesktop(plan, {})).toBe(plan);
   });
 
   it('lists the protocols of the location override', async () => {

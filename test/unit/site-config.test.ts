@@ -122,6 +122,14 @@ describe('site configuration validation', () => {
       /^users\[0\]\.password: must be at least 8 characters/,
     ],
     [{ pools: [{ name: 'eng', desktops: [], colour: 'red' }] }, /^pools\[0\]: /],
+    [
+      { pools: [{ name: 'eng', desktops: [{ name: 'a', address: 'h', ports: { telnet: 23 } }] }] },
+      /^pools\[0\]\.desktops\[0\]\.ports: Unrecognized key: "telnet"/,
+    ],
+    [
+      { pools: [{ name: 'eng', desktops: [{ name: 'a', address: 'h', ports: { vnc: 70000 } }] }] },
+      /^pools\[0\]\.desktops\[0\]\.ports\.vnc: /,
+    ],
   ])('names the path of a shape error (%#)', (patch, expected) => {
     const problems = problemsOf({ ...valid, ...patch });
     expect(
@@ -170,6 +178,14 @@ describe('site configuration validation', () => {
     expect(problems.at(-1)).toBe(
       'settings.clientHeaders: at most 8 headers (each login stores them)',
     );
+  });
+
+  it('accepts a desktop’s own ports by protocol', () => {
+    const config = parseSiteConfig({
+      ...valid,
+      pools: [{ name: 'eng', desktops: [{ name: 'vnc-2', address: 'h', ports: { vnc: 5902 } }] }],
+    });
+    expect(config.pools[0]!.desktops[0]!.ports).toEqual({ vnc: 5902 });
   });
 
   it('reports every problem at once', () => {

@@ -19,7 +19,7 @@ export class SqlLeasingQueries implements LeasingSource {
     const rows = await this.#db
       .selectFrom('desktop as d')
       .innerJoin('pool as p', 'p.id', 'd.poolId')
-      .select(['d.id', 'd.name', 'd.address', 'p.name as pool', 'd.assignedUser'])
+      .select(['d.id', 'd.name', 'd.address', 'd.ports', 'p.name as pool', 'd.assignedUser'])
       .where('d.deletedAt', 'is', null)
       .where('d.assignedUser', 'is not', null)
       .$if(options.running === true, (q) =>
@@ -36,7 +36,7 @@ export class SqlLeasingQueries implements LeasingSource {
       )
       .orderBy('d.id')
       .execute();
-    return rows as AssignedDesktop[];
+    return rows.map((r) => ({ ...r, ports: r.ports ?? {}, assignedUser: r.assignedUser! }));
   }
 
   /** Hard-assigned desktops with a `connect` log row of their assigned user since `since`. */
@@ -51,17 +51,18 @@ export class SqlLeasingQueries implements LeasingSource {
           .on('l.at', '>', new Date(since))
           .on(sql<boolean>`lower(l.user_name) = lower(d.assigned_user)`),
       )
-      .select(['d.id', 'd.name', 'd.address', 'p.name as pool', 'd.assignedUser'])
+      .select(['d.id', 'd.name', 'd.address', 'd.ports', 'p.name as pool', 'd.assignedUser'])
       .select((eb) => eb.fn.max('l.at').as('lastLaunchAt'))
       .where('d.deletedAt', 'is', null)
       .where('d.assignedUser', 'is not', null)
-      .groupBy(['d.id', 'd.name', 'd.address', 'p.name', 'd.assignedUser'])
+      .groupBy(['d.id', 'd.name', 'd.address', 'd.ports', 'p.name', 'd.assignedUser'])
       .orderBy('d.id')
       .execute();
     return rows.map((r) => ({
       id: r.id,
       name: r.name,
       address: r.address,
+      ports: r.ports ?? {},
       pool: r.pool,
       assignedUser: r.assignedUser!,
       lastLaunchAt: new Date(r.lastLaunchAt as unknown as string | Date).getTime(),

@@ -12,7 +12,12 @@
 
 import type { PolicyConfig, ProtocolPlanConfig, SiteConfig } from '../site-config/schema.ts';
 import { poolId, type SiteSnapshot } from '../site-config/snapshot.ts';
-import { offeredProtocols, resolvePlan } from './protocol-plans.ts';
+import {
+  type DesktopPorts,
+  offeredProtocols,
+  planForDesktop,
+  resolvePlan,
+} from './protocol-plans.ts';
 
 /** A desktop as the offer and claim queries return it. */
 export interface DesktopRecord {
@@ -20,6 +25,8 @@ export interface DesktopRecord {
   readonly name: string;
   readonly poolId: number;
   readonly address: string;
+  /** The desktop's own ports by protocol, over its plan's. */
+  readonly ports: DesktopPorts;
   readonly assignedUser: string | null;
   readonly heldBy: string | null;
   readonly sessionState: 'none' | 'connected' | 'disconnected';
@@ -101,8 +108,9 @@ export async function buildOffers(input: {
 }): Promise<Offer[]> {
   const { config, user, entries } = input;
   const planOf = (entry: ResolvedEntry | undefined) => resolvePlan(config, entry, input.locations);
+  // Probed on the port the desktop is reached on: its own, else the plan's.
   const reachable = (d: DesktopRecord, plan: ProtocolPlanConfig) =>
-    input.probe(d.address, plan.protocols[0]!.port);
+    input.probe(d.address, planForDesktop(plan, d.ports).protocols[0]!.port);
   const offers: Offer[] = [];
   const offered = new Set<number>();
   /** Per entry: desktops offered from its primary pool, and from its backup pool. */
@@ -121,7 +129,7 @@ export async function buildOffers(input: {
       pool: entry?.pool ?? '',
       status,
       backup: false,
-      protocols: offeredProtocols(planOf(entry)),
+      protocols: offeredProtocols(planForDesktop(planOf(entry), d.ports)),
     });
   };
 

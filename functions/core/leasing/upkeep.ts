@@ -5,7 +5,7 @@
  */
 
 import type { Clock } from '../clock.ts';
-import { resolvePlan } from '../desktops/protocol-plans.ts';
+import { type DesktopPorts, planForDesktop, resolvePlan } from '../desktops/protocol-plans.ts';
 import type { SiteSnapshotSource } from '../site-config/ports.ts';
 import type { SiteConfig } from '../site-config/schema.ts';
 import { byName } from '../site-config/snapshot.ts';
@@ -24,6 +24,8 @@ export interface AssignedDesktop {
   readonly id: number;
   readonly name: string;
   readonly address: string;
+  /** Its own ports by protocol, over its plan's. */
+  readonly ports: DesktopPorts;
   readonly pool: string;
   readonly assignedUser: string;
 }
@@ -78,15 +80,18 @@ export async function syncMirror(
   return { accounts: accounts.length, agentKeys: agentKeys.length };
 }
 
-/** The protocols a desktop of `pool` is launched with: the first policy entry offering the pool. */
-function launchFor(config: SiteConfig, pool: string) {
+/**
+ * The protocols a desktop of `pool` is launched with: the first policy entry offering the
+ * pool, on the desktop's own ports.
+ */
+function launchFor(config: SiteConfig, pool: string, ports: DesktopPorts) {
   const policy = config.policies.find((p) =>
     p.entries.some((e) => e.pool === pool || e.backupPool === pool),
   );
   const entry =
     policy?.entries.find((e) => e.pool === pool) ??
     policy?.entries.find((e) => e.backupPool === pool);
-  const plan = resolvePlan(config, entry, []);
+  const plan = planForDesktop(resolvePlan(config, entry, []), ports);
   return { protocol: plan.protocols[0]!.protocol, protocols: [...plan.protocols] };
 }
 
@@ -149,7 +154,7 @@ export async function rebuildLeases(deps: UpkeepDeps): Promise<RebuildResult> {
         desktopName: d.name,
         address: d.address,
         pool: d.pool,
-        launch: launchFor(config, d.pool),
+        launch: launchFor(config, d.pool, d.ports),
       },
       d.lastLaunchAt,
       days,

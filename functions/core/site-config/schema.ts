@@ -124,6 +124,11 @@ export const desktopSchema = z
   .strictObject({
     name,
     address: host,
+    /**
+     * The desktop's own port for some protocols, overriding its protocol plan's port for that
+     * protocol (`{ vnc: 5902 }`): several displays on one host, desktops behind NAT.
+     */
+    ports: z.partialRecord(z.enum(PROTOCOLS), port).optional(),
     /** Hard assignment to one user. */
     assignedTo: name.optional(),
     /** The agent's key for the event API; stored hashed. */

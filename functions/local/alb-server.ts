@@ -11,12 +11,17 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ALBEvent, ALBResult, Context } from 'aws-lambda';
 import type { Logger } from '../adapters/logger.ts';
-import { countRoundTrips } from '../adapters/site-db/connect.ts';
+import { metered } from '../adapters/meter.ts';
 import type { AlbHandler } from '../handlers/http/handler.ts';
 import { MAX_BODY_BYTES } from '../handlers/http/request.ts';
 import { type FunctionRoute, functionFor } from '../handlers/routes.ts';
 
 export type HandlerTable = Partial<Record<FunctionRoute['name'], AlbHandler>>;
+
+/** The local runtime's response header with the request's site-database round trips. */
+export const SQL_ROUND_TRIPS_HEADER = 'x-deskbroker-db-round-trips';
+/** The local runtime's response header with the request's DynamoDB requests. */
+export const DYNAMODB_CALLS_HEADER = 'x-deskbroker-dynamodb-calls';
 
 export interface AlbServer {
   readonly url: string;
@@ -118,11 +123,11 @@ async function serve(
     return;
   }
   const event = toAlbEvent(req, { path, rawQuery }, body, route.name);
-  const { result, roundTrips } = await countRoundTrips(() =>
-    handler(event, lambdaContext(route.name)),
-  );
-  // Local runtime only: how many site-database round trips the request made (budget tests, benchmarks).
-  res.setHeader('x-deskbroker-db-round-trips', String(roundTrips));
+  const { result, meter } = await metered(() => handler(event, lambdaContext(route.name)));
+  // Local runtime only: what the request cost the backing services, counted at the transport
+  // (budget tests, benchmarks): site-database round trips and DynamoDB requests.
+  res.setHeader(SQL_ROUND_TRIPS_HEADER, String(meter.sqlRoundTrips));
+  res.setHeader(DYNAMODB_CALLS_HEADER, String(meter.dynamoDbCalls));
   writeResult(res, result);
 }
 

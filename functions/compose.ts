@@ -6,6 +6,7 @@
 import pkg from '../package.json' with { type: 'json' };
 import { LdapAuthenticator } from './adapters/auth/ldap-authenticator.ts';
 import { Argon2PasswordHasher } from './adapters/auth/password-hasher.ts';
+import { createSecretBox } from './adapters/encryption/secret-box.ts';
 import { HttpGatewayControl } from './adapters/gateway/gateway-client.ts';
 import { createHealthProbes } from './adapters/health-probes.ts';
 import { type BrokerJobs, composeJobs, type JobsOptions } from './adapters/jobs/compose-jobs.ts';
@@ -17,6 +18,7 @@ import type { SiteDatabase } from './adapters/site-db/connect.ts';
 import { SqlDesktopStore } from './adapters/site-db/desktop-store.ts';
 import { openBrokerSiteDatabase } from './adapters/site-db/failover.ts';
 import { SqlForwardStore } from './adapters/site-db/forward-store.ts';
+import { SqlStoredSecrets } from './adapters/site-db/secret-store.ts';
 import { SqlSiteConfigStore } from './adapters/site-db/site-config-store.ts';
 import { CachedSnapshotSource } from './adapters/site-db/snapshot-source.ts';
 import { DynamoMirrorStore } from './adapters/state/mirror-store.ts';
@@ -41,6 +43,7 @@ import type {
   ThrottleStore,
 } from './core/login/ports.ts';
 import type { SessionLimits } from './core/login/sessions.ts';
+import type { SecretBox, StoredSecrets } from './core/secrets/ports.ts';
 import type { SiteConfigStore, SiteSnapshotSource } from './core/site-config/ports.ts';
 
 /** The broker's version, as `cb_version` prints it. */
@@ -58,6 +61,10 @@ export interface Broker {
   readonly accounts: AccountStore;
   readonly siteConfig: SiteConfigStore;
   readonly hasher: PasswordHasher;
+  /** Seals and opens stored secrets (LDAP bind passwords, TOTP secrets). */
+  readonly secrets: SecretBox;
+  /** The stored secrets of the site database (sealing old clear values, re-encryption). */
+  readonly storedSecrets: StoredSecrets;
   readonly directory: DirectoryAuthenticator;
   readonly health: HealthProbes;
   readonly snapshot: SiteSnapshotSource;
@@ -99,7 +106,8 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
   // With SECONDARY_DB_URL (or its ARNs), a database that fails over to the secondary.
   const site = await openBrokerSiteDatabase(config, state, logger);
   const sessionLimits = config.sessions;
-  const directory = new LdapAuthenticator();
+  const secrets = createSecretBox(config.secretsKey);
+  const directory = new LdapAuthenticator(secrets);
   const mirror = new DynamoMirrorStore(state);
   const snapshot = new CachedSnapshotSource(site.db, clock, config.configCacheMs, {
     store: mirror,
@@ -159,6 +167,8 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     accounts: new SqlAccountStore(site.db),
     siteConfig: new SqlSiteConfigStore(site.db),
     hasher: new Argon2PasswordHasher(),
+    secrets,
+    storedSecrets: new SqlStoredSecrets(site.db),
     directory,
     health: createHealthProbes(site.db, directory, options.loadAverage),
     snapshot,

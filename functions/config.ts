@@ -4,6 +4,7 @@
  * `functions/` reads `process.env`.
  */
 import os from 'node:os';
+import path from 'node:path';
 import * as z from 'zod';
 
 /** Thrown when an environment variable is missing or malformed; the message names it. */
@@ -44,6 +45,9 @@ const schema = z.object({
   JOB_QUEUE_URL: url.optional(),
   SQS_ENDPOINT: url.optional(),
   AWS_REGION: z.string().min(1).default('us-east-1'),
+  SECRETS_KEY_ARN: z.string().min(1).optional(),
+  KMS_ENDPOINT: url.optional(),
+  SECRETS_KEY_FILE: z.string().min(1).optional(),
   DESKBROKER_ADMIN_PASSWORD: z.string().min(8, 'must be at least 8 characters').optional(),
   HEALTH_MAX_LOAD: z.coerce.number().positive().default(4),
   HEALTH_TIMEOUT_MS: intIn(50, 30_000).default(1000),
@@ -56,6 +60,8 @@ const schema = z.object({
   GATEWAY_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
   GATEWAY_SECRET_ARN: z.string().startsWith('arn:').optional(),
   DESKBROKER_ADMIN_PASSWORD_ARN: z.string().startsWith('arn:').optional(),
+  CDN_ORIGIN_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+  CDN_ORIGIN_SECRET_ARN: z.string().startsWith('arn:').optional(),
   GATEWAY_TIMEOUT_MS: intIn(100, 30_000).default(2000),
   CONFIG_CACHE_SECONDS: intIn(0, 3600).default(5),
   LOGIN_FAILURE_FLOOR_MS: intIn(0, 10_000).default(250),
@@ -65,6 +71,11 @@ const schema = z.object({
 });
 
 type Env = z.infer<typeof schema>;
+
+/** The master key of stored secrets (LDAP bind passwords, TOTP secrets). */
+export type SecretsKeyTarget =
+  | { kind: 'kms'; keyId: string; region: string; endpoint?: string }
+  | { kind: 'file'; path: string };
 
 /** How the broker reaches one site database. */
 export type DatabaseTarget =
@@ -94,6 +105,8 @@ export interface Config {
   readonly jobQueueUrl?: string;
   readonly sqsEndpoint?: string;
   readonly region: string;
+  /** Where the master key of stored secrets is: a KMS key, or a key file. */
+  readonly secretsKey: SecretsKeyTarget;
   readonly adminPassword?: string;
   readonly health: { readonly maxLoad: number; readonly timeoutMs: number };
   readonly dbStatementTimeoutMs: number;
@@ -103,10 +116,20 @@ export interface Config {
   readonly throttle: { readonly maxFailures: number; readonly lockoutSeconds: number };
   readonly gatewaySecret?: string;
   /**
+   * The value CloudFront puts in the `x-deskbroker-cdn` header of every request it passes to
+   * the load balancer: such a request's client is the address CloudFront saw (the
+   * X-Forwarded-For entry before the load balancer's).
+   */
+  readonly cdnOriginSecret?: string;
+  /**
    * Secrets Manager ARNs of secrets resolved at start-up (Lambda): the values stay out of the
    * functions' environment. See adapters/secrets.ts.
    */
-  readonly secretArns: { readonly gatewaySecret?: string; readonly adminPassword?: string };
+  readonly secretArns: {
+    readonly gatewaySecret?: string;
+    readonly adminPassword?: string;
+    readonly cdnOriginSecret?: string;
+  };
   readonly gatewayTimeoutMs: number;
   /** How long a broker reuses its copy of the site configuration on the login path. */
   readonly configCacheMs: number;
@@ -145,6 +168,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     jobQueueUrl: e.JOB_QUEUE_URL,
     sqsEndpoint: e.SQS_ENDPOINT,
     region: e.AWS_REGION,
+    secretsKey: e.SECRETS_KEY_ARN
+      ? { kind: 'kms', keyId: e.SECRETS_KEY_ARN, region: e.AWS_REGION, endpoint: e.KMS_ENDPOINT }
+      : { kind: 'file', path: e.SECRETS_KEY_FILE ?? path.join(e.DESKBROKER_HOME, 'secrets.key') },
     adminPassword: e.DESKBROKER_ADMIN_PASSWORD,
     health: { maxLoad: e.HEALTH_MAX_LOAD, timeoutMs: e.HEALTH_TIMEOUT_MS },
     dbStatementTimeoutMs: e.DB_STATEMENT_TIMEOUT_MS,
@@ -152,9 +178,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     sessions: { idleMinutes: e.SESSION_IDLE_MINUTES, maxHours: e.SESSION_MAX_HOURS },
     throttle: { maxFailures: e.LOGIN_MAX_FAILURES, lockoutSeconds: e.LOGIN_LOCKOUT_SECONDS },
     gatewaySecret: e.GATEWAY_SECRET,
+    cdnOriginSecret: e.CDN_ORIGIN_SECRET,
     secretArns: {
       gatewaySecret: e.GATEWAY_SECRET_ARN,
       adminPassword: e.DESKBROKER_ADMIN_PASSWORD_ARN,
+      cdnOriginSecret: e.CDN_ORIGIN_SECRET_ARN,
     },
     gatewayTimeoutMs: e.GATEWAY_TIMEOUT_MS,
     configCacheMs: e.CONFIG_CACHE_SECONDS * 1000,

@@ -9,6 +9,7 @@ import { clusterRoutes } from './admin/cluster-routes.ts';
 import { configRoutes } from './admin/config-routes.ts';
 import { jobsRoutes } from './admin/jobs-routes.ts';
 import { leasesRoutes } from './admin/leases-routes.ts';
+import { secretsRoutes } from './admin/secrets-routes.ts';
 import { type AlbHandler, httpHandler, type Route } from './http/handler.ts';
 import { lambdaHandler } from './lambda.ts';
 
@@ -35,11 +36,12 @@ export function adminEndpoints(broker: Broker): Route[] {
     ...jobsRoutes(broker),
     ...clusterRoutes(broker),
     ...leasesRoutes(broker),
+    ...secretsRoutes(broker),
   ].map((r) => notInLeasedMode(broker, r));
 }
 
 export function buildAdminHandler(broker: Broker): AlbHandler {
-  return httpHandler(broker.logger, adminEndpoints(broker));
+  return httpHandler(broker.logger, adminEndpoints(broker), broker.config);
 }
 
 export const handler = lambdaHandler(buildAdminHandler);

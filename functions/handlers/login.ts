@@ -65,7 +65,7 @@ export function loginEndpoints(broker: Broker): Route[] {
       password: body.password,
       authServer: body.authServer,
       mfaCode: body.mfaCode,
-      client: clientOf(event, broker.config.gatewaySecret, body.client?.name),
+      client: clientOf(event, broker.config, body.client?.name),
       reported: body.client?.attributes ?? {},
     });
     return json(
@@ -108,7 +108,7 @@ export function loginEndpoints(broker: Broker): Route[] {
 }
 
 export function buildLoginHandler(broker: Broker): AlbHandler {
-  return httpHandler(broker.logger, loginEndpoints(broker));
+  return httpHandler(broker.logger, loginEndpoints(broker), broker.config);
 }
 
 export const handler = lambdaHandler(buildLoginHandler);

@@ -32,7 +32,7 @@ export function offersEndpoints(broker: Broker): Route[] {
 }
 
 export function buildOffersHandler(broker: Broker): AlbHandler {
-  return httpHandler(broker.logger, offersEndpoints(broker));
+  return httpHandler(broker.logger, offersEndpoints(broker), broker.config);
 }
 
 export const handler = lambdaHandler(buildOffersHandler);

@@ -12,7 +12,7 @@ import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
 import { brotliCompressSync, gzipSync } from 'node:zlib';
-import { PAGE_HEADERS } from '../page-headers.ts';
+import { PAGE_HEADERS, pageFileFor } from '../pages.ts';
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -32,11 +32,6 @@ const TYPES: Record<string, string> = {
   '.txt': 'text/plain; charset=utf-8',
 };
 const COMPRESSIBLE = /^(text\/|application\/(json|wasm)|image\/svg)/;
-/** The pages that route within themselves: every path under the prefix is the page. */
-const PAGES = [
-  { prefix: '/admin', file: 'admin/index.html' },
-  { prefix: '/desktop', file: 'desktop/index.html' },
-] as const;
 
 export interface StaticSite {
   /** Whether the built pages exist (`npm run build:web`). */
@@ -66,13 +61,8 @@ export function createStaticSite(options: { root: string; brandingDir: string })
   const compressed = new Map<string, Buffer>();
 
   const pageFor = (urlPath: string): string | undefined => {
-    if (urlPath === '/' || urlPath === '/index.html') return inside(root, '/index.html');
-    for (const page of PAGES) {
-      const under = urlPath === page.prefix || urlPath.startsWith(`${page.prefix}/`);
-      // A file of the page (with an extension) is a file; any other path is the page itself.
-      if (under && !path.posix.extname(urlPath)) return inside(root, `/${page.file}`);
-    }
-    return undefined;
+    const page = pageFileFor(urlPath);
+    return page && inside(root, `/${page}`);
   };
 
   const send = (

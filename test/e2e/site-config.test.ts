@@ -188,7 +188,10 @@ describe('deskbroker apply and export', () => {
       'engineering',
       'engineering-dr',
     ]);
-    expect(config.authServers[1].bindPassword).toBe('secret');
+    // No secret leaves in an export: "(kept)" stands in for it, and apply keeps the stored one.
+    expect(config.authServers[1].bindPassword).toBe('(kept)');
+    expect(config.users.find((u: { name: string }) => u.name === 'dave').mfaSecret).toBe('(kept)');
+    expect(exported.stdout).not.toContain('JBSWY3DPEHPK3PXP');
   });
 
   it('prints every problem with its path and exits 1, changing nothing', async () => {

@@ -105,6 +105,8 @@ export function memoryBroker(
     directory,
     throttle,
     throttleLimits: { maxFailures: 3, lockoutSeconds: 60 },
+    // Secrets are kept clear here; the box returns a value that is not sealed as it is.
+    secrets: { open: async (value) => value },
     failureFloorMs: options.failureFloorMs ?? 0,
   };
   const agentDeps: AgentDeps = {

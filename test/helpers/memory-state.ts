@@ -14,6 +14,7 @@ import type {
   ForwardStore,
   GatewayControl,
   GatewayEndpoint,
+  GatewayInfo,
   OpenForward,
 } from '../../functions/core/gateways/ports.ts';
 import { isLive, type Lease, leaseMatches } from '../../functions/core/leasing/leases.ts';
@@ -350,8 +351,24 @@ export class MemoryGatewayControl implements GatewayControl {
   async ping(g: GatewayEndpoint) {
     this.#check(g);
   }
-  async info(g: GatewayEndpoint) {
+  async info(g: GatewayEndpoint): Promise<GatewayInfo> {
     this.#check(g);
-    return { forwards: this.load.get(g.name) ?? this.#of(g).length };
+    const forwards = this.load.get(g.name) ?? this.#of(g).length;
+    return {
+      name: g.name,
+      version: 'memory',
+      forwards,
+      connections: 0,
+      accepted: 0,
+      refused: 0,
+      bytesFromClients: 0,
+      bytesToClients: 0,
+      portRange: { from: 20001, to: 23000 },
+      brokerForwarding: { on: false },
+      brokerSync: 'off',
+      state: 'RUNNING',
+      startedAt: new Date(0).toISOString(),
+      rssBytes: 0,
+    };
   }
 }

@@ -19,6 +19,7 @@ import {
 } from 'kysely';
 import { type DatabaseTarget, describeTarget } from '../../config.ts';
 import { DatabaseUnavailableError } from '../../core/errors.ts';
+import { failureText } from '../failure-kind.ts';
 import { countSqlRoundTrip, meterSdkClient } from '../meter.ts';
 import type { Database } from './schema.ts';
 
@@ -228,17 +229,17 @@ export function classifyDatabaseError(e: unknown, target: DatabaseTarget): unkno
   if (e instanceof DatabaseUnavailableError) return e;
   const err = e as { code?: unknown; message?: unknown; name?: unknown };
   const text = `${String(err?.code ?? '')} ${String(err?.name ?? '')} ${String(err?.message ?? '')}`;
+  // The message reaches callers (a 503): the kind of failure, never the database's address or
+  // account; the target and the driver's error stay in the cause, for the log.
+  const cause = new Error(`${describeTarget(target)}: ${String(err?.message ?? e)}`, { cause: e });
   if (UNAVAILABLE.test(text) && !/statement timeout/i.test(text)) {
     return new DatabaseUnavailableError(
-      `the site database ${describeTarget(target)} is not reachable`,
-      e,
+      `the site database is not reachable (${failureText(e)})`,
+      cause,
     );
   }
   if (/canceling statement due to statement timeout/i.test(text)) {
-    return new DatabaseUnavailableError(
-      `the site database ${describeTarget(target)} is too slow to answer`,
-      e,
-    );
+    return new DatabaseUnavailableError('the site database is too slow to answer', cause);
   }
   return e;
 }

@@ -126,6 +126,11 @@ export interface GatewayTable {
   /** Last verdict of the `check_gateway` job: up, down or unknown. */
   status: Generated<'up' | 'down' | 'unknown'>;
   checkedAt: NullableTimestamp;
+  /** The port range the gateway reported at its last check (`GET /info`); null before one. */
+  reportedPortFrom: number | null;
+  reportedPortTo: number | null;
+  /** The version the gateway reported at its last check. */
+  reportedVersion: string | null;
   createdAt: Timestamp;
   updatedAt: Timestamp;
   deletedAt: NullableTimestamp;

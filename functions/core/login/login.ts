@@ -16,6 +16,7 @@ import type { DesktopStore } from '../desktops/ports.ts';
 import { AppError, ForbiddenError, TooManyRequestsError, UnauthorizedError } from '../errors.ts';
 import { type LeasingDeps, leasedIdentity, siteOrLeases } from '../leasing/leased-mode.ts';
 import { leasedOffers } from '../leasing/leases.ts';
+import type { SecretOpener } from '../secrets/ports.ts';
 import type { SiteSnapshotSource } from '../site-config/ports.ts';
 import type { SiteConfig } from '../site-config/schema.ts';
 import { byName } from '../site-config/snapshot.ts';
@@ -38,6 +39,8 @@ export interface LoginDeps extends SessionDeps, AuthDeps {
   /** Leased mode; without it a database outage is a 503. */
   readonly leasing?: LeasingDeps;
   readonly snapshot: SiteSnapshotSource;
+  /** Opens a user's stored (sealed) TOTP secret, only to check a code. */
+  readonly secrets: SecretOpener;
   readonly throttle: ThrottleStore;
   readonly throttleLimits: { readonly maxFailures: number; readonly lockoutSeconds: number };
   readonly desktops: DesktopStore;
@@ -147,7 +150,7 @@ async function assign(
   const match = firstAssignment(config, identity.groups, locations);
   if (!match)
     throw new ForbiddenError('no_assignment', 'no assignment rule gives you a role and policy');
-  if (match.rule.mfa === 'totp') await checkTotp(identity, mfaCode, deps.clock.now());
+  if (match.rule.mfa === 'totp') await checkTotp(deps, identity, mfaCode);
   return {
     role: match.rule.role,
     isAdmin: byName(config.roles, match.rule.role)?.admin ?? false,
@@ -225,7 +228,7 @@ async function leasedLogin(
     role = (await assign(deps, config, identity, locations, input.mfaCode)).role;
   } else if (identity.mfaSecret) {
     // Only the mirror is at hand (no assignment rules): an enrolled user always gives the code.
-    await checkTotp(identity, input.mfaCode, deps.clock.now());
+    await checkTotp(deps, identity, input.mfaCode);
   }
   const now = deps.clock.now();
   await leasing.outbox.append([
@@ -272,8 +275,13 @@ function recordedHeaders(
 /**
  * @throws {UnauthorizedError} `mfa_required` without a code, `invalid_mfa_code` for a wrong one.
  * @throws {ForbiddenError} `mfa_not_enrolled` when the user has no TOTP secret.
+ * @throws {SecretUnavailableError} when the stored secret cannot be opened on this broker.
  */
-async function checkTotp(identity: Identity, code: string | undefined, now: number): Promise<void> {
+async function checkTotp(
+  deps: Pick<LoginDeps, 'secrets' | 'clock'>,
+  identity: Identity,
+  code: string | undefined,
+): Promise<void> {
   if (!identity.mfaSecret) {
     throw new ForbiddenError(
       'mfa_not_enrolled',
@@ -285,7 +293,9 @@ async function checkTotp(identity: Identity, code: string | undefined, now: numb
       'mfa_required',
       'enter the one-time code from your authenticator (mfaCode)',
     );
-  if (!(await verifyTotp(identity.mfaSecret, code, now))) {
+  // The secret is stored sealed: opened here, for this check only.
+  const secret = await deps.secrets.open(identity.mfaSecret);
+  if (!(await verifyTotp(secret, code, deps.clock.now()))) {
     throw new UnauthorizedError('invalid_mfa_code', 'the one-time code is wrong or has expired');
   }
 }

@@ -6,10 +6,12 @@ import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { hashAgentKey } from '../agents/keys.ts';
 import { BadRequestError } from '../errors.ts';
 import type { PasswordHasher } from '../login/ports.ts';
+import type { SecretBox } from '../secrets/ports.ts';
 import { findTextProblem } from '../text.ts';
 import { type ConfigChange, diffSiteConfig } from './diff.ts';
-import type { SiteConfigStore } from './ports.ts';
+import type { SiteConfigStore, SiteSnapshotSource } from './ports.ts';
 import { KEPT_SECRET, type SiteConfig } from './schema.ts';
+import { redactSecrets, sealSecrets } from './stored-secrets.ts';
 import {
   type ConfigProblem,
   checkSiteConfig,
@@ -17,6 +19,21 @@ import {
   InvalidConfigError,
   sortProblems,
 } from './validate.ts';
+
+/** What applying a configuration needs. */
+export interface ApplyDeps {
+  readonly store: SiteConfigStore;
+  readonly hasher: PasswordHasher;
+  /** Seals bind passwords and TOTP secrets before they are stored. */
+  readonly secrets: SecretBox;
+  /**
+   * This broker's cached view of the configuration: dropped as soon as a change is committed,
+   * before anything else runs, so the login path never serves the configuration it replaced.
+   */
+  readonly snapshot: Pick<SiteSnapshotSource, 'invalidate'>;
+  /** Runs after a committed change (leased mode mirrors accounts and agent keys). */
+  readonly afterApply?: (before: SiteConfig, after: SiteConfig) => Promise<void>;
+}
 
 export interface ApplyResult {
   readonly changes: readonly ConfigChange[];
@@ -30,12 +47,7 @@ export interface ApplyResult {
  *   references and secrets to keep, in one pass); the site is unchanged.
  */
 export async function applySiteConfig(
-  deps: {
-    store: SiteConfigStore;
-    hasher: PasswordHasher;
-    /** Runs after a committed change (leased mode mirrors accounts and agent keys). */
-    afterApply?: (before: SiteConfig, after: SiteConfig) => Promise<void>;
-  },
+  deps: ApplyDeps,
   document: unknown,
   options: { dryRun?: boolean } = {},
 ): Promise<ApplyResult> {
@@ -43,24 +55,32 @@ export async function applySiteConfig(
   const current = await deps.store.read();
   const problems = [...checked.problems, ...keptSecretProblems(document, current)];
   if (!checked.config || problems.length > 0) throw new InvalidConfigError(sortProblems(problems));
-  const desired = await resolveSecrets(checked.config, current, deps.hasher);
+  const desired = await resolveSecrets(checked.config, current, deps);
   const changes = await deps.store.apply(desired, (now) => diffSiteConfig(now, desired), {
     dryRun: options.dryRun ?? false,
   });
-  if (changes.length > 0 && !options.dryRun) await deps.afterApply?.(current, desired);
+  if (changes.length > 0 && !options.dryRun) {
+    deps.snapshot.invalidate();
+    await deps.afterApply?.(current, desired);
+  }
   return { changes, dryRun: options.dryRun ?? false };
+}
+
+/** The site configuration as `export` writes it: no stored secret, `(kept)` in its place. */
+export async function exportSiteConfig(store: SiteConfigStore): Promise<SiteConfig> {
+  return redactSecrets(await store.read());
 }
 
 /**
  * Replaces clear secrets with what is stored: password → argon2id hash (the current hash is
  * kept when the password is unchanged, so apply stays idempotent), agent key → SHA-256,
- * a kept LDAP bind password → the stored one (checked to exist beforehand). Fills each
- * user's default auth server.
+ * LDAP bind password and TOTP secret → sealed (the stored one when kept or unchanged; a kept
+ * one is checked to exist beforehand). Fills each user's default auth server.
  */
 async function resolveSecrets(
   config: SiteConfig,
   current: SiteConfig,
-  hasher: PasswordHasher,
+  { hasher, secrets }: Pick<ApplyDeps, 'hasher' | 'secrets'>,
 ): Promise<SiteConfig> {
   const firstLocal = config.authServers.find((s) => s.type === 'local')?.name;
   const currentUsers = new Map(current.users.map((u) => [u.name.toLowerCase(), u]));
@@ -75,11 +95,9 @@ async function resolveSecrets(
     }),
   );
 
-  const authServers = config.authServers.map((server) =>
-    server.type === 'ldap' && server.bindPassword === KEPT_SECRET
-      ? { ...server, bindPassword: storedBindPassword(current, server.name) }
-      : server,
-  );
+  const problems: { path: string; message: string }[] = [];
+  const sealed = await sealSecrets({ ...config, users }, current, secrets, problems);
+  if (problems.length > 0) throw new InvalidConfigError(problems);
 
   const pools = config.pools.map((pool) => ({
     ...pool,
@@ -87,26 +105,37 @@ async function resolveSecrets(
       agentKey === undefined ? desktop : { ...desktop, agentKeyHash: hashAgentKey(agentKey) },
     ),
   }));
-  return { ...config, authServers, users, pools };
+  return { ...config, ...sealed, pools };
 }
 
-function storedBindPassword(current: SiteConfig, server: string): string | undefined {
-  const old = current.authServers.find((s) => s.name.toLowerCase() === server.toLowerCase());
-  return old?.type === 'ldap' ? old.bindPassword : undefined;
-}
-
-/** `(kept)` bind passwords with nothing stored to keep (read from the raw document, whatever its shape). */
+/**
+ * `(kept)` secrets with nothing stored to keep (LDAP bind passwords, TOTP secrets), read from
+ * the raw document whatever its shape, so they are reported with the file's other problems.
+ */
 function keptSecretProblems(document: unknown, current: SiteConfig): ConfigProblem[] {
-  const servers = (document as { authServers?: unknown } | null)?.authServers;
-  if (!Array.isArray(servers)) return [];
-  return servers.flatMap((server: unknown, i) => {
-    const s = server as { name?: unknown; type?: unknown; bindPassword?: unknown } | null;
-    if (s?.type !== 'ldap' || s.bindPassword !== KEPT_SECRET || typeof s.name !== 'string')
-      return [];
-    return storedBindPassword(current, s.name.trim()) === undefined
-      ? [{ path: `authServers[${i}].bindPassword`, message: 'no stored bind password to keep' }]
-      : [];
+  const doc = (document ?? {}) as { authServers?: unknown; users?: unknown };
+  const entries = (list: unknown) =>
+    (Array.isArray(list) ? list : []).map((e: unknown) => (e ?? {}) as Record<string, unknown>);
+  const named = <T extends { name: string }>(list: readonly T[], name: unknown): T | undefined =>
+    typeof name === 'string'
+      ? list.find((e) => e.name.toLowerCase() === name.trim().toLowerCase())
+      : undefined;
+  const problems: ConfigProblem[] = [];
+  entries(doc.authServers).forEach((s, i) => {
+    if (s.type !== 'ldap' || s.bindPassword !== KEPT_SECRET) return;
+    const old = named(current.authServers, s.name);
+    if (old?.type !== 'ldap' || old.bindPassword === undefined)
+      problems.push({
+        path: `authServers[${i}].bindPassword`,
+        message: 'no stored bind password to keep',
+      });
   });
+  entries(doc.users).forEach((u, i) => {
+    if (u.mfaSecret !== KEPT_SECRET) return;
+    if (named(current.users, u.name)?.mfaSecret === undefined)
+      problems.push({ path: `users[${i}].mfaSecret`, message: 'no stored TOTP secret to keep' });
+  });
+  return problems;
 }
 
 /**

@@ -6,8 +6,13 @@
 import * as z from 'zod';
 import { RECORDED_HEADERS_MAX } from '../login/client-limits.ts';
 
-/** In an export, a stored secret (LDAP bind password) is written as this; apply keeps the stored one. */
+/**
+ * In an export, a stored secret (LDAP bind password, TOTP secret) is written as this; apply
+ * reads it as "keep the stored value". An export never holds a secret.
+ */
 export const KEPT_SECRET = '(kept)';
+
+const BASE32_SECRET = /^[A-Z2-7]{26,128}=*$/;
 
 const name = z
   .string()
@@ -66,7 +71,10 @@ export const userSchema = z
     /** Base32 TOTP enrolment secret (RFC 6238), for assignments that require MFA. */
     mfaSecret: z
       .string()
-      .regex(/^[A-Z2-7]{26,128}=*$/, 'must be a base32 secret of at least 26 characters (128 bits)')
+      .refine(
+        (v) => v === KEPT_SECRET || BASE32_SECRET.test(v),
+        `must be a base32 secret of at least 26 characters (128 bits), or "${KEPT_SECRET}"`,
+      )
       .optional(),
   })
   .refine((u) => !(u.password && u.passwordHash), {

@@ -241,6 +241,34 @@ export const rebuildLeasesRoute = route({
   errors: ADMIN_ERRORS,
 });
 
+const secretsByKey = z.record(z.string(), z.number().int()).meta({
+  description: 'Stored secrets by the id of the key that sealed them ("clear": not sealed yet)',
+});
+
+export const secretsStatusRoute = route({
+  method: 'GET',
+  path: '/api/v1/admin/secrets',
+  function: 'admin',
+  auth: 'admin',
+  summary: 'How the stored secrets (LDAP bind passwords, TOTP secrets) are sealed, by key',
+  response: z.object({ byKey: secretsByKey }),
+  errors: ADMIN_ERRORS,
+});
+
+export const reencryptSecretsRoute = route({
+  method: 'POST',
+  path: '/api/v1/admin/secrets/reencrypt',
+  function: 'admin',
+  auth: 'admin',
+  summary: 'Re-encrypt every stored secret under the current key, with fresh data keys',
+  response: z.object({
+    resealed: z.number().int(),
+    total: z.number().int(),
+    byKey: secretsByKey,
+  }),
+  errors: ADMIN_ERRORS,
+});
+
 export const adminRoutes = [
   exportConfigRoute,
   applyConfigRoute,
@@ -253,4 +281,6 @@ export const adminRoutes = [
   revokeLeasesRoute,
   unrevokeLeasesRoute,
   rebuildLeasesRoute,
+  secretsStatusRoute,
+  reencryptSecretsRoute,
 ] as const;

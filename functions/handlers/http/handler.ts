@@ -28,6 +28,9 @@ export type AlbHandler = (event: ALBEvent, context: Context) => Promise<ALBResul
 /** Maps any thrown value to a response; unknown errors are logged and hidden. */
 export function responseForError(e: unknown, logger: Logger, requestId: string): HttpResponse {
   if (e instanceof AppError) {
+    // A backing service failed: the answer says which part; the log keeps the whole error.
+    if (e.status >= 500 && e.cause !== undefined)
+      logger.warn('request failed', { requestId, code: e.code, error: e as Error });
     return errorResponse(e.status, e.code, e.message, {
       headers: { ...e.headers },
       details: e.details,
@@ -49,7 +52,10 @@ export function responseForError(e: unknown, logger: Logger, requestId: string):
 }
 
 /** Logs one line per request and converts the response to the ALB's header mode. */
-const httpResponse = (logger: Logger): MiddlewareObj<ALBEvent, ALBResult> => {
+const httpResponse = (
+  logger: Logger,
+  options: HttpHandlerOptions,
+): MiddlewareObj<ALBEvent, ALBResult> => {
   const started = new WeakMap<object, number>();
   const finish = (
     request: { event: ALBEvent; context: Context },
@@ -62,7 +68,7 @@ const httpResponse = (logger: Logger): MiddlewareObj<ALBEvent, ALBResult> => {
       path: request.event.path,
       status: response.statusCode,
       ms: Date.now() - (started.get(request) ?? Date.now()),
-      clientIp: clientIp(request.event),
+      clientIp: clientIp(request.event, options.cdnOriginSecret),
     });
     return toAlbResult(response, request.event.multiValueHeaders !== undefined);
   };
@@ -81,10 +87,19 @@ const httpResponse = (logger: Logger): MiddlewareObj<ALBEvent, ALBResult> => {
   };
 };
 
+export interface HttpHandlerOptions {
+  /** See `clientIp`: requests through the site's CloudFront distribution. */
+  readonly cdnOriginSecret?: string;
+}
+
 /** A handler serving `routes`, for a Lambda behind the ALB or the local runtime. */
-export function httpHandler(logger: Logger, routes: readonly Route[]): AlbHandler {
+export function httpHandler(
+  logger: Logger,
+  routes: readonly Route[],
+  options: HttpHandlerOptions = {},
+): AlbHandler {
   return middy<ALBEvent, ALBResult>()
     .use(injectLambdaContext(logger))
-    .use(httpResponse(logger))
+    .use(httpResponse(logger, options))
     .handler(httpRouterHandler(routes as never) as never) as unknown as AlbHandler;
 }

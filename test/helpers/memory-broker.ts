@@ -1,5 +1,5 @@
 /**
- * The core use cases wired to in-memory ports (memory-site.ts, memory-state.ts): what
+ * The core use cases wired to in-memory ports (memory-site.ts, memory-login.ts, memory-leasing.ts, memory-gateways.ts): what
  * compose.ts does for a broker, without a database, a state table or gateways, so unit tests
  * can drive login, connect, release, agent events, gateway routing and job bodies directly.
  */
@@ -13,19 +13,16 @@ import type { LoginDeps } from '../../functions/core/login/login.ts';
 import type { LocalAccount } from '../../functions/core/login/ports.ts';
 import type { SiteConfigInput } from '../../functions/core/site-config/schema.ts';
 import { frozenClock } from './clock.ts';
-import { type MemorySite, memorySite } from './memory-site.ts';
+import { MemoryForwardStore, MemoryGatewayControl } from './memory-gateways.ts';
+import { MemoryLeaseStore, MemoryMirror, MemoryOutbox } from './memory-leasing.ts';
 import {
   MemoryAccountStore,
   MemoryDirectory,
-  MemoryForwardStore,
-  MemoryGatewayControl,
-  MemoryLeaseStore,
-  MemoryMirror,
-  MemoryOutbox,
   MemorySessionStore,
   MemoryThrottleStore,
   plainHasher,
-} from './memory-state.ts';
+} from './memory-login.ts';
+import { type MemorySite, memorySite } from './memory-site.ts';
 
 export interface MemoryBroker {
   readonly clock: ReturnType<typeof frozenClock>;

@@ -11,7 +11,7 @@ import { connect } from '../../functions/core/desktops/desktops.ts';
 import { DatabaseUnavailableError } from '../../functions/core/errors.ts';
 import { login } from '../../functions/core/login/login.ts';
 import { type MemoryBroker, memoryBroker } from '../helpers/memory-broker.ts';
-import { MemoryAccountStore } from '../helpers/memory-state.ts';
+import { MemoryAccountStore } from '../helpers/memory-login.ts';
 
 const DAY = 86_400_000;
 const KEYS = { ann: 'agent-key-of-ann-ws-0001', shared: 'agent-key-of-shared-1-01' };

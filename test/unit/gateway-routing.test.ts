@@ -7,8 +7,8 @@ import { describe, expect, it } from 'vitest';
 import type { PathRequest } from '../../functions/core/gateways/ports.ts';
 import { createGatewayRouter } from '../../functions/core/gateways/routing.ts';
 import { frozenClock } from '../helpers/clock.ts';
+import { MemoryForwardStore, MemoryGatewayControl } from '../helpers/memory-gateways.ts';
 import { memorySite } from '../helpers/memory-site.ts';
-import { MemoryForwardStore, MemoryGatewayControl } from '../helpers/memory-state.ts';
 
 const gateway = (name: string) => ({
   name,

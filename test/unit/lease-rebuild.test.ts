@@ -12,8 +12,8 @@ import {
   type UpkeepDeps,
 } from '../../functions/core/leasing/upkeep.ts';
 import { frozenClock } from '../helpers/clock.ts';
+import { MemoryLeaseStore, MemoryMirror, MemoryOutbox } from '../helpers/memory-leasing.ts';
 import { memorySite } from '../helpers/memory-site.ts';
-import { MemoryLeaseStore, MemoryMirror, MemoryOutbox } from '../helpers/memory-state.ts';
 
 const T0 = Date.UTC(2026, 2, 1);
 const desk = (id: number, user: string): AssignedDesktop => ({

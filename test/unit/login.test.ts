@@ -13,7 +13,7 @@ import { type LoginInput, login } from '../../functions/core/login/login.ts';
 import { totpCode } from '../../functions/core/login/mfa.ts';
 import { hashToken } from '../../functions/core/login/sessions.ts';
 import { type MemoryBroker, memoryBroker } from '../helpers/memory-broker.ts';
-import { MemoryAccountStore } from '../helpers/memory-state.ts';
+import { MemoryAccountStore } from '../helpers/memory-login.ts';
 
 const MFA_SECRET = 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP';
 

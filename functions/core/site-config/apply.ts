@@ -7,11 +7,18 @@ import { hashAgentKey } from '../agents/keys.ts';
 import { BadRequestError } from '../errors.ts';
 import type { PasswordHasher } from '../login/ports.ts';
 import type { SecretBox } from '../secrets/ports.ts';
+import { findTextProblem } from '../text.ts';
 import { type ConfigChange, diffSiteConfig } from './diff.ts';
 import type { SiteConfigStore, SiteSnapshotSource } from './ports.ts';
-import type { SiteConfig } from './schema.ts';
+import { KEPT_SECRET, type SiteConfig } from './schema.ts';
 import { redactSecrets, sealSecrets } from './stored-secrets.ts';
-import { InvalidConfigError, parseSiteConfig } from './validate.ts';
+import {
+  type ConfigProblem,
+  checkSiteConfig,
+  formatPath,
+  InvalidConfigError,
+  sortProblems,
+} from './validate.ts';
 
 /** What applying a configuration needs. */
 export interface ApplyDeps {
@@ -36,16 +43,19 @@ export interface ApplyResult {
 /**
  * Validates `document`, hashes its secrets, and makes the site match it in one transaction.
  * Applying the same document twice changes nothing the second time.
- * @throws {InvalidConfigError} listing every problem with its path; the site is unchanged.
+ * @throws {InvalidConfigError} listing every problem of the document with its path (shape,
+ *   references and secrets to keep, in one pass); the site is unchanged.
  */
 export async function applySiteConfig(
   deps: ApplyDeps,
   document: unknown,
   options: { dryRun?: boolean } = {},
 ): Promise<ApplyResult> {
-  const parsed = parseSiteConfig(document);
+  const checked = checkSiteConfig(document);
   const current = await deps.store.read();
-  const desired = await resolveSecrets(parsed, current, deps);
+  const problems = [...checked.problems, ...keptSecretProblems(document, current)];
+  if (!checked.config || problems.length > 0) throw new InvalidConfigError(sortProblems(problems));
+  const desired = await resolveSecrets(checked.config, current, deps);
   const changes = await deps.store.apply(desired, (now) => diffSiteConfig(now, desired), {
     dryRun: options.dryRun ?? false,
   });
@@ -64,8 +74,8 @@ export async function exportSiteConfig(store: SiteConfigStore): Promise<SiteConf
 /**
  * Replaces clear secrets with what is stored: password → argon2id hash (the current hash is
  * kept when the password is unchanged, so apply stays idempotent), agent key → SHA-256,
- * LDAP bind password and TOTP secret → sealed (the stored one when kept or unchanged).
- * Fills each user's default auth server.
+ * LDAP bind password and TOTP secret → sealed (the stored one when kept or unchanged; a kept
+ * one is checked to exist beforehand). Fills each user's default auth server.
  */
 async function resolveSecrets(
   config: SiteConfig,
@@ -98,11 +108,46 @@ async function resolveSecrets(
   return { ...config, ...sealed, pools };
 }
 
-/** Decodes a configuration file's text: JSON when it looks like JSON, else YAML. */
+/**
+ * `(kept)` secrets with nothing stored to keep (LDAP bind passwords, TOTP secrets), read from
+ * the raw document whatever its shape, so they are reported with the file's other problems.
+ */
+function keptSecretProblems(document: unknown, current: SiteConfig): ConfigProblem[] {
+  const doc = (document ?? {}) as { authServers?: unknown; users?: unknown };
+  const entries = (list: unknown) =>
+    (Array.isArray(list) ? list : []).map((e: unknown) => (e ?? {}) as Record<string, unknown>);
+  const named = <T extends { name: string }>(list: readonly T[], name: unknown): T | undefined =>
+    typeof name === 'string'
+      ? list.find((e) => e.name.toLowerCase() === name.trim().toLowerCase())
+      : undefined;
+  const problems: ConfigProblem[] = [];
+  entries(doc.authServers).forEach((s, i) => {
+    if (s.type !== 'ldap' || s.bindPassword !== KEPT_SECRET) return;
+    const old = named(current.authServers, s.name);
+    if (old?.type !== 'ldap' || old.bindPassword === undefined)
+      problems.push({
+        path: `authServers[${i}].bindPassword`,
+        message: 'no stored bind password to keep',
+      });
+  });
+  entries(doc.users).forEach((u, i) => {
+    if (u.mfaSecret !== KEPT_SECRET) return;
+    if (named(current.users, u.name)?.mfaSecret === undefined)
+      problems.push({ path: `users[${i}].mfaSecret`, message: 'no stored TOTP secret to keep' });
+  });
+  return problems;
+}
+
+/**
+ * Decodes a configuration file's text: JSON when it looks like JSON, else YAML.
+ * @throws {BadRequestError} `invalid_config_syntax`, or `invalid_text` for a string the site
+ *   database cannot store (a NUL character or a lone surrogate, escaped in the file).
+ */
 export function decodeConfigText(text: string): unknown {
   const trimmed = text.trim();
+  let document: unknown;
   try {
-    return trimmed.startsWith('{') ? JSON.parse(trimmed) : parseYaml(text);
+    document = trimmed.startsWith('{') ? JSON.parse(trimmed) : parseYaml(text);
   } catch (e: unknown) {
     const reason = e instanceof Error ? e.message.split('\n')[0] : String(e);
     throw new BadRequestError(
@@ -110,6 +155,9 @@ export function decodeConfigText(text: string): unknown {
       `the configuration is not valid YAML or JSON: ${reason}`,
     );
   }
+  const bad = findTextProblem(document);
+  if (bad) throw new BadRequestError('invalid_text', `${formatPath(bad.path)}: ${bad.message}`);
+  return document;
 }
 
 /** Encodes a configuration for `export`: YAML by default, JSON on request. */

@@ -42,6 +42,7 @@ import type {
 } from './core/gateways/ports.ts';
 import { createGatewayRouter } from './core/gateways/routing.ts';
 import type { HealthProbes } from './core/health.ts';
+import { releaseJobBodies } from './core/jobs/release-bodies.ts';
 import type {
   AccountStore,
   DirectoryAuthenticator,
@@ -171,12 +172,6 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     requestTimeoutMs: config.dbRequestTimeoutMs,
     metrics,
   });
-  // Disconnected sessions whose delay has passed go back to their pools.
-  const releaseDue = async () => {
-    for (const d of await desktops.releaseExpiredDisconnects(clock.now())) {
-      if (d.heldBy) await gateways.closeForUser(d.heldBy, d.id);
-    }
-  };
   const jobs = composeJobs({
     config,
     db: site.db,
@@ -189,15 +184,7 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
       ...options.jobs,
       bodies: {
         ...leasingJobBodies(leasing),
-        delayed_release: releaseDue,
-        agent_timeout: async () => {
-          // A session whose agent went silent for three heartbeats counts as disconnected.
-          const { config: site } = await snapshot.get();
-          const cutoff = clock.now() - 3 * site.settings.heartbeatSeconds * 1000;
-          for (const id of await agents.silentSince(cutoff))
-            await agents.applyEvent(id, 'disconnect', null, clock.now());
-          await releaseDue();
-        },
+        ...releaseJobBodies({ agents, desktops, gateways, snapshot, clock }),
         ...options.jobs?.bodies,
       },
     },

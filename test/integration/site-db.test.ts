@@ -89,6 +89,8 @@ describe.each(DIALECTS)('site database on %s', (dialect) => {
     expect(text).not.toContain('"secret"');
     expect(text).not.toContain('enc1.');
     expect(exported.pools[0]!.desktops[0]!.agentKeyHash).toMatch(/^[0-9a-f]{64}$/);
+    expect(exported.pools[0]!.desktops[0]).not.toHaveProperty('ports');
+    expect(exported.pools[0]!.desktops[1]!.ports).toEqual({ vnc: 5902, rdp: 3390 });
     expect(exported.gatewayClusters[0]!.members).toEqual(['gw1', 'gw2']);
     expect(exported.gateways[1]!.portRange).toEqual([20001, 23000]);
     expect(exported.policies[0]!.entries[1]).toEqual({
@@ -391,5 +393,36 @@ describe.each(DIALECTS)('site database on %s', (dialect) => {
       tag: 'default',
     });
     await apply(example);
+  });
+});
+
+describe('schema 0006 (desktop ports)', () => {
+  it('upgrades a 0001 site in place: existing desktops keep their plan ports ({})', async () => {
+    const t = await openTestSiteDatabase('postgres');
+    try {
+      const { Migrator } = await import('kysely/migration');
+      const initial = await import('../../functions/adapters/site-db/migrations/0001-initial.ts');
+      const at0001 = new Migrator({
+        db: t.site.db as never,
+        provider: { getMigrations: async () => ({ '0001': initial }) },
+        migrationTableName: 'schema_migration',
+        migrationLockTableName: 'schema_migration_lock',
+      });
+      expect((await at0001.migrateToLatest()).error).toBeUndefined();
+      await sql`insert into pool (name) values ('p')`.execute(t.site.db);
+      await sql`insert into desktop (name, pool_id, address) values ('d', 1, '10.0.0.1')`.execute(
+        t.site.db,
+      );
+
+      const upgraded = await ensureSchema(t.site.db, { createIfEmpty: false, upgrade: true });
+
+      expect(upgraded).toEqual({ version: SCHEMA_VERSION, created: false, upgraded: true });
+      expect(SCHEMA_VERSION).toBe('0006-desktop-ports');
+      expect(await t.site.db.selectFrom('desktop').select(['name', 'ports']).execute()).toEqual([
+        { name: 'd', ports: {} },
+      ]);
+    } finally {
+      await t.close();
+    }
   });
 });

@@ -7,7 +7,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import type { GatewayRegistry, RegisteredGateway } from '../../functions/core/gateways/ports.ts';
+import type { PathRequest, RegisteredGateway } from '../../functions/core/gateways/ports.ts';
 import {
   clusterMembers,
   deregisterGateway,
@@ -19,39 +19,18 @@ import {
   type RegistrationRequest,
   registrationRequestSchema,
 } from '../../functions/core/gateways/registration-contract.ts';
-import type { Metrics } from '../../functions/core/metrics/ports.ts';
+import { createGatewayRouter } from '../../functions/core/gateways/routing.ts';
 import { parseSiteConfig } from '../../functions/core/site-config/validate.ts';
 import { loadGatewayConfig } from '../../functions/gateway/config.ts';
 import { privateAddress } from '../../functions/gateway/registration.ts';
-
-function memoryRegistry(): GatewayRegistry & { items: Map<string, RegisteredGateway> } {
-  const items = new Map<string, RegisteredGateway>();
-  return {
-    items,
-    get: async (name) => items.get(name.toLowerCase()),
-    put: async (g) => {
-      items.set(g.name.toLowerCase(), g);
-    },
-    remove: async (name) => items.delete(name.toLowerCase()),
-    listRegistered: async () => [...items.values()],
-  };
-}
-
-/** Records what the use case counts, as `name{labels}` → sum (gauges: last value). */
-function recordingMetrics(): Metrics & { seen: Map<string, number> } {
-  const seen = new Map<string, number>();
-  const key = (name: string, labels: object) => `${name}${JSON.stringify(labels)}`;
-  return {
-    seen,
-    count: (name, labels, value = 1) => {
-      seen.set(key(name, labels), (seen.get(key(name, labels)) ?? 0) + value);
-    },
-    gauge: (name, value, labels) => {
-      seen.set(key(name, labels), value);
-    },
-    observe: () => {},
-  };
-}
+import { frozenClock } from '../helpers/clock.ts';
+import {
+  MemoryForwardStore,
+  MemoryGatewayControl,
+  MemoryGatewayRegistry,
+} from '../helpers/memory-gateways.ts';
+import { RecordingMetrics } from '../helpers/memory-metrics.ts';
+import { memorySite } from '../helpers/memory-site.ts';
 
 const request = (overrides: Partial<RegistrationRequest> = {}): RegistrationRequest => ({
   name: 'gw-a',
@@ -69,8 +48,8 @@ describe('registering', () => {
   it('lives for three renewal periods, and takes the public address from the load balancer’s view', async () => {
     let now = 1_000_000;
     const deps = {
-      registry: memoryRegistry(),
-      metrics: recordingMetrics(),
+      registry: new MemoryGatewayRegistry(),
+      metrics: new RecordingMetrics(),
       clock: { now: () => now },
     };
 
@@ -93,8 +72,8 @@ describe('registering', () => {
   it('keeps the stated public address and the first registration time across renewals', async () => {
     let now = 5_000;
     const deps = {
-      registry: memoryRegistry(),
-      metrics: recordingMetrics(),
+      registry: new MemoryGatewayRegistry(),
+      metrics: new RecordingMetrics(),
       clock: { now: () => now },
     };
     await registerGateway(deps, request({ publicAddress: 'gw-a.example.org' }), '10.0.0.1');
@@ -110,15 +89,15 @@ describe('registering', () => {
       registeredAt: 5_000,
       renewedAt: 25_000,
     });
-    expect(deps.metrics.seen.get('gatewayRegistrations{"event":"registered"}')).toBe(1);
-    expect(deps.metrics.seen.get('gatewayRegistrations{"event":"renewed"}')).toBe(1);
+    expect(deps.metrics.counts.get('gatewayRegistrations{"event":"registered"}')).toBe(1);
+    expect(deps.metrics.counts.get('gatewayRegistrations{"event":"renewed"}')).toBe(1);
   });
 
   it('turns the counters into metrics: bytes since the last renewal, also across a gateway restart', async () => {
     let now = 0;
     const deps = {
-      registry: memoryRegistry(),
-      metrics: recordingMetrics(),
+      registry: new MemoryGatewayRegistry(),
+      metrics: new RecordingMetrics(),
       clock: { now: () => now },
     };
     const stats = (forwards: number, toClients: number) => ({
@@ -134,21 +113,23 @@ describe('registering', () => {
     // Restarted: its counters began again.
     await registerGateway(deps, request({ stats: stats(0, 300) }), 'x');
 
-    const bytes = deps.metrics.seen.get('gatewayBytes{"gateway":"gw-a","direction":"to_clients"}');
+    const bytes = deps.metrics.counts.get(
+      'gatewayBytes{"gateway":"gw-a","direction":"to_clients"}',
+    );
     expect(bytes).toBe(1000 + 500 + 300);
-    expect(deps.metrics.seen.get('gatewayForwards{"gateway":"gw-a"}')).toBe(0);
+    expect(deps.metrics.gauges.get('gatewayForwards{"gateway":"gw-a"}')).toBe(0);
   });
 
   it('deregisters once', async () => {
     const deps = {
-      registry: memoryRegistry(),
-      metrics: recordingMetrics(),
+      registry: new MemoryGatewayRegistry(),
+      metrics: new RecordingMetrics(),
       clock: { now: () => 0 },
     };
     await registerGateway(deps, request(), 'x');
     expect(await deregisterGateway(deps, 'GW-A')).toBe(true);
     expect(await deregisterGateway(deps, 'gw-a')).toBe(false);
-    expect(deps.metrics.seen.get('gatewayRegistrations{"event":"deregistered"}')).toBe(1);
+    expect(deps.metrics.counts.get('gatewayRegistrations{"event":"deregistered"}')).toBe(1);
   });
 });
 
@@ -314,5 +295,112 @@ describe('the gateway’s registration settings', () => {
     } finally {
       metadata.close();
     }
+  });
+});
+
+describe('routing over registered gateways', () => {
+  const registration = (name: string, tags: string[], expiresAt: number): RegisteredGateway => ({
+    name,
+    address: `10.1.0.${name.at(-1)}`,
+    publicAddress: `${name}.public.example.org`,
+    controlUrl: `http://10.1.0.${name.at(-1)}:9443`,
+    portRange: { from: 20001, to: 23000 },
+    version: 'v',
+    tags,
+    renewSeconds: 20,
+    capacity: { forwards: 3000 },
+    stats: { forwards: 0, connections: 0, bytesFromClients: 0, bytesToClients: 0 },
+    registeredAt: 0,
+    renewedAt: 0,
+    expiresAt,
+  });
+  const setup = () => {
+    const clock = frozenClock(1_000_000);
+    const site = memorySite(
+      {
+        gatewayClusters: [
+          { name: 'auto', mode: 'fewest', tag: 'default' },
+          {
+            name: 'everywhere',
+            mode: 'all',
+            tag: 'default',
+            loadBalancerAddress: 'lb.example.org',
+          },
+        ],
+      },
+      clock,
+    );
+    const control = new MemoryGatewayControl();
+    const forwards = new MemoryForwardStore();
+    const registry = new MemoryGatewayRegistry();
+    const router = createGatewayRouter({
+      snapshot: site.snapshot,
+      control,
+      forwards,
+      registry,
+      now: () => clock.now(),
+      warn: () => {},
+    });
+    return { clock, control, forwards, registry, router };
+  };
+  const request = (gateway: string): PathRequest => ({
+    user: 'ann',
+    desktop: { id: 7, name: 'desk-7', address: '10.0.0.7' },
+    protocol: { protocol: 'rdp', port: 3389, gateway },
+    clientIp: '192.0.2.1',
+    loginGateway: null,
+    expiresAt: 9_000_000,
+  });
+
+  it('uses the live ones only, the fewest-loaded first, recorded without a site-database id', async () => {
+    const { clock, control, forwards, registry, router } = setup();
+    await registry.put(registration('gw-a', ['default'], clock.now() + 60_000));
+    await registry.put(registration('gw-b', ['default'], clock.now() + 60_000));
+    await registry.put(registration('gw-gone', ['default'], clock.now() - 1));
+    await registry.put(registration('gw-other', ['east'], clock.now() + 60_000));
+    control.load.set('gw-a', 5);
+
+    const path = await router.open(request('auto'));
+
+    expect(path).toEqual({
+      via: 'gateway',
+      host: 'gw-b.public.example.org',
+      port: 20001,
+      gateway: 'gw-b',
+    });
+    expect(forwards.forwards).toEqual([
+      expect.objectContaining({ gateway: 'gw-b', gatewayId: null, closed: false }),
+    ]);
+    const all = await router.open(request('everywhere'));
+    expect(all).toMatchObject({ host: 'lb.example.org', gateway: 'everywhere' });
+    expect([...control.open_.keys()].sort()).toEqual(['gw-a', 'gw-b']);
+  });
+
+  it('replaces the forward of a gateway that went away at the next connect, and closes nothing on it', async () => {
+    const { clock, control, forwards, registry, router } = setup();
+    await registry.put(registration('gw-a', ['default'], clock.now() + 60_000));
+    await router.open(request('auto'));
+    await registry.put(registration('gw-b', ['default'], clock.now() + 60_000));
+    await registry.remove('gw-a');
+
+    await router.open(request('auto'));
+    await router.closeForUser('ann');
+
+    expect(forwards.forwards.map((f) => [f.gateway, f.closed])).toEqual([
+      ['gw-a', true],
+      ['gw-b', true],
+    ]);
+    // Only the live gateway is asked to close its forward; the one gone took its own along.
+    expect(control.closed.map((c) => c.gateway)).toEqual(['gw-b']);
+  });
+
+  it('answers 503 while no gateway with the tag is registered', async () => {
+    const { router } = setup();
+    await expect(router.open(request('auto'))).rejects.toMatchObject({
+      status: 503,
+      code: 'gateway_unavailable',
+      message:
+        'gateway cluster "auto" has no live member (no registered gateway with tag "default")',
+    });
   });
 });

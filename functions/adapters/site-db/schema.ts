@@ -167,6 +167,8 @@ export interface DesktopTable {
   name: string;
   poolId: number;
   address: string;
+  /** The desktop's own port by protocol (`{ "vnc": 5902 }`), over its protocol plan's. */
+  ports: Json<Record<string, number>>;
   /** Hard assignment: only this user is ever offered the desktop. */
   assignedUser: string | null;
   /** The user the desktop is handed to right now (claim), null when free. */

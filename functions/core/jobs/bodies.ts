@@ -1,7 +1,8 @@
 /**
  * The built-in job bodies: heartbeat, purge_records, refresh_pool and check_gateway. The
- * bodies of agent_timeout, delayed_release and lease_upkeep come from the composition
- * (the agent and leasing code); until then they log "not configured" and finish.
+ * bodies of agent_timeout and delayed_release (./release-bodies.ts) and lease_upkeep
+ * (../leasing/upkeep.ts) need the desktop, agent and leasing ports: the composition passes
+ * them in; without them they log "not configured" and finish.
  */
 
 import type { Clock } from '../clock.ts';

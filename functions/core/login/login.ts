@@ -28,8 +28,10 @@ import type { SecretOpener } from '../secrets/ports.ts';
 import type { SiteSnapshotSource } from '../site-config/ports.ts';
 import type { SiteConfig } from '../site-config/schema.ts';
 import { byName } from '../site-config/snapshot.ts';
+import { storableText } from '../text.ts';
 import { firstAssignment } from './assignments.ts';
 import { type AuthDeps, authenticate, type Identity } from './authenticate.ts';
+import { RECORDED_HEADER_LENGTH } from './client-limits.ts';
 import { type ClientAttributes, locationsOf } from './locations.ts';
 import { verifyTotp } from './mfa.ts';
 import type { SessionStore, ThrottleStore } from './ports.ts';
@@ -82,7 +84,10 @@ export const BUILTIN_ADMIN_ROLE = 'Administrator';
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
- * Signs a user in and returns a new session and the offer list.
+ * Signs a user in and returns a new session and the offer list. Every attempt leaves a log
+ * row: a successful one its `login` row (written with the client registration), a refused one
+ * a `login_failed` row whose detail is the reason's code (to the outbox while the site
+ * database is down).
  * @throws {TooManyRequestsError} while the account or the source address is locked out.
  * @throws {UnauthorizedError} `invalid_credentials`, `mfa_required`, `invalid_mfa_code`.
  * @throws {ForbiddenError} `no_assignment` when no assignment rule matches the user.
@@ -92,8 +97,6 @@ export async function login(deps: LoginDeps, input: LoginInput): Promise<LoginOu
   const started = deps.clock.now();
   const userKey = `user:${input.username.toLowerCase()}`;
   const keys = [userKey, `ip:${input.client.ip}`];
-  const throttled = await deps.throttle.check(keys, started);
-  const locked = throttled.lockedSeconds;
   const counted = (result: LoginResult, authType: AuthType, mode: Session['mode']) => {
     deps.metrics.count('logins', { result, authType, mode });
     if (result === 'succeeded' || result === 'failed') {
@@ -103,14 +106,15 @@ export async function login(deps: LoginDeps, input: LoginInput): Promise<LoginOu
   // Where a failure happened: leased mode while the breaker keeps the database away.
   const modeNow = () =>
     deps.leasing && deps.leasing.breaker.state !== 'closed' ? 'leased' : 'normal';
-  if (locked > 0) {
-    counted('throttled', 'none', modeNow());
-    throw new TooManyRequestsError(
-      `too many failed sign-ins; try again in ${Math.ceil(locked)} seconds`,
-      locked,
-    );
-  }
   try {
+    const throttled = await deps.throttle.check(keys, started);
+    const locked = throttled.lockedSeconds;
+    if (locked > 0) {
+      throw new TooManyRequestsError(
+        `too many failed sign-ins; try again in ${Math.ceil(locked)} seconds`,
+        locked,
+      );
+    }
     const { authType, ...outcome } = deps.leasing
       ? await siteOrLeases<Counted>(
           deps.leasing,
@@ -124,19 +128,16 @@ export async function login(deps: LoginDeps, input: LoginInput): Promise<LoginOu
   } catch (e: unknown) {
     if (e instanceof UnauthorizedError && e.code !== 'mfa_required') {
       await deps.throttle.recordFailure(keys, deps.clock.now(), deps.throttleLimits);
-      const entry = {
-        event: 'login_failed',
-        user: input.username,
-        clientIp: input.client.ip,
-        detail: e.code,
-      };
-      await deps.desktops.appendLog([entry]).catch(async () => {
-        await deps.leasing?.outbox
-          .append([{ kind: 'log', entry, at: deps.clock.now() }])
-          .catch(() => {});
-      });
     }
-    await sleep(Math.max(0, deps.failureFloorMs - (deps.clock.now() - started)));
+    await logFailedLogin(deps, {
+      user: input.username,
+      clientIp: input.client.ip,
+      detail: e instanceof AppError ? e.code : 'error',
+    });
+    // A lockout answers at once: it tells nothing about the account.
+    if (!(e instanceof TooManyRequestsError)) {
+      await sleep(Math.max(0, deps.failureFloorMs - (deps.clock.now() - started)));
+    }
     const result = failureResult(e);
     if (result) counted(result, 'none', modeNow());
     throw e;
@@ -156,6 +157,25 @@ function failureResult(e: unknown): LoginResult | undefined {
 function authTypeOf(config: SiteConfig, identity: Identity): AuthType {
   if (identity.builtinAdmin) return 'builtin';
   return byName(config.authServers, identity.authServer)?.type ?? 'none';
+}
+
+/**
+ * Writes the `login_failed` row of a refused sign-in: to the site database, or to the outbox
+ * while it does not answer (leased mode). Never throws: a refused sign-in stays refused for
+ * the reason it was, even when its row cannot be written anywhere.
+ */
+export async function logFailedLogin(
+  deps: Pick<LoginDeps, 'desktops' | 'leasing' | 'clock'>,
+  failure: { readonly user: string | null; readonly clientIp: string; readonly detail: string },
+): Promise<void> {
+  const entry = { event: 'login_failed', ...failure };
+  const leasing = deps.leasing;
+  const toOutbox = async () => {
+    await leasing?.outbox.append([{ kind: 'log', entry, at: deps.clock.now() }]).catch(() => {});
+  };
+  if (leasing && leasing.breaker.state !== 'closed') return toOutbox();
+  const write = () => deps.desktops.appendLog([entry]);
+  await (leasing ? leasing.withDeadline(write) : write()).catch(toOutbox);
 }
 
 /** Role, admin flag and policy from the first matching assignment; checks MFA when it asks. */
@@ -292,7 +312,7 @@ function recordedHeaders(
   const out: Record<string, string> = {};
   for (const name of names) {
     const value = headers[name.toLowerCase()];
-    if (value !== undefined) out[name.toLowerCase()] = value.slice(0, 512);
+    if (value !== undefined) out[name.toLowerCase()] = storableText(value, RECORDED_HEADER_LENGTH);
   }
   return out;
 }

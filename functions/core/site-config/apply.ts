@@ -7,11 +7,18 @@ import { hashAgentKey } from '../agents/keys.ts';
 import { BadRequestError } from '../errors.ts';
 import type { PasswordHasher } from '../login/ports.ts';
 import type { SecretBox } from '../secrets/ports.ts';
+import { findTextProblem } from '../text.ts';
 import { type ConfigChange, diffSiteConfig } from './diff.ts';
 import type { SiteConfigStore, SiteSnapshotSource } from './ports.ts';
-import type { SiteConfig } from './schema.ts';
+import { KEPT_SECRET, type SiteConfig } from './schema.ts';
 import { redactSecrets, sealSecrets } from './stored-secrets.ts';
-import { InvalidConfigError, parseSiteConfig } from './validate.ts';
+import {
+  type ConfigProblem,
+  checkSiteConfig,
+  formatPath,
+  InvalidConfigError,
+  sortProblems,
+} from './validate.ts';
 
 /** What applying a configuration needs. */
 export interface ApplyDeps {
@@ -38,16 +45,24 @@ export interface ApplyResult {
 /**
  * Validates `document`, hashes its secrets, and makes the site match it in one transaction.
  * Applying the same document twice changes nothing the second time.
- * @throws {InvalidConfigError} listing every problem with its path; the site is unchanged.
+ * @throws {InvalidConfigError} listing every problem of the document with its path (shape,
+ *   references and secrets to keep, in one pass); the site is unchanged.
  */
 export async function applySiteConfig(
   deps: ApplyDeps,
   document: unknown,
   options: { dryRun?: boolean } = {},
 ): Promise<ApplyResult> {
-  const parsed = fitHeartbeat(parseSiteConfig(document), document, deps.fixedHeartbeatSeconds);
+  const checked = checkSiteConfig(document);
   const current = await deps.store.read();
-  const desired = await resolveSecrets(parsed, current, deps);
+  const fixed = deps.fixedHeartbeatSeconds;
+  const problems = [
+    ...checked.problems,
+    ...keptSecretProblems(document, current),
+    ...heartbeatProblems(document, fixed),
+  ];
+  if (!checked.config || problems.length > 0) throw new InvalidConfigError(sortProblems(problems));
+  const desired = await resolveSecrets(withHeartbeat(checked.config, fixed), current, deps);
   const changes = await deps.store.apply(desired, (now) => diffSiteConfig(now, desired), {
     dryRun: options.dryRun ?? false,
   });
@@ -65,35 +80,36 @@ export async function exportSiteConfig(store: SiteConfigStore): Promise<SiteConf
 
 /**
  * On a runtime whose heartbeat period is fixed (AWS: the EventBridge schedule that drives the
- * heartbeat job), `settings.heartbeatSeconds` follows it: left out, it takes that value; given
- * otherwise, the file is refused, since brokers would show as Unavailable between beats or be
- * judged on a period that does not run.
- * @throws {InvalidConfigError} at `settings.heartbeatSeconds` when it cannot be honoured.
+ * heartbeat job), `settings.heartbeatSeconds` follows it: a file that gives another value is
+ * refused, since brokers would show as Unavailable between beats or be judged on a period
+ * that does not run.
  */
-export function fitHeartbeat(
-  config: SiteConfig,
+export function heartbeatProblems(
   document: unknown,
   fixed: number | undefined,
-): SiteConfig {
-  if (fixed === undefined || config.settings.heartbeatSeconds === fixed) return config;
+): { path: string; message: string }[] {
   const given = (document as { settings?: { heartbeatSeconds?: unknown } } | null)?.settings
     ?.heartbeatSeconds;
-  if (given !== undefined) {
-    throw new InvalidConfigError([
-      {
-        path: 'settings.heartbeatSeconds',
-        message: `${given} cannot be honoured here: this deployment's heartbeat runs every ${fixed} s (its EventBridge schedule, HEARTBEAT_SECONDS); give ${fixed} or leave it out`,
-      },
-    ]);
-  }
+  if (fixed === undefined || given === undefined || given === fixed) return [];
+  return [
+    {
+      path: 'settings.heartbeatSeconds',
+      message: `${String(given)} cannot be honoured here: this deployment's heartbeat runs every ${fixed} s (its EventBridge schedule, HEARTBEAT_SECONDS); give ${fixed} or leave it out`,
+    },
+  ];
+}
+
+/** A file that leaves `settings.heartbeatSeconds` out gets the runtime's fixed period. */
+export function withHeartbeat(config: SiteConfig, fixed: number | undefined): SiteConfig {
+  if (fixed === undefined || config.settings.heartbeatSeconds === fixed) return config;
   return { ...config, settings: { ...config.settings, heartbeatSeconds: fixed } };
 }
 
 /**
  * Replaces clear secrets with what is stored: password → argon2id hash (the current hash is
  * kept when the password is unchanged, so apply stays idempotent), agent key → SHA-256,
- * LDAP bind password and TOTP secret → sealed (the stored one when kept or unchanged).
- * Fills each user's default auth server.
+ * LDAP bind password and TOTP secret → sealed (the stored one when kept or unchanged; a kept
+ * one is checked to exist beforehand). Fills each user's default auth server.
  */
 async function resolveSecrets(
   config: SiteConfig,
@@ -126,11 +142,46 @@ async function resolveSecrets(
   return { ...config, ...sealed, pools };
 }
 
-/** Decodes a configuration file's text: JSON when it looks like JSON, else YAML. */
+/**
+ * `(kept)` secrets with nothing stored to keep (LDAP bind passwords, TOTP secrets), read from
+ * the raw document whatever its shape, so they are reported with the file's other problems.
+ */
+function keptSecretProblems(document: unknown, current: SiteConfig): ConfigProblem[] {
+  const doc = (document ?? {}) as { authServers?: unknown; users?: unknown };
+  const entries = (list: unknown) =>
+    (Array.isArray(list) ? list : []).map((e: unknown) => (e ?? {}) as Record<string, unknown>);
+  const named = <T extends { name: string }>(list: readonly T[], name: unknown): T | undefined =>
+    typeof name === 'string'
+      ? list.find((e) => e.name.toLowerCase() === name.trim().toLowerCase())
+      : undefined;
+  const problems: ConfigProblem[] = [];
+  entries(doc.authServers).forEach((s, i) => {
+    if (s.type !== 'ldap' || s.bindPassword !== KEPT_SECRET) return;
+    const old = named(current.authServers, s.name);
+    if (old?.type !== 'ldap' || old.bindPassword === undefined)
+      problems.push({
+        path: `authServers[${i}].bindPassword`,
+        message: 'no stored bind password to keep',
+      });
+  });
+  entries(doc.users).forEach((u, i) => {
+    if (u.mfaSecret !== KEPT_SECRET) return;
+    if (named(current.users, u.name)?.mfaSecret === undefined)
+      problems.push({ path: `users[${i}].mfaSecret`, message: 'no stored TOTP secret to keep' });
+  });
+  return problems;
+}
+
+/**
+ * Decodes a configuration file's text: JSON when it looks like JSON, else YAML.
+ * @throws {BadRequestError} `invalid_config_syntax`, or `invalid_text` for a string the site
+ *   database cannot store (a NUL character or a lone surrogate, escaped in the file).
+ */
 export function decodeConfigText(text: string): unknown {
   const trimmed = text.trim();
+  let document: unknown;
   try {
-    return trimmed.startsWith('{') ? JSON.parse(trimmed) : parseYaml(text);
+    document = trimmed.startsWith('{') ? JSON.parse(trimmed) : parseYaml(text);
   } catch (e: unknown) {
     const reason = e instanceof Error ? e.message.split('\n')[0] : String(e);
     throw new BadRequestError(
@@ -138,6 +189,9 @@ export function decodeConfigText(text: string): unknown {
       `the configuration is not valid YAML or JSON: ${reason}`,
     );
   }
+  const bad = findTextProblem(document);
+  if (bad) throw new BadRequestError('invalid_text', `${formatPath(bad.path)}: ${bad.message}`);
+  return document;
 }
 
 /** Encodes a configuration for `export`: YAML by default, JSON on request. */

@@ -5,6 +5,7 @@
  */
 import * as z from 'zod';
 import { gatewayTagSchema } from '../gateways/registration-contract.ts';
+import { RECORDED_HEADERS_MAX } from '../login/client-limits.ts';
 
 /**
  * In an export, a stored secret (LDAP bind password, TOTP secret) is written as this; apply
@@ -139,6 +140,11 @@ export const desktopSchema = z
   .strictObject({
     name,
     address: host,
+    /**
+     * The desktop's own port for some protocols, overriding its protocol plan's port for that
+     * protocol (`{ vnc: 5902 }`): several displays on one host, desktops behind NAT.
+     */
+    ports: z.partialRecord(z.enum(PROTOCOLS), port).optional(),
     /** Hard assignment to one user. */
     assignedTo: name.optional(),
     /** The agent's key for the event API; stored hashed. */
@@ -236,7 +242,15 @@ export const settingsSchema = z.strictObject({
   logRetentionDays: z.number().int().min(1).max(3650).default(30),
   heartbeatSeconds: z.number().int().min(5).max(3600).default(20),
   /** Headers recorded with each client registration (and usable in location rules). */
-  clientHeaders: z.array(z.string().regex(/^[A-Za-z0-9-]+$/)).default(['user-agent']),
+  clientHeaders: z
+    .array(
+      z
+        .string()
+        .regex(/^[A-Za-z0-9-]+$/, 'must be an HTTP header name')
+        .max(64, 'must be at most 64 characters'),
+    )
+    .max(RECORDED_HEADERS_MAX, `at most ${RECORDED_HEADERS_MAX} headers (each login stores them)`)
+    .default(['user-agent']),
 });
 
 export const siteConfigSchema = z.strictObject({

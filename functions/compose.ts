@@ -6,10 +6,13 @@
 import pkg from '../package.json' with { type: 'json' };
 import { LdapAuthenticator } from './adapters/auth/ldap-authenticator.ts';
 import { Argon2PasswordHasher } from './adapters/auth/password-hasher.ts';
+import { createSecretBox } from './adapters/encryption/secret-box.ts';
 import { HttpGatewayControl } from './adapters/gateway/gateway-client.ts';
 import { createHealthProbes } from './adapters/health-probes.ts';
 import { type BrokerJobs, composeJobs, type JobsOptions } from './adapters/jobs/compose-jobs.ts';
 import { createLogger, type Logger } from './adapters/logger.ts';
+import { EmfMetrics } from './adapters/metrics/emf-metrics.ts';
+import { PrometheusMetrics } from './adapters/metrics/prometheus-metrics.ts';
 import { createTcpProbe } from './adapters/net/tcp-probe.ts';
 import { SqlAccountStore } from './adapters/site-db/account-store.ts';
 import { SqlAgentStore } from './adapters/site-db/agent-store.ts';
@@ -17,8 +20,10 @@ import type { SiteDatabase } from './adapters/site-db/connect.ts';
 import { SqlDesktopStore } from './adapters/site-db/desktop-store.ts';
 import { openBrokerSiteDatabase } from './adapters/site-db/failover.ts';
 import { SqlForwardStore } from './adapters/site-db/forward-store.ts';
+import { SqlStoredSecrets } from './adapters/site-db/secret-store.ts';
 import { SqlSiteConfigStore } from './adapters/site-db/site-config-store.ts';
 import { CachedSnapshotSource } from './adapters/site-db/snapshot-source.ts';
+import { DynamoGatewayRegistry } from './adapters/state/gateway-registry.ts';
 import { DynamoHtml5SessionStore } from './adapters/state/html5-session-store.ts';
 import { DynamoMirrorStore } from './adapters/state/mirror-store.ts';
 import { DynamoSessionStore } from './adapters/state/session-store.ts';
@@ -34,11 +39,13 @@ import { ticketKey } from './core/gateways/html5-ticket.ts';
 import type {
   ForwardStore,
   GatewayControl,
+  GatewayRegistry,
   GatewayRouter,
   Html5SessionStore,
 } from './core/gateways/ports.ts';
 import { createGatewayRouter } from './core/gateways/routing.ts';
 import type { HealthProbes } from './core/health.ts';
+import { releaseJobBodies } from './core/jobs/release-bodies.ts';
 import type {
   AccountStore,
   DirectoryAuthenticator,
@@ -47,6 +54,8 @@ import type {
   ThrottleStore,
 } from './core/login/ports.ts';
 import type { SessionLimits } from './core/login/sessions.ts';
+import { type Metrics, type MetricsOutput, NO_METRICS } from './core/metrics/ports.ts';
+import type { SecretBox, StoredSecrets } from './core/secrets/ports.ts';
 import type { SiteConfigStore, SiteSnapshotSource } from './core/site-config/ports.ts';
 
 /** The broker's version, as `cb_version` prints it. */
@@ -64,6 +73,10 @@ export interface Broker {
   readonly accounts: AccountStore;
   readonly siteConfig: SiteConfigStore;
   readonly hasher: PasswordHasher;
+  /** Seals and opens stored secrets (LDAP bind passwords, TOTP secrets). */
+  readonly secrets: SecretBox;
+  /** The stored secrets of the site database (sealing old clear values, re-encryption). */
+  readonly storedSecrets: StoredSecrets;
   readonly directory: DirectoryAuthenticator;
   readonly health: HealthProbes;
   readonly snapshot: SiteSnapshotSource;
@@ -79,10 +92,14 @@ export interface Broker {
   readonly html5: Html5SessionStore;
   /** Seals and opens HTML5 tickets; undefined without GATEWAY_SECRET. */
   readonly ticketKey: Buffer | undefined;
+  /** Gateways that registered themselves (state table). */
+  readonly gatewayRegistry: GatewayRegistry;
   /** Job queue, ledger, cluster records and job bodies. */
   readonly jobs: BrokerJobs;
   /** Connection leasing and leased mode. */
   readonly leasing: BrokerLeasing;
+  /** What the broker records (logins, connects, jobs, ...), and where it goes. */
+  readonly metrics: Metrics & MetricsOutput;
   close(): Promise<void>;
 }
 
@@ -93,14 +110,29 @@ export interface ComposeOptions {
   readonly loadAverage?: () => number;
   /** Job bodies from elsewhere (and test overrides), the broker's UUID, retry policy. */
   readonly jobs?: JobsOptions;
+  /** Replaces the metrics adapter that the configuration picks. */
+  readonly metrics?: Metrics & MetricsOutput;
 }
 
 export const systemClock: Clock = { now: () => Date.now() };
+
+/** The metrics adapter for the configuration: EMF on Lambda, Prometheus locally, or none. */
+async function composeMetrics(config: Config['metrics']): Promise<Metrics & MetricsOutput> {
+  switch (config.kind) {
+    case 'emf':
+      return new EmfMetrics({ namespace: config.namespace });
+    case 'prometheus':
+      return PrometheusMetrics.create();
+    case 'off':
+      return NO_METRICS;
+  }
+}
 
 /** Builds every adapter from the configuration. Nothing connects until first used. */
 export async function compose(config: Config, options: ComposeOptions = {}): Promise<Broker> {
   const logger = options.logger ?? createLogger('deskbroker', config.logLevel);
   const clock = options.clock ?? systemClock;
+  const metrics = options.metrics ?? (await composeMetrics(config.metrics));
   const state = createStateTable({
     tableName: config.stateTable,
     region: config.region,
@@ -109,7 +141,8 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
   // With SECONDARY_DB_URL (or its ARNs), a database that fails over to the secondary.
   const site = await openBrokerSiteDatabase(config, state, logger);
   const sessionLimits = config.sessions;
-  const directory = new LdapAuthenticator();
+  const secrets = createSecretBox(config.secretsKey);
+  const directory = new LdapAuthenticator(secrets);
   const mirror = new DynamoMirrorStore(state);
   const snapshot = new CachedSnapshotSource(site.db, clock, config.configCacheMs, {
     store: mirror,
@@ -123,11 +156,13 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     ? new HttpGatewayControl({ secret: config.gatewaySecret, timeoutMs: config.gatewayTimeoutMs })
     : undefined;
   const html5 = new DynamoHtml5SessionStore(state);
+  const gatewayRegistry = new DynamoGatewayRegistry(state, () => clock.now());
   const gateways = createGatewayRouter({
     snapshot,
     control: gatewayControl,
     forwards,
     html5,
+    registry: gatewayRegistry,
     now: () => clock.now(),
     warn: (message, details) => logger.warn(message, details),
   });
@@ -143,14 +178,10 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     mirror,
     gatewayControl,
     html5,
+    gatewayRegistry,
     requestTimeoutMs: config.dbRequestTimeoutMs,
+    metrics,
   });
-  // Disconnected sessions whose delay has passed go back to their pools.
-  const releaseDue = async () => {
-    for (const d of await desktops.releaseExpiredDisconnects(clock.now())) {
-      if (d.heldBy) await gateways.closeForUser(d.heldBy, d.id);
-    }
-  };
   const jobs = composeJobs({
     config,
     db: site.db,
@@ -158,19 +189,12 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     clock,
     version: VERSION,
     gatewayControl,
+    metrics,
     options: {
       ...options.jobs,
       bodies: {
         ...leasingJobBodies(leasing),
-        delayed_release: releaseDue,
-        agent_timeout: async () => {
-          // A session whose agent went silent for three heartbeats counts as disconnected.
-          const { config: site } = await snapshot.get();
-          const cutoff = clock.now() - 3 * site.settings.heartbeatSeconds * 1000;
-          for (const id of await agents.silentSince(cutoff))
-            await agents.applyEvent(id, 'disconnect', null, clock.now());
-          await releaseDue();
-        },
+        ...releaseJobBodies({ agents, desktops, gateways, snapshot, clock }),
         ...options.jobs?.bodies,
       },
     },
@@ -187,6 +211,8 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     accounts: new SqlAccountStore(site.db),
     siteConfig: new SqlSiteConfigStore(site.db),
     hasher: new Argon2PasswordHasher(),
+    secrets,
+    storedSecrets: new SqlStoredSecrets(site.db),
     directory,
     health: createHealthProbes(site.db, directory, options.loadAverage),
     snapshot,
@@ -199,8 +225,10 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     gateways,
     html5,
     ticketKey: config.gatewaySecret ? ticketKey(config.gatewaySecret) : undefined,
+    gatewayRegistry,
     jobs,
     leasing,
+    metrics,
     async close() {
       jobs.close();
       await directory.close();

@@ -4,6 +4,7 @@
  * `functions/` reads `process.env`.
  */
 import os from 'node:os';
+import path from 'node:path';
 import * as z from 'zod';
 
 /** Thrown when an environment variable is missing or malformed; the message names it. */
@@ -44,6 +45,9 @@ const schema = z.object({
   JOB_QUEUE_URL: url.optional(),
   SQS_ENDPOINT: url.optional(),
   AWS_REGION: z.string().min(1).default('us-east-1'),
+  SECRETS_KEY_ARN: z.string().min(1).optional(),
+  KMS_ENDPOINT: url.optional(),
+  SECRETS_KEY_FILE: z.string().min(1).optional(),
   DESKBROKER_ADMIN_PASSWORD: z.string().min(8, 'must be at least 8 characters').optional(),
   HEALTH_MAX_LOAD: z.coerce.number().positive().default(4),
   HEALTH_TIMEOUT_MS: intIn(50, 30_000).default(1000),
@@ -64,9 +68,20 @@ const schema = z.object({
   PROBE_TIMEOUT_MS: intIn(50, 10_000).default(300),
   PROBE_CACHE_SECONDS: intIn(0, 3600).default(30),
   LOG_LEVEL: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT']).default('INFO'),
+  METRICS: z.enum(['prometheus', 'emf', 'off']).default('prometheus'),
+  METRICS_NAMESPACE: z
+    .string()
+    .regex(/^[A-Za-z0-9._/#:-]{1,255}$/, 'must be a CloudWatch namespace such as Deskbroker')
+    .default('Deskbroker'),
+  HEARTBEAT_SECONDS: intIn(5, 3600).optional(),
 });
 
 type Env = z.infer<typeof schema>;
+
+/** The master key of stored secrets (LDAP bind passwords, TOTP secrets). */
+export type SecretsKeyTarget =
+  | { kind: 'kms'; keyId: string; region: string; endpoint?: string }
+  | { kind: 'file'; path: string };
 
 /** How the broker reaches one site database. */
 export type DatabaseTarget =
@@ -96,6 +111,8 @@ export interface Config {
   readonly jobQueueUrl?: string;
   readonly sqsEndpoint?: string;
   readonly region: string;
+  /** Where the master key of stored secrets is: a KMS key, or a key file. */
+  readonly secretsKey: SecretsKeyTarget;
   readonly adminPassword?: string;
   readonly health: { readonly maxLoad: number; readonly timeoutMs: number };
   readonly dbStatementTimeoutMs: number;
@@ -126,6 +143,17 @@ export interface Config {
   readonly loginFailureFloorMs: number;
   readonly probe: { readonly timeoutMs: number; readonly cacheMs: number };
   readonly logLevel: Env['LOG_LEVEL'];
+  /**
+   * Where metrics go: `prometheus` (the local runtime's `GET /metrics`), `emf` (CloudWatch's
+   * embedded metric format in the logs, on Lambda), or `off`.
+   */
+  readonly metrics: { readonly kind: Env['METRICS']; readonly namespace: string };
+  /**
+   * The heartbeat period fixed by the runtime (on AWS, the EventBridge schedule that drives
+   * the heartbeat job): it overrides the site's `settings.heartbeatSeconds`, which is then
+   * refused when it differs. Undefined locally, where the setting rules.
+   */
+  readonly heartbeatSeconds?: number;
 }
 
 /**
@@ -157,6 +185,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     jobQueueUrl: e.JOB_QUEUE_URL,
     sqsEndpoint: e.SQS_ENDPOINT,
     region: e.AWS_REGION,
+    secretsKey: e.SECRETS_KEY_ARN
+      ? { kind: 'kms', keyId: e.SECRETS_KEY_ARN, region: e.AWS_REGION, endpoint: e.KMS_ENDPOINT }
+      : { kind: 'file', path: e.SECRETS_KEY_FILE ?? path.join(e.DESKBROKER_HOME, 'secrets.key') },
     adminPassword: e.DESKBROKER_ADMIN_PASSWORD,
     health: { maxLoad: e.HEALTH_MAX_LOAD, timeoutMs: e.HEALTH_TIMEOUT_MS },
     dbStatementTimeoutMs: e.DB_STATEMENT_TIMEOUT_MS,
@@ -175,6 +206,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     loginFailureFloorMs: e.LOGIN_FAILURE_FLOOR_MS,
     probe: { timeoutMs: e.PROBE_TIMEOUT_MS, cacheMs: e.PROBE_CACHE_SECONDS * 1000 },
     logLevel: e.LOG_LEVEL,
+    metrics: { kind: e.METRICS, namespace: e.METRICS_NAMESPACE },
+    heartbeatSeconds: e.HEARTBEAT_SECONDS,
   };
 }
 

@@ -1,6 +1,7 @@
 /**
  * The gateway program put together: the forwarder, the control API for the broker, the
- * public HTTP face (ping and login forwarding), and the start-up forward recovery.
+ * public HTTP face (ping and login forwarding), the start-up forward recovery, and the
+ * registration with the broker (renewed while it runs, withdrawn when it stops).
  */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -12,6 +13,7 @@ import { createControlApi, type GatewayInfo } from './control-api.ts';
 import { ForwarderPool, type ForwardTable } from './forwarder-pool.ts';
 import { attachHtml5Bridge, createHtml5Bridge, type Html5Bridge } from './html5-bridge.ts';
 import { createPublicHttp } from './public-http.ts';
+import { privateAddress, type Registration, startRegistration } from './registration.ts';
 import { createTicketRedeemer } from './ticket-redeemer.ts';
 
 /** The gateway's version (the package version). */
@@ -47,8 +49,10 @@ export interface RunningGateway {
   readonly sync?: ForwardSync;
   /** HTML5 display: browsers' WebSockets bridged to desktops. */
   readonly html5: Html5Bridge;
+  /** The registration with the broker; undefined when off (no BROKER_URL, GATEWAY_REGISTER=off). */
+  readonly registration?: Registration;
   info(): Promise<GatewayInfo>;
-  /** Stops accepting, closes every forward and connection. Idempotent. */
+  /** Deregisters, stops accepting, closes every forward and connection. Idempotent. */
   stop(): Promise<void>;
 }
 
@@ -95,6 +99,7 @@ export async function startGateway(
   const startedAt = new Date().toISOString();
   let state: GatewayInfo['state'] = 'RUNNING';
   let sync: ForwardSync | undefined;
+  let registration: Registration | undefined;
   const forwarder = await ForwarderPool.start({
     bind: config.bind,
     portRange: config.portRange,
@@ -179,6 +184,9 @@ export async function startGateway(
       initialDelayMs: options.syncInitialDelayMs,
     });
   }
+  if (config.brokerUrl && config.registration.on) {
+    registration = await register(config, controlPort, forwarder, logger);
+  }
   logger.info('gateway running', {
     name: config.name,
     version: GATEWAY_VERSION,
@@ -208,11 +216,14 @@ export async function startGateway(
       return sync;
     },
     html5,
+    registration,
     info,
     stop() {
       stopping ??= (async () => {
         state = 'STOPPING';
         clearInterval(stats);
+        // First out of the broker's choice, so no new forward comes while the rest closes.
+        await registration?.stop();
         sync?.stop();
         await html5.stop();
         await Promise.all([closeServer(publicHttp), closeServer(control), forwarder.stop()]);
@@ -225,12 +236,57 @@ export async function startGateway(
 
 /** The fields of the stats line (one a minute), from the gateway's state. */
 export function statsLine(i: GatewayInfo): Record<string, number> {
+  const html5 = i.html5 ?? { connections: 0, bytesFromClients: 0, bytesToClients: 0 };
   return {
-    activeSessions: i.forwards + i.html5.connections,
+    activeSessions: i.forwards + html5.connections,
     activeForwards: i.forwards,
     connections: i.connections,
-    html5Connections: i.html5.connections,
-    html5BytesFromClients: i.html5.bytesFromClients,
-    html5BytesToClients: i.html5.bytesToClients,
+    html5Connections: html5.connections,
+    html5BytesFromClients: html5.bytesFromClients,
+    html5BytesToClients: html5.bytesToClients,
   };
+}
+
+/** Starts the registration with the broker: who this gateway is, where, and its counters. */
+async function register(
+  config: GatewayConfig,
+  controlPort: number,
+  forwarder: ForwardTable,
+  logger: Logger,
+): Promise<Registration> {
+  const r = config.registration;
+  const address = await privateAddress({
+    configured: r.address,
+    controlBind: config.controlBind,
+    ecsMetadataUri: r.ecsMetadataUri,
+  });
+  const publicAddress =
+    r.publicAddress ??
+    (config.bind === '0.0.0.0' || config.bind === '::' ? undefined : config.bind);
+  const controlHost = address.includes(':') ? `[${address}]` : address;
+  return startRegistration({
+    brokerUrl: config.brokerUrl!,
+    secret: config.secret,
+    logger,
+    describe: async () => {
+      const stats = await forwarder.stats();
+      return {
+        name: config.name,
+        address,
+        ...(publicAddress ? { publicAddress } : {}),
+        controlUrl: `http://${controlHost}:${controlPort}`,
+        portRange: { from: config.portRange.from, to: config.portRange.to },
+        version: GATEWAY_VERSION,
+        tags: [...r.tags],
+        renewSeconds: r.renewSeconds,
+        capacity: { forwards: config.portRange.to - config.portRange.from + 1 },
+        stats: {
+          forwards: stats.forwards,
+          connections: stats.connections,
+          bytesFromClients: stats.bytesFromClients,
+          bytesToClients: stats.bytesToClients,
+        },
+      };
+    },
+  });
 }

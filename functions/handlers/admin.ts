@@ -7,8 +7,11 @@ import type { Broker } from '../compose.ts';
 import { ServiceUnavailableError } from '../core/errors.ts';
 import { clusterRoutes } from './admin/cluster-routes.ts';
 import { configRoutes } from './admin/config-routes.ts';
+import { gatewaysRoutes } from './admin/gateways-routes.ts';
 import { jobsRoutes } from './admin/jobs-routes.ts';
 import { leasesRoutes } from './admin/leases-routes.ts';
+import { metricsRoutes } from './admin/metrics-routes.ts';
+import { secretsRoutes } from './admin/secrets-routes.ts';
 import { type AlbHandler, httpHandler, type Route } from './http/handler.ts';
 import { lambdaHandler } from './lambda.ts';
 
@@ -31,11 +34,17 @@ function notInLeasedMode(broker: Broker, route: Route): Route {
 /** The routes this handler serves, each the implementation of its contract. */
 export function adminEndpoints(broker: Broker): Route[] {
   return [
-    ...configRoutes(broker),
-    ...jobsRoutes(broker),
-    ...clusterRoutes(broker),
-    ...leasesRoutes(broker),
-  ].map((r) => notInLeasedMode(broker, r));
+    ...[
+      ...configRoutes(broker),
+      ...jobsRoutes(broker),
+      ...clusterRoutes(broker),
+      ...leasesRoutes(broker),
+      ...secretsRoutes(broker),
+      ...gatewaysRoutes(broker),
+    ].map((r) => notInLeasedMode(broker, r)),
+    // Metrics need no site database, and matter most while it is down.
+    ...metricsRoutes(broker),
+  ];
 }
 
 export function buildAdminHandler(broker: Broker): AlbHandler {

@@ -13,7 +13,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { startTestBroker, type TestBroker } from '../helpers/broker.ts';
 import { collectConsoleErrors, launchBrowser, screenshot } from '../helpers/browser.ts';
 import { TEST_GATEWAY_SECRET } from '../helpers/desktops.ts';
-import { type GatewayProcess, startGatewayProcess } from '../helpers/gateway-process.ts';
+import { type LoopbackGateway, startLoopbackGateway } from '../helpers/gateway-process.ts';
 import { request } from '../helpers/http.ts';
 import { hasXrdp, type RdpDesktop, startRdpDesktop } from '../helpers/rdp-desktop.ts';
 
@@ -22,7 +22,7 @@ const PASSWORD = 'rdp-page-password';
 describe.skipIf(!hasXrdp)('RDP on the HTML5 desktop page (needs xrdp installed)', () => {
   let rdp: RdpDesktop;
   let broker: TestBroker;
-  let gw: GatewayProcess;
+  let gw: LoopbackGateway;
   let browser: Browser;
   let context: BrowserContext;
   let page: Page;
@@ -34,7 +34,7 @@ describe.skipIf(!hasXrdp)('RDP on the HTML5 desktop page (needs xrdp installed)'
       env: { GATEWAY_SECRET: TEST_GATEWAY_SECRET, LOGIN_FAILURE_FLOOR_MS: '0' },
       local: { demo: false },
     });
-    gw = await startGatewayProcess('gw-rdp', { BROKER_URL: broker.url });
+    gw = await startLoopbackGateway('gw-rdp', { BROKER_URL: broker.url });
     const res = await request(`${broker.url}/api/v1/admin/config`, {
       method: 'PUT',
       token: await broker.adminToken(),

@@ -16,7 +16,7 @@ import {
   seriousA11yViolations,
 } from '../helpers/browser.ts';
 import { TEST_GATEWAY_SECRET } from '../helpers/desktops.ts';
-import { type GatewayProcess, startGatewayProcess } from '../helpers/gateway-process.ts';
+import { type LoopbackGateway, startLoopbackGateway } from '../helpers/gateway-process.ts';
 import { request } from '../helpers/http.ts';
 import { startVncDesktop, type VncDesktop } from '../helpers/vnc-desktop.ts';
 
@@ -25,8 +25,8 @@ const PASSWORD = 'desktop-page-password';
 describe('the HTML5 desktop page', () => {
   let desktop: VncDesktop;
   let broker: TestBroker;
-  let gw1: GatewayProcess;
-  let gw2: GatewayProcess;
+  let gw1: LoopbackGateway;
+  let gw2: LoopbackGateway;
   let browser: Browser;
   let context: BrowserContext;
   let page: Page;
@@ -38,8 +38,8 @@ describe('the HTML5 desktop page', () => {
       env: { GATEWAY_SECRET: TEST_GATEWAY_SECRET, LOGIN_FAILURE_FLOOR_MS: '0' },
       local: { demo: false },
     });
-    gw1 = await startGatewayProcess('gw1', { BROKER_URL: broker.url });
-    gw2 = await startGatewayProcess('gw2', { BROKER_URL: broker.url });
+    gw1 = await startLoopbackGateway('gw1', { BROKER_URL: broker.url });
+    gw2 = await startLoopbackGateway('gw2', { BROKER_URL: broker.url });
     const res = await request(`${broker.url}/api/v1/admin/config`, {
       method: 'PUT',
       token: await broker.adminToken(),

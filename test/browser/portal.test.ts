@@ -4,7 +4,8 @@
  * password; the one-time-code step; accessibility (axe-core) and a phone-sized screen.
  * Screenshots for the README are saved to docs/screenshots/.
  */
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { totpCode } from '../../functions/core/login/mfa.ts';
@@ -217,5 +218,79 @@ describe('the user portal', () => {
       expect(box.height).toBeGreaterThanOrEqual(44);
     }
     await screenshot(page, 'portal-desktops-phone');
+  });
+
+  it('takes its title, logo and colour from DESKBROKER_HOME/branding, without a rebuild or restart', async () => {
+    const folder = path.join(broker.home, 'branding');
+    mkdirSync(folder, { recursive: true });
+    writeFileSync(
+      path.join(folder, 'branding.json'),
+      JSON.stringify({ title: 'Acme Desktops', logo: 'acme.svg', accentColor: '#0a7d45' }),
+    );
+    writeFileSync(
+      path.join(folder, 'acme.svg'),
+      '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><circle cx="16" cy="16" r="14" fill="#0a7d45"/></svg>',
+    );
+    try {
+      await page.goto(broker.url);
+      await page.getByRole('heading', { name: 'Sign in to Acme Desktops' }).waitFor();
+      expect(await page.title()).toBe('Sign in · Acme Desktops');
+      expect(await page.locator('.brand img').getAttribute('src')).toBe('/branding/acme.svg');
+      const accent = await page.evaluate<string>(
+        "getComputedStyle(document.querySelector('button[type=submit]')).backgroundColor",
+      );
+      expect(accent).toBe('rgb(10, 125, 69)');
+      await screenshot(page, 'portal-branded');
+      expect(consoleErrors).toEqual([]);
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
+  });
+
+  it('offers a choice of authentication server only when more than one is enabled', async () => {
+    await page.goto(broker.url);
+    await page.getByLabel('User name').waitFor();
+    expect(await page.getByLabel('Sign in with').count()).toBe(0);
+
+    const token = await broker.adminToken();
+    const exported = await request(`${broker.url}/api/v1/admin/config`, { token });
+    const withDirectory = {
+      ...exported.body,
+      authServers: [
+        ...exported.body.authServers,
+        {
+          name: 'corp',
+          type: 'ldap',
+          url: 'ldap://127.0.0.1:1',
+          userBase: 'ou=people,dc=example,dc=org',
+        },
+      ],
+    };
+    const applied = await request(`${broker.url}/api/v1/admin/config`, {
+      method: 'PUT',
+      body: withDirectory,
+      token,
+    });
+    expect(applied.status, applied.text).toBe(200);
+    try {
+      await page.reload();
+      const choice = page.getByLabel('Sign in with');
+      await choice.waitFor();
+      expect(await choice.locator('option').allTextContents()).toEqual([
+        'Any (tried in order)',
+        'local (local account)',
+        'corp (directory)',
+      ]);
+      // Naming the local server signs in without trying the (unreachable) directory.
+      await choice.selectOption('local');
+      await signIn('bob', 'bob-demo-pass');
+      await page.getByRole('heading', { name: 'Your desktops' }).waitFor();
+    } finally {
+      await request(`${broker.url}/api/v1/admin/config`, {
+        method: 'PUT',
+        body: exported.body,
+        token,
+      });
+    }
   });
 });

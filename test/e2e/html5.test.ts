@@ -12,7 +12,7 @@ import {
 } from '../../functions/core/gateways/html5-ticket.ts';
 import { startTestBroker, type TestBroker } from '../helpers/broker.ts';
 import { TEST_GATEWAY_SECRET } from '../helpers/desktops.ts';
-import { type GatewayProcess, startGatewayProcess } from '../helpers/gateway-process.ts';
+import { type LoopbackGateway, startLoopbackGateway } from '../helpers/gateway-process.ts';
 import { request } from '../helpers/http.ts';
 import { createTestDatabase, databaseUrl, type TestDatabase } from '../helpers/pg.ts';
 import { type BridgeOutcome, openRfb, type RfbClient } from '../helpers/rfb-client.ts';
@@ -28,8 +28,8 @@ describe('HTML5 display', () => {
   let proxy: TcpProxy;
   let broker: TestBroker;
   let desktop: VncDesktop;
-  let gw1: GatewayProcess;
-  let gw2: GatewayProcess;
+  let gw1: LoopbackGateway;
+  let gw2: LoopbackGateway;
 
   const login = async (username: string, from = '127.0.0.1') => {
     const res = await request(`${broker.url}/api/v1/login`, {
@@ -93,8 +93,8 @@ describe('HTML5 display', () => {
       env: { GATEWAY_SECRET: TEST_GATEWAY_SECRET },
       local: { demo: false },
     });
-    gw1 = await startGatewayProcess('gw1', { BROKER_URL: broker.url });
-    gw2 = await startGatewayProcess('gw2', { BROKER_URL: broker.url });
+    gw1 = await startLoopbackGateway('gw1', { BROKER_URL: broker.url });
+    gw2 = await startLoopbackGateway('gw2', { BROKER_URL: broker.url });
     const users = ['vera', 'vince', 'vito', 'vlad'].map((name) => ({
       name,
       password: PASSWORD,

@@ -1,7 +1,8 @@
 /**
  * The stateless stack with cdk.json's context (brokerCpus overridden to 3): functions and
  * their environment, the load balancer and its routes, the job event source, schedules,
- * the gateway service, alarms and the migration. One synthesis for the file (with cdk-nag).
+ * the gateway service and the migration (alarms and the dashboard: observability.test.ts).
+ * One synthesis for the file (with cdk-nag).
  */
 import { Duration } from 'aws-cdk-lib';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
@@ -88,6 +89,10 @@ describe('functions', () => {
       expect('DESKBROKER_ADMIN_PASSWORD_ARN' in vars, `${name} admin password`).toBe(
         name === 'migrate',
       );
+      // The secrets key only where a stored secret is sealed or opened.
+      expect('SECRETS_KEY_ARN' in vars, `${name} SECRETS_KEY_ARN`).toBe(
+        ['login', 'health', 'admin', 'migrate'].includes(name),
+      );
       // Secret values never reach a function's configuration, only their ARNs.
       expect('GATEWAY_SECRET' in vars || 'DESKBROKER_ADMIN_PASSWORD' in vars, name).toBe(false);
       expect(JSON.stringify(vars)).not.toContain('{{resolve:secretsmanager:');
@@ -103,6 +108,7 @@ describe('functions', () => {
       STATE_TABLE: 'state-table',
       GATEWAY_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:gateway',
       DESKBROKER_ADMIN_PASSWORD_ARN: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:admin',
+      SECRETS_KEY_ARN: 'arn:aws:kms:eu-west-1:123456789012:key/0000',
       CDN_ORIGIN_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:cdn',
     };
     for (const [name, [, fn]] of brokerFunctions()) {
@@ -118,6 +124,7 @@ describe('functions', () => {
       ).toBe(true);
       const config = loadConfig(env);
       expect(config.siteDb.kind, name).toBe('data-api');
+      if ('SECRETS_KEY_ARN' in env) expect(config.secretsKey.kind, name).toBe('kms');
       expect(config.jobQueueUrl, name).toBeDefined();
     }
   });
@@ -137,6 +144,31 @@ describe('functions', () => {
       'secretsmanager:GetSecretValue',
     ]) {
       expect(actions, action).toContain(action);
+    }
+  });
+});
+
+describe('secrets key grants', () => {
+  /** The KMS actions a function's role may take on the secrets key. */
+  function kmsActions(name: string): string[] {
+    const [fnId] = brokerFunctions().get(name)!;
+    const role = (t.toJSON().Resources[fnId] as Resource).Properties.Role['Fn::GetAtt'][0];
+    const statements = resources('AWS::IAM::Policy')
+      .filter(([, p]) => (p.Properties.Roles as { Ref: string }[]).some((r) => r.Ref === role))
+      .flatMap(([, p]) => p.Properties.PolicyDocument.Statement as { Action: string | string[] }[]);
+    return statements
+      .flatMap((st) => (Array.isArray(st.Action) ? st.Action : [st.Action]))
+      .filter((a) => a.startsWith('kms:'))
+      .sort();
+  }
+
+  it('lets the sealing functions make data keys, the others only unwrap them, the rest nothing', () => {
+    expect(kmsActions('admin')).toEqual(['kms:Decrypt', 'kms:GenerateDataKey']);
+    expect(kmsActions('migrate')).toEqual(['kms:Decrypt', 'kms:GenerateDataKey']);
+    expect(kmsActions('login')).toEqual(['kms:Decrypt']);
+    expect(kmsActions('health')).toEqual(['kms:Decrypt']);
+    for (const name of ['offers', 'agent', 'gateway-api', 'jobs']) {
+      expect(kmsActions(name), name).toEqual([]);
     }
   });
 });
@@ -353,27 +385,6 @@ describe('gateway service', () => {
     t.hasResourceProperties('AWS::Logs::MetricFilter', {
       MetricTransformations: [Match.objectLike({ MetricValue: '$.activeSessions' })],
     });
-  });
-});
-
-describe('alarms', () => {
-  const metricsOf = () =>
-    resources('AWS::CloudWatch::Alarm').map(([, a]) => JSON.stringify(a.Properties));
-
-  it('alarms on a non-empty DLQ, old jobs, failing is_alive and a 5xx rate', () => {
-    const alarms = metricsOf();
-    expect(alarms).toHaveLength(4);
-    const find = (needle: string) => alarms.filter((a) => a.includes(needle));
-    expect(find('ApproximateNumberOfMessagesVisible')).toHaveLength(1);
-    expect(find('DeadLetterQueue')).toHaveLength(1);
-    expect(find('ApproximateAgeOfOldestMessage')).toHaveLength(1);
-    const unhealthy = find('UnHealthyHostCount');
-    expect(unhealthy).toHaveLength(1);
-    expect(unhealthy[0]).toContain('ApiHealthTarget');
-    const errors = find('HTTPCode_Target_5XX_Count');
-    expect(errors).toHaveLength(1);
-    expect(errors[0]).toContain('HTTPCode_ELB_5XX_Count');
-    expect(errors[0]).toContain('RequestCount');
   });
 });
 

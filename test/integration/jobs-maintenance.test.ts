@@ -13,7 +13,11 @@ import { ensureSchema } from '../../functions/adapters/site-db/migrate.ts';
 import { jobBodies } from '../../functions/core/jobs/bodies.ts';
 import type { JobBodies } from '../../functions/core/jobs/runner.ts';
 import { loadGatewayConfig } from '../../functions/gateway/config.ts';
-import { type RunningGateway, startGateway } from '../../functions/gateway/gateway.ts';
+import {
+  GATEWAY_VERSION,
+  type RunningGateway,
+  startGateway,
+} from '../../functions/gateway/gateway.ts';
 import { openTestSiteDatabase, type TestSiteDatabase } from '../helpers/site-databases.ts';
 
 const SECRET = 'jobs-test-gateway-secret-0123';
@@ -122,11 +126,11 @@ describe('purge_records', () => {
     await exec(
       sql`insert into desktop (id, name, pool_id, address) values (502, 'd-live', 103, '10.0.0.3')`,
     );
-    await exec(sql`insert into gateway_forward (id, gateway_id, desktop_id, user_name, client_ip, listen_port,
+    await exec(sql`insert into gateway_forward (id, gateway_id, gateway_name, desktop_id, user_name, client_ip, listen_port,
         desktop_host, desktop_port, forward_key, expires_at, deleted_at) values
-      (601, 501, 502, 'ann', '1.2.3.4', 20001, '10.0.0.3', 3389, 'a', now(), now() - interval '3 days'),
-      (602, 501, 502, 'ann', '1.2.3.4', 20002, '10.0.0.3', 3389, 'b', now(), now() - interval '1 day'),
-      (603, 501, 502, 'ann', '1.2.3.4', 20003, '10.0.0.3', 3389, 'c', now() - interval '9 days', null)`);
+      (601, 501, 'gw-p', 502, 'ann', '1.2.3.4', 20001, '10.0.0.3', 3389, 'a', now(), now() - interval '3 days'),
+      (602, 501, 'gw-p', 502, 'ann', '1.2.3.4', 20002, '10.0.0.3', 3389, 'b', now(), now() - interval '1 day'),
+      (603, 501, 'gw-p', 502, 'ann', '1.2.3.4', 20003, '10.0.0.3', 3389, 'c', now() - interval '9 days', null)`);
     await exec(sql`insert into desktop_session (id, desktop_id, user_name, state, deleted_at) values
       (701, 502, 'ann', 'ended', now() - interval '8 days'),
       (702, 502, 'ann', 'ended', now() - interval '6 days')`);
@@ -185,5 +189,29 @@ describe('check_gateway', () => {
       { name: 'gw-up', status: 'up', checked: true },
       { name: 'gw-down', status: 'down', checked: true },
     ]);
+  });
+
+  it('warns when a gateway forwards on other ports than gateways[].portRange, and stores what it reported', async () => {
+    const warnings: string[] = [];
+    const logger = { ...silent, warn: (message: string) => void warnings.push(message) };
+    const reported = async () =>
+      (
+        await sql<{ from: number | null; to: number | null; version: string | null }>`
+          select reported_port_from as from, reported_port_to as to, reported_version as version
+          from gateway where id = 901`.execute(t.site.db)
+      ).rows[0];
+
+    // gw-up runs with the default GATEWAY_PORT_RANGE, 20001-23000; the site says 20001-20010.
+    await bodies.check_gateway({ kind: 'check_gateway', gateway: 'gw-up' }, { ...context, logger });
+    const disagreeing = { warnings: [...warnings], reported: await reported() };
+    warnings.length = 0;
+    await exec(sql`update gateway set port_to = 23000 where id = 901`);
+    await bodies.check_gateway({ kind: 'check_gateway', gateway: 'gw-up' }, { ...context, logger });
+
+    expect(disagreeing.warnings).toEqual([
+      'gateway "gw-up" forwards on ports 20001-23000 (its GATEWAY_PORT_RANGE), but the site configuration says 20001-20010 (gateways[].portRange): clients may be refused on the ports outside the configured range; make the two agree',
+    ]);
+    expect(disagreeing.reported).toEqual({ from: 20001, to: 23000, version: GATEWAY_VERSION });
+    expect(warnings).toEqual([]);
   });
 });

@@ -7,12 +7,18 @@ import { type Migration, Migrator } from 'kysely/migration';
 import { AppError } from '../../core/errors.ts';
 import type { SiteDb } from './connect.ts';
 import * as initial from './migrations/0001-initial.ts';
+import * as gatewayCheck from './migrations/0002-gateway-check.ts';
+import * as registeredGateways from './migrations/0004-registered-gateways.ts';
 import * as html5 from './migrations/0005-html5.ts';
+import * as desktopPorts from './migrations/0006-desktop-ports.ts';
 
 /** Every migration, in order. Listed here (not read from disk) so bundles carry them. */
 const MIGRATIONS: Record<string, Migration> = {
   '0001': initial,
-  '0005': html5,
+  '0002-gateway-check': gatewayCheck,
+  '0004-registered-gateways': registeredGateways,
+  '0005-html5': html5,
+  '0006-desktop-ports': desktopPorts,
 };
 
 /** The schema version this broker is built for. */

@@ -128,6 +128,11 @@ export interface GatewayTable {
   /** Last verdict of the `check_gateway` job: up, down or unknown. */
   status: Generated<'up' | 'down' | 'unknown'>;
   checkedAt: NullableTimestamp;
+  /** The port range the gateway reported at its last check (`GET /info`); null before one. */
+  reportedPortFrom: number | null;
+  reportedPortTo: number | null;
+  /** The version the gateway reported at its last check. */
+  reportedVersion: string | null;
   createdAt: Timestamp;
   updatedAt: Timestamp;
   deletedAt: NullableTimestamp;
@@ -140,6 +145,8 @@ export interface GatewayClusterTable {
   loadBalancerAddress: string | null;
   /** Public URL of the load balancer in front of the members' HTTP faces; since 0005. */
   webUrl: string | null;
+  /** Registered gateways with this tag are members (migration 0004). */
+  tag: string | null;
   createdAt: Timestamp;
   updatedAt: Timestamp;
   deletedAt: NullableTimestamp;
@@ -164,6 +171,8 @@ export interface DesktopTable {
   name: string;
   poolId: number;
   address: string;
+  /** The desktop's own port by protocol (`{ "vnc": 5902 }`), over its protocol plan's. */
+  ports: Json<Record<string, number>>;
   /** Hard assignment: only this user is ever offered the desktop. */
   assignedUser: string | null;
   /** The user the desktop is handed to right now (claim), null when free. */
@@ -219,7 +228,9 @@ export interface AssignmentTable {
 
 export interface GatewayForwardTable {
   id: Generated<number>;
-  gatewayId: number;
+  /** Null for a forward on a registered gateway (no row in `gateway`). */
+  gatewayId: number | null;
+  gatewayName: string;
   desktopId: number;
   userName: string;
   clientIp: string;

@@ -185,6 +185,7 @@ export async function readSiteConfig(db: Tx): Promise<SiteConfig> {
         .filter((m) => m.clusterId === c.id)
         .map((m) => gatewayName(m.gatewayId))
         .filter((n): n is string => n !== undefined),
+      ...(c.tag ? { tag: c.tag } : {}),
       ...(c.loadBalancerAddress ? { loadBalancerAddress: c.loadBalancerAddress } : {}),
       ...(c.webUrl ? { webUrl: c.webUrl } : {}),
     })),
@@ -196,6 +197,7 @@ export async function readSiteConfig(db: Tx): Promise<SiteConfig> {
         .map((d) => ({
           name: d.name,
           address: d.address,
+          ...(Object.keys(d.ports ?? {}).length > 0 ? { ports: d.ports } : {}),
           ...(d.assignedUser ? { assignedTo: d.assignedUser } : {}),
           ...(d.agentKeyHash ? { agentKeyHash: d.agentKeyHash } : {}),
         })),
@@ -354,7 +356,8 @@ async function writeChanges(
       for (const [position, member] of cluster.members.entries()) {
         rows.push({ clusterId: id, gatewayId: (await ids.get('gateways', member))!, position });
       }
-      await tx.insertInto('gatewayClusterMember').values(rows).execute();
+      // A cluster of registered gateways only (a tag) has no fixed members.
+      if (rows.length > 0) await tx.insertInto('gatewayClusterMember').values(rows).execute();
     }
     if (kind === 'policies') {
       const policy = find(desired.policies, name);
@@ -422,6 +425,7 @@ async function rowFor(
       return {
         name: c.name,
         mode: c.mode,
+        tag: c.tag ?? null,
         loadBalancerAddress: c.loadBalancerAddress ?? null,
         webUrl: c.webUrl ?? null,
       };
@@ -438,6 +442,7 @@ async function rowFor(
         name: d.name,
         poolId: await ids.get('pools', d.pool),
         address: d.address,
+        ports: jsonb(d.ports ?? {}),
         assignedUser: d.assignedTo ?? null,
         agentKeyHash: d.agentKeyHash ?? null,
       };

@@ -16,10 +16,17 @@ import {
 import { isLeasable, leaseForLaunch } from '../leasing/leases.ts';
 import type { SessionStore } from '../login/ports.ts';
 import { hashToken, type Session } from '../login/sessions.ts';
+import type { Metrics } from '../metrics/ports.ts';
 import type { SiteSnapshotSource } from '../site-config/ports.ts';
 import { byName, type SiteSnapshot } from '../site-config/snapshot.ts';
 import { openInBrowser } from './browser-connect.ts';
-import { type Connection, connectionAnswer, type Display } from './connection.ts';
+import {
+  type BrowserConnection,
+  type ClientConnection,
+  type Connection,
+  connectionAnswer,
+  type Display,
+} from './connection.ts';
 import {
   buildOffers,
   candidateLimit,
@@ -31,7 +38,12 @@ import {
   resolveEntries,
 } from './offers.ts';
 import type { ClaimRequest, DesktopStore, ReleaseRules } from './ports.ts';
-import { chooseProtocol, type ProtocolEntry, resolvePlan } from './protocol-plans.ts';
+import {
+  chooseProtocol,
+  type ProtocolEntry,
+  planForDesktop,
+  resolvePlan,
+} from './protocol-plans.ts';
 
 export interface DesktopDeps {
   readonly clock: Clock;
@@ -43,6 +55,8 @@ export interface DesktopDeps {
   readonly gateways: GatewayRouter;
   /** Seals HTML5 tickets; undefined without a gateway secret. */
   readonly ticketKey?: Buffer;
+  /** Connects by path and mode, releases by mode. */
+  readonly metrics: Metrics;
 }
 
 export type { Connection };
@@ -162,8 +176,13 @@ async function normalConnect(
     );
   }
   const entry = entryForPool(entries, claimed.poolId);
-  const plan = resolvePlan(snapshot.config, entry, session.locations);
-  const protocol = choice(entry)!;
+  // The desktop's own ports, over the plan's: the forward, the ticket, the launch file and
+  // the lease use them.
+  const plan = planForDesktop(
+    resolvePlan(snapshot.config, entry, session.locations),
+    claimed.ports,
+  );
+  const protocol = chooseProtocol(plan, options.protocol, display);
   const desktop = { id: claimed.id, name: claimed.name, address: claimed.address };
   const answer =
     display === 'browser'
@@ -260,8 +279,27 @@ export async function listOffers(
 
 /**
  * Connects the user to a desktop (see the normal path above); while the site database is
- * down, re-launches a leased desktop from its lease.
+ * down, re-launches a leased desktop from its lease. The answer is a {@link ClientConnection}
+ * or, with `display: "browser"`, a {@link BrowserConnection}.
  */
+export async function connect(
+  deps: DesktopDeps,
+  session: Session,
+  desktopId: number,
+  options?: ConnectOptions & { readonly display?: 'client' },
+): Promise<ClientConnection & { mode: 'normal' | 'leased' }>;
+export async function connect(
+  deps: DesktopDeps,
+  session: Session,
+  desktopId: number,
+  options: ConnectOptions & { readonly display: 'browser' },
+): Promise<BrowserConnection & { mode: 'normal' | 'leased' }>;
+export async function connect(
+  deps: DesktopDeps,
+  session: Session,
+  desktopId: number,
+  options?: ConnectOptions,
+): Promise<Connection & { mode: 'normal' | 'leased' }>;
 export async function connect(
   deps: DesktopDeps,
   session: Session,
@@ -274,22 +312,25 @@ export async function connect(
     ...(await normalConnect(deps, session, desktopId, options)),
     mode: 'normal',
   });
-  if (!leasing) return normal();
-  return siteOrLeases<Result>(leasing, normal, async () => {
-    const { config } = await deps.snapshot.get();
-    const connection = await leasedConnect(
-      {
-        leasing,
-        clock: deps.clock,
-        days: config.settings.leasing.days,
-        ticketKey: deps.ticketKey,
-      },
-      session,
-      desktopId,
-      options,
-    );
-    return { ...connection, mode: 'leased' };
-  });
+  const result = !leasing
+    ? await normal()
+    : await siteOrLeases<Result>(leasing, normal, async () => {
+        const { config } = await deps.snapshot.get();
+        const connection = await leasedConnect(
+          {
+            leasing,
+            clock: deps.clock,
+            days: config.settings.leasing.days,
+            ticketKey: deps.ticketKey,
+          },
+          session,
+          desktopId,
+          options,
+        );
+        return { ...connection, mode: 'leased' };
+      });
+  deps.metrics.count('connects', { via: result.via, mode: result.mode });
+  return result;
 }
 
 /** Gives a desktop back (see the normal path above); in leased mode closes its forwards and logs it. */
@@ -299,12 +340,19 @@ export async function release(
   desktopId: number,
 ): Promise<void> {
   const leasing = deps.leasing;
-  if (!leasing) return normalRelease(deps, session, desktopId);
-  return siteOrLeases(
-    leasing,
-    () => normalRelease(deps, session, desktopId),
-    () => leasedSignOff({ leasing, clock: deps.clock }, session, 'release', desktopId),
-  );
+  let mode: 'normal' | 'leased' = 'normal';
+  if (!leasing) await normalRelease(deps, session, desktopId);
+  else {
+    await siteOrLeases(
+      leasing,
+      () => normalRelease(deps, session, desktopId),
+      () => {
+        mode = 'leased';
+        return leasedSignOff({ leasing, clock: deps.clock }, session, 'release', desktopId);
+      },
+    );
+  }
+  deps.metrics.count('releases', { mode });
 }
 
 /** Signs out (see the normal path above); in leased mode closes the forwards and logs it. */

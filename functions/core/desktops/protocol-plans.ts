@@ -35,6 +35,21 @@ export function isBrowserCapable(p: ProtocolEntry): boolean {
   return p.gateway !== undefined && (BROWSER_PROTOCOLS as readonly string[]).includes(p.protocol);
 }
 
+/** A desktop's own ports by protocol (`{ vnc: 5902 }`); absent protocols keep the plan's port. */
+export type DesktopPorts = Readonly<Partial<Record<string, number>>>;
+
+/**
+ * The plan as one desktop is reached with it: each protocol on the desktop's own port for it,
+ * when the desktop has one, else on the plan's port. The gateway choice is the plan's.
+ */
+export function planForDesktop(plan: ProtocolPlanConfig, ports: DesktopPorts): ProtocolPlanConfig {
+  if (Object.keys(ports).length === 0) return plan;
+  return {
+    ...plan,
+    protocols: plan.protocols.map((p) => ({ ...p, port: ports[p.protocol] ?? p.port })),
+  };
+}
+
 /**
  * The protocol to connect with: the one asked for, else the plan's first (for the browser:
  * the first the browser can show).
@@ -80,12 +95,18 @@ export interface OfferedProtocol {
   readonly browser?: true;
 }
 
-/** What an offer says of its protocols. */
-export function offeredProtocols(plan: ProtocolPlanConfig): OfferedProtocol[] {
+/**
+ * What an offer says of its protocols. `reachesBrowsers` says whether browsers reach a
+ * gateway (by its `webUrl`); without it, any browser-capable protocol is marked.
+ */
+export function offeredProtocols(
+  plan: ProtocolPlanConfig,
+  reachesBrowsers: (gateway: string) => boolean = () => true,
+): OfferedProtocol[] {
   return plan.protocols.map((p) => ({
     protocol: p.protocol,
     port: p.port,
     via: p.gateway ? 'gateway' : 'direct',
-    ...(isBrowserCapable(p) ? { browser: true as const } : {}),
+    ...(isBrowserCapable(p) && reachesBrowsers(p.gateway!) ? { browser: true as const } : {}),
   }));
 }

@@ -5,13 +5,18 @@
  * - `login`: the gateway that forwarded the user's login;
  * - `fewest`: the member carrying the fewest forwards and HTML5 connections;
  * - a single gateway: that one.
+ * Members are a cluster's fixed gateways and its tag's live registered ones; a member without a
+ * `webUrl` (a registered gateway says none) is not offered to browsers: such gateways serve
+ * browsers through a cluster in mode `all`, whose load balancer is the `webUrl`.
  * Outside `all`, a gateway that does not answer its control API is skipped (or, alone, is a
  * 503), so the browser is not sent to a dead gateway.
  */
 import { ConflictError, GatewayUnavailableError, ServiceUnavailableError } from '../errors.ts';
 import type { SiteSnapshotSource } from '../site-config/ports.ts';
+import type { SiteConfig } from '../site-config/schema.ts';
+import { byName } from '../site-config/snapshot.ts';
 import { HTML5_PATH } from './html5-ticket.ts';
-import type { BrowserPath, GatewayControl } from './ports.ts';
+import type { BrowserPath, GatewayControl, RegisteredGateway } from './ports.ts';
 import { gatewayLoad, resolveTarget } from './targets.ts';
 
 /** The bridge's WebSocket URL behind a gateway's public web URL (`https:` → `wss:`). */
@@ -20,6 +25,20 @@ export function webSocketUrl(webUrl: string): string {
   url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
   url.pathname = `${url.pathname.replace(/\/+$/, '')}${HTML5_PATH}`;
   return url.toString();
+}
+
+/**
+ * Whether browsers can reach the gateway or cluster `target` names, by the site configuration
+ * alone (what the offer list says): a gateway with a `webUrl`; a cluster in mode `all` with
+ * one; another cluster with a fixed member that has one.
+ */
+export function servesBrowsers(config: SiteConfig, target: string): boolean {
+  const single = byName(config.gateways, target);
+  if (single) return single.webUrl !== undefined;
+  const cluster = byName(config.gatewayClusters, target);
+  if (!cluster) return false;
+  if (cluster.mode === 'all') return cluster.webUrl !== undefined;
+  return cluster.members.some((m) => byName(config.gateways, m)?.webUrl !== undefined);
 }
 
 const noWebUrl = (name: string) =>
@@ -35,7 +54,12 @@ const noWebUrl = (name: string) =>
  *   {@link GatewayUnavailableError} when no candidate gateway answers.
  */
 export async function chooseBrowserPath(
-  deps: { snapshot: SiteSnapshotSource; control: GatewayControl | undefined },
+  deps: {
+    snapshot: SiteSnapshotSource;
+    control: GatewayControl | undefined;
+    /** The live registrations (asked only for a cluster with a tag). */
+    live: () => Promise<RegisteredGateway[]>;
+  },
   target: string | undefined,
   loginGateway: string | null,
 ): Promise<BrowserPath> {
@@ -52,8 +76,7 @@ export async function chooseBrowserPath(
       'this broker has no gateway secret (GATEWAY_SECRET)',
     );
   }
-  const { config } = await deps.snapshot.get();
-  const { cluster, members } = resolveTarget(config, target);
+  const { cluster, members } = await resolveTarget(await deps.snapshot.get(), target, deps.live);
   if (cluster?.mode === 'all') {
     if (!cluster.webUrl) throw noWebUrl(cluster.name);
     return { gateway: cluster.name, url: webSocketUrl(cluster.webUrl) };

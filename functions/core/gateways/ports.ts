@@ -1,26 +1,20 @@
-/** Ports of gateways: the control API client, the path a connection takes, and the forward records. */
+/**
+ * Ports of gateways: the control API client, the path a connection takes, the forward
+ * records, the nonces of signed calls, and the registrations of gateways that announce
+ * themselves.
+ */
+import type { ForwardSpecBody, GatewayInfo, OpenForwardBody } from './control-contract.ts';
 
-/** One TCP port forward on a gateway: listenPort on the gateway → desktop host:port, for one client IP. */
-export interface ForwardSpec {
-  /** Random key naming the forward (the guide's `Key` column). */
-  readonly key: string;
-  /** A port from the gateway's range; the gateway picks a free one when absent. */
-  readonly listenPort?: number;
-  readonly desktopHost: string;
-  readonly desktopPort: number;
-  /** The only source address allowed to connect. */
-  readonly clientIp: string;
-  /** Epoch milliseconds after which the forward closes. */
-  readonly expiresAt: number;
-  /** Seconds without traffic after which a connection is closed; the forward stays. */
-  readonly idleSeconds?: number;
-}
+export type { GatewayInfo };
 
-export interface OpenForward extends ForwardSpec {
-  readonly listenPort: number;
-  /** Connections open through it now. */
-  readonly connections: number;
-}
+/**
+ * One TCP port forward on a gateway: listenPort on the gateway → desktop host:port, for one
+ * client IP. The shapes are the control API's contract (./control-contract.ts).
+ */
+export type ForwardSpec = Readonly<ForwardSpecBody>;
+
+/** An open forward: its port, and the connections through it now. */
+export type OpenForward = Readonly<OpenForwardBody>;
 
 /** How the broker reaches a gateway's control API. */
 export interface GatewayEndpoint {
@@ -38,12 +32,11 @@ export interface GatewayControl {
   /** Resolves when the gateway's control API answers. */
   ping(gateway: GatewayEndpoint): Promise<void>;
   /**
-   * The gateway's state; `forwards` is how many forwards it holds open, `html5.connections`
-   * how many browser connections it bridges (absent from gateways before HTML5 display).
+   * The gateway's state (`GET /info`): version, port range, forwards, connection counters,
+   * and HTML5 display (`html5.connections`: browser connections it bridges; absent from
+   * gateways older than HTML5 display).
    */
-  info(
-    gateway: GatewayEndpoint,
-  ): Promise<{ readonly forwards: number; readonly html5?: { readonly connections: number } }>;
+  info(gateway: GatewayEndpoint): Promise<GatewayInfo>;
 }
 
 /** How a client reaches a desktop: directly, or through a gateway forward. */
@@ -133,7 +126,8 @@ export interface Html5SessionStore {
 
 /** A gateway forward as the site database records it. */
 export interface ForwardRecord {
-  readonly gatewayId: number;
+  /** The fixed gateway's id in the site database; null on a registered gateway. */
+  readonly gatewayId: number | null;
   readonly gateway: string;
   readonly desktopId: number;
   readonly user: string;
@@ -147,10 +141,78 @@ export interface ForwardRecord {
 
 /** The `gateway_forward` records: what every gateway should hold open. */
 export interface ForwardStore {
-  /** Records forwards just opened (one statement). */
-  record(forwards: readonly ForwardRecord[]): Promise<void>;
+  /**
+   * Records forwards just opened (one statement). With `replacing`, also closes that user's
+   * live forwards to that desktop on registered gateways not in `live` (gateways that went
+   * away: the new forward takes their place).
+   */
+  record(
+    forwards: readonly ForwardRecord[],
+    replacing?: {
+      readonly user: string;
+      readonly desktopId: number;
+      readonly live: readonly string[];
+    },
+  ): Promise<void>;
   /** Marks the user's live forwards (to one desktop, or all) closed and returns them. */
   closeForUser(user: string, desktopId?: number): Promise<ForwardRecord[]>;
   /** The live, unexpired forwards of one gateway (a restarted gateway re-opens them). */
   liveForGateway(gateway: string, now: number): Promise<ForwardRecord[]>;
+}
+
+/**
+ * Where verified nonces are remembered, for replay protection. A verifier that runs in many
+ * processes (broker Lambdas, several local brokers) must share one store, or a request
+ * captured on its way to one of them could be replayed against another.
+ */
+export interface NonceStore {
+  /**
+   * Remembers `nonce` until `until` (epoch ms) if it is new. `seen` when it is remembered
+   * already; `full` when the store cannot take more now (the request is refused, never let
+   * through).
+   */
+  remember(nonce: string, until: number, now: number): Promise<'new' | 'seen' | 'full'>;
+}
+
+/** A gateway that registered itself with the broker (see core/gateways/registration.ts). */
+export interface RegisteredGateway {
+  readonly name: string;
+  /** Its private address, as it gave it or as the broker saw the call come from. */
+  readonly address: string;
+  /** Where clients connect to its forwards. */
+  readonly publicAddress: string;
+  readonly controlUrl: string;
+  readonly portRange: { readonly from: number; readonly to: number };
+  readonly version: string;
+  /** Lower case; the clusters with one of these tags have it as a member. */
+  readonly tags: readonly string[];
+  readonly renewSeconds: number;
+  readonly capacity: { readonly forwards: number };
+  /** Its counters at the last renewal. */
+  readonly stats: {
+    readonly forwards: number;
+    readonly connections: number;
+    readonly bytesFromClients: number;
+    readonly bytesToClients: number;
+  };
+  /** Epoch ms of its first registration (since it was last dropped). */
+  readonly registeredAt: number;
+  /** Epoch ms of its last renewal. */
+  readonly renewedAt: number;
+  /** Epoch ms after which it is dropped unless it renews. */
+  readonly expiresAt: number;
+}
+
+/** The registrations (the state table on every runtime, so every broker and Lambda sees them). */
+export interface GatewayRegistry {
+  /** One registration by name (live or recently expired). */
+  get(name: string): Promise<RegisteredGateway | undefined>;
+  put(registration: RegisteredGateway): Promise<void>;
+  /** Removes one; resolves false when there was none. */
+  remove(name: string): Promise<boolean>;
+  /**
+   * Every registration kept: the live ones and those expired within the last hour (the
+   * admin's gateway list shows them as dropped), by name.
+   */
+  listRegistered(now: number): Promise<RegisteredGateway[]>;
 }

@@ -5,12 +5,16 @@
  * - `all`: open on every member (same port) and return the load balancer's address;
  * - `login`: the gateway that forwarded this user's login;
  * - `fewest`: the member with the fewest open forwards and HTML5 connections.
- * A gateway that does not answer is skipped in `fewest` and `all`.
+ * A cluster's members are its fixed `members` and, with a `tag`, every live registered
+ * gateway with that tag (core/gateways/registration.ts). A gateway that does not answer is
+ * skipped in `fewest` and `all`. A new forward to a desktop replaces the user's forwards to it
+ * on registered gateways that went away. For a desktop shown in the browser the same rules
+ * pick the gateway the browser goes to (./browser-path.ts); closing a user's paths closes their
+ * browser connections too.
  */
 import { randomBytes } from 'node:crypto';
 import { GatewayUnavailableError, ServiceUnavailableError } from '../errors.ts';
 import type { SiteSnapshotSource } from '../site-config/ports.ts';
-import type { GatewayConfig } from '../site-config/schema.ts';
 import { byName } from '../site-config/snapshot.ts';
 import { chooseBrowserPath } from './browser-path.ts';
 import type {
@@ -18,10 +22,13 @@ import type {
   ForwardRecord,
   ForwardStore,
   GatewayControl,
+  GatewayRegistry,
   GatewayRouter,
   Html5SessionStore,
   PathRequest,
+  RegisteredGateway,
 } from './ports.ts';
+import { fixedGateway, isLive, type RoutableGateway, routableRegistered } from './registration.ts';
 import { endpoint, gatewayLoad, resolveTarget } from './targets.ts';
 
 export interface GatewayRoutingDeps {
@@ -29,9 +36,12 @@ export interface GatewayRoutingDeps {
   /** Undefined when no gateway secret is configured: plans through a gateway then fail clearly. */
   readonly control: GatewayControl | undefined;
   readonly forwards: ForwardStore;
+  /** Gateways that registered themselves. */
+  readonly registry: GatewayRegistry;
+  /** The broker's clock (registration expiry). */
+  readonly now: () => number;
   /** Redeemed HTML5 tickets; closing a user's paths closes their browser connections too. */
   readonly html5?: Html5SessionStore;
-  readonly now?: () => number;
   /** Reports a gateway that failed to close a forward (it will expire on its own). */
   readonly warn: (message: string, details: Record<string, unknown>) => void;
 }
@@ -39,7 +49,7 @@ export interface GatewayRoutingDeps {
 export function createGatewayRouter(deps: GatewayRoutingDeps): GatewayRouter {
   async function openOn(
     control: GatewayControl,
-    gateway: GatewayConfig,
+    gateway: RoutableGateway,
     request: PathRequest,
     key: string,
     listenPort?: number,
@@ -52,6 +62,12 @@ export function createGatewayRouter(deps: GatewayRoutingDeps): GatewayRouter {
       clientIp: request.clientIp,
       expiresAt: request.expiresAt,
     });
+  }
+
+  /** The live registrations, read only when a cluster has a tag. */
+  async function liveRegistrations(): Promise<RegisteredGateway[]> {
+    const now = deps.now();
+    return (await deps.registry.listRegistered(now)).filter((g) => isLive(g, now));
   }
 
   return {
@@ -68,11 +84,9 @@ export function createGatewayRouter(deps: GatewayRoutingDeps): GatewayRouter {
         );
       }
       const snapshot = await deps.snapshot.get();
-      const { config } = snapshot;
-      const gatewayId = (g: GatewayConfig) => snapshot.gatewayIds.get(g.name.toLowerCase())!;
       const key = randomBytes(16).toString('hex');
-      const record = (g: GatewayConfig, listenPort: number): ForwardRecord => ({
-        gatewayId: gatewayId(g),
+      const record = (g: RoutableGateway, listenPort: number): ForwardRecord => ({
+        gatewayId: g.gatewayId,
         gateway: g.name,
         desktopId: request.desktop.id,
         user: request.user,
@@ -84,7 +98,13 @@ export function createGatewayRouter(deps: GatewayRoutingDeps): GatewayRouter {
         expiresAt: request.expiresAt,
       });
 
-      const { cluster, members } = resolveTarget(config, target);
+      const { cluster, members, live } = await resolveTarget(snapshot, target, liveRegistrations);
+      // The forwards this one replaces: the user's to this desktop on registered gateways gone.
+      const replacing = live && {
+        user: request.user,
+        desktopId: request.desktop.id,
+        live: live.map((g) => g.name),
+      };
 
       if (cluster?.mode === 'all') {
         const opened: ForwardRecord[] = [];
@@ -101,7 +121,7 @@ export function createGatewayRouter(deps: GatewayRoutingDeps): GatewayRouter {
           }
         }
         if (port === undefined) throw last;
-        await deps.forwards.record(opened);
+        await deps.forwards.record(opened, replacing);
         return {
           via: 'gateway',
           host: cluster.loadBalancerAddress ?? members[0]!.publicAddress,
@@ -134,7 +154,7 @@ export function createGatewayRouter(deps: GatewayRoutingDeps): GatewayRouter {
       for (const g of order) {
         try {
           const f = await openOn(control, g, request, key);
-          await deps.forwards.record([record(g, f.listenPort)]);
+          await deps.forwards.record([record(g, f.listenPort)], replacing);
           return { via: 'gateway', host: g.publicAddress, port: f.listenPort, gateway: g.name };
         } catch (e: unknown) {
           if (!(e instanceof GatewayUnavailableError)) throw e;
@@ -144,9 +164,9 @@ export function createGatewayRouter(deps: GatewayRoutingDeps): GatewayRouter {
       throw last;
     },
 
-    async openBrowser(request: PathRequest) {
+    openBrowser(request: PathRequest) {
       return chooseBrowserPath(
-        { snapshot: deps.snapshot, control: deps.control },
+        { snapshot: deps.snapshot, control: deps.control, live: liveRegistrations },
         request.protocol.gateway,
         request.loginGateway,
       );
@@ -155,17 +175,26 @@ export function createGatewayRouter(deps: GatewayRoutingDeps): GatewayRouter {
     async closeForUser(user: string, desktopId?: number): Promise<void> {
       const [forwards, browsers] = await Promise.all([
         deps.forwards.closeForUser(user, desktopId),
-        deps.html5?.closeForUser(user, desktopId, (deps.now ?? Date.now)()) ?? [],
+        deps.html5?.closeForUser(user, desktopId, deps.now()) ?? [],
       ]);
-      const closed = [...forwards, ...browsers];
+      // A browser connection is closed at its gateway like a forward, by its key.
+      const closed: Pick<ForwardRecord, 'gateway' | 'key'>[] = [...forwards, ...browsers];
       if (closed.length === 0 || !deps.control) return;
-      const { config } = await deps.snapshot.get();
+      const snapshot = await deps.snapshot.get();
+      let registered: Promise<RegisteredGateway[]> | undefined;
+      // A fixed gateway by name, else a live registered one; a gateway gone took its forwards along.
+      const gatewayOf = async (f: Pick<ForwardRecord, 'gateway'>) => {
+        const configured = fixedGateway(snapshot.config, f.gateway, snapshot.gatewayIds);
+        if (configured) return configured;
+        registered ??= liveRegistrations();
+        const live = byName(await registered, f.gateway);
+        return live ? routableRegistered(live) : undefined;
+      };
       await Promise.all(
         closed.map(async (f) => {
-          const g = byName(config.gateways, f.gateway);
-          if (!g) return;
           try {
-            await deps.control!.close(endpoint(g), f.key);
+            const g = await gatewayOf(f);
+            if (g) await deps.control!.close(endpoint(g), f.key);
           } catch (e: unknown) {
             deps.warn('gateway did not close a forward; it will expire on its own', {
               gateway: f.gateway,

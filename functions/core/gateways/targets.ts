@@ -1,42 +1,61 @@
-/** The gateways a protocol plan's `gateway` names: one gateway, or a cluster's members. */
+/**
+ * The gateways a protocol plan's `gateway` names, for a forward or a browser: one gateway, or
+ * a cluster's members (fixed members, then live registered gateways with its tag), and how
+ * much each carries.
+ */
 import { ServiceUnavailableError } from '../errors.ts';
-import type { GatewayClusterConfig, GatewayConfig, SiteConfig } from '../site-config/schema.ts';
+import type { GatewayClusterConfig } from '../site-config/schema.ts';
+import type { SiteSnapshot } from '../site-config/snapshot.ts';
 import { byName } from '../site-config/snapshot.ts';
-import type { GatewayControl, GatewayEndpoint } from './ports.ts';
+import type { GatewayControl, GatewayEndpoint, RegisteredGateway } from './ports.ts';
+import { clusterMembers, fixedGateway, type RoutableGateway } from './registration.ts';
 
-/** How the broker reaches a configured gateway's control API. */
-export const endpoint = (g: GatewayConfig): GatewayEndpoint => ({
+/** How the broker reaches a gateway's control API. */
+export const endpoint = (g: RoutableGateway): GatewayEndpoint => ({
   name: g.name,
   controlUrl: g.controlUrl,
 });
 
 /**
- * The gateway a plan names, or the members of the cluster it names (in their order), with
- * the cluster when the name is one.
- * @throws {ServiceUnavailableError} `gateway_unavailable` when the name resolves to no gateway.
+ * The gateway `target` names, or its cluster with the members. `live` gives the live
+ * registrations, asked only for a cluster with a tag.
+ * @throws {ServiceUnavailableError} `gateway_unavailable` when it resolves to no gateway.
  */
-export function resolveTarget(
-  config: SiteConfig,
+export async function resolveTarget(
+  snapshot: SiteSnapshot,
   target: string,
-): { cluster?: GatewayClusterConfig; members: GatewayConfig[] } {
-  const single = byName(config.gateways, target);
-  const cluster = byName(config.gatewayClusters, target);
+  live: () => Promise<RegisteredGateway[]>,
+): Promise<{
+  cluster?: GatewayClusterConfig;
+  members: RoutableGateway[];
+  /** The live registrations, when the cluster has a tag. */
+  live?: RegisteredGateway[];
+}> {
+  const { config } = snapshot;
+  const single = fixedGateway(config, target, snapshot.gatewayIds);
+  const cluster = single ? undefined : byName(config.gatewayClusters, target);
+  const registered = cluster?.tag !== undefined ? await live() : undefined;
   const members = single
     ? [single]
-    : (cluster?.members
-        .map((m) => byName(config.gateways, m))
-        .filter((g): g is GatewayConfig => g !== undefined) ?? []);
+    : cluster
+      ? clusterMembers(config, cluster, snapshot.gatewayIds, registered ?? [])
+      : [];
   if (members.length === 0) {
-    throw new ServiceUnavailableError('gateway_unavailable', `gateway "${target}" has no members`);
+    throw new ServiceUnavailableError(
+      'gateway_unavailable',
+      cluster?.tag !== undefined
+        ? `gateway cluster "${target}" has no live member (no registered gateway with tag "${cluster.tag}")`
+        : `gateway "${target}" has no members`,
+    );
   }
-  return { cluster, members };
+  return { cluster, members, ...(registered ? { live: registered } : {}) };
 }
 
 /**
  * What a gateway carries: open forwards plus HTML5 connections (the `fewest` mode's measure);
  * infinity when it does not answer.
  */
-export function gatewayLoad(control: GatewayControl, gateway: GatewayConfig): Promise<number> {
+export function gatewayLoad(control: GatewayControl, gateway: RoutableGateway): Promise<number> {
   return control.info(endpoint(gateway)).then(
     (i) => i.forwards + (i.html5?.connections ?? 0),
     () => Number.POSITIVE_INFINITY,

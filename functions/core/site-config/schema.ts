@@ -4,9 +4,16 @@
  * `validate.ts` checks the references between entries.
  */
 import * as z from 'zod';
+import { gatewayTagSchema } from '../gateways/registration-contract.ts';
+import { RECORDED_HEADERS_MAX } from '../login/client-limits.ts';
 
-/** In an export, a stored secret (LDAP bind password) is written as this; apply keeps the stored one. */
+/**
+ * In an export, a stored secret (LDAP bind password, TOTP secret) is written as this; apply
+ * reads it as "keep the stored value". An export never holds a secret.
+ */
 export const KEPT_SECRET = '(kept)';
+
+const BASE32_SECRET = /^[A-Z2-7]{26,128}=*$/;
 
 const name = z
   .string()
@@ -72,7 +79,10 @@ export const userSchema = z
     /** Base32 TOTP enrolment secret (RFC 6238), for assignments that require MFA. */
     mfaSecret: z
       .string()
-      .regex(/^[A-Z2-7]{26,128}=*$/, 'must be a base32 secret of at least 26 characters (128 bits)')
+      .refine(
+        (v) => v === KEPT_SECRET || BASE32_SECRET.test(v),
+        `must be a base32 secret of at least 26 characters (128 bits), or "${KEPT_SECRET}"`,
+      )
       .optional(),
   })
   .refine((u) => !(u.password && u.passwordHash), {
@@ -104,10 +114,17 @@ export const gatewayClusterSchema = z
   .strictObject({
     name,
     mode: z.enum(['all', 'login', 'fewest']),
-    members: z.array(name).min(1, 'needs at least one gateway'),
+    /** Fixed members: names of `gateways[]` entries. */
+    members: z.array(name).default([]),
+    /** Every live registered gateway with this tag is a member too (GATEWAY_TAGS). */
+    tag: gatewayTagSchema.optional(),
     loadBalancerAddress: host.optional(),
     /** Mode `all`: the load balancer's URL in front of the members' HTTP faces, for browsers. */
     webUrl: webUrl.optional(),
+  })
+  .refine((c) => c.members.length > 0 || c.tag !== undefined, {
+    message: 'needs at least one gateway, or a tag that registered gateways carry',
+    path: ['members'],
   })
   .refine((c) => c.mode !== 'all' || c.loadBalancerAddress, {
     message: 'mode "all" needs the load balancer address clients connect to',
@@ -134,6 +151,11 @@ export const desktopSchema = z
   .strictObject({
     name,
     address: host,
+    /**
+     * The desktop's own port for some protocols, overriding its protocol plan's port for that
+     * protocol (`{ vnc: 5902 }`): several displays on one host, desktops behind NAT.
+     */
+    ports: z.partialRecord(z.enum(PROTOCOLS), port).optional(),
     /** Hard assignment to one user. */
     assignedTo: name.optional(),
     /** The agent's key for the event API; stored hashed. */
@@ -231,7 +253,15 @@ export const settingsSchema = z.strictObject({
   logRetentionDays: z.number().int().min(1).max(3650).default(30),
   heartbeatSeconds: z.number().int().min(5).max(3600).default(20),
   /** Headers recorded with each client registration (and usable in location rules). */
-  clientHeaders: z.array(z.string().regex(/^[A-Za-z0-9-]+$/)).default(['user-agent']),
+  clientHeaders: z
+    .array(
+      z
+        .string()
+        .regex(/^[A-Za-z0-9-]+$/, 'must be an HTTP header name')
+        .max(64, 'must be at most 64 characters'),
+    )
+    .max(RECORDED_HEADERS_MAX, `at most ${RECORDED_HEADERS_MAX} headers (each login stores them)`)
+    .default(['user-agent']),
 });
 
 export const siteConfigSchema = z.strictObject({

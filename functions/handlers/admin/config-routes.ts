@@ -1,10 +1,17 @@
 /**
- * `/api/v1/admin/config`: GET exports the site configuration, PUT applies one (YAML or JSON).
+ * `/api/v1/admin/config`: GET exports the site configuration (no stored secret: "(kept)" in
+ * their place), PUT applies one (YAML or JSON).
  */
 import type { Broker } from '../../compose.ts';
-import { applySiteConfig, decodeConfigText, encodeConfig } from '../../core/site-config/apply.ts';
+import {
+  applySiteConfig,
+  decodeConfigText,
+  encodeConfig,
+  exportSiteConfig,
+} from '../../core/site-config/apply.ts';
 import { describeChange } from '../../core/site-config/diff.ts';
 import { applyConfigRoute, exportConfigRoute } from '../api/admin.ts';
+import { applyDeps } from '../http/deps.ts';
 import { sessionEndpoint } from '../http/endpoint.ts';
 import type { Route } from '../http/handler.ts';
 import { bodyText, header } from '../http/request.ts';
@@ -13,7 +20,7 @@ import { text } from '../http/response.ts';
 export function configRoutes(broker: Broker): Route[] {
   return [
     sessionEndpoint(broker, exportConfigRoute, async ({ event, query }) => {
-      const config = await broker.siteConfig.read();
+      const config = await exportSiteConfig(broker.siteConfig);
       const wantsYaml = query.format === 'yaml' || /yaml/.test(header(event, 'accept') ?? '');
       return wantsYaml
         ? text(200, encodeConfig(config, 'yaml'), {
@@ -24,17 +31,8 @@ export function configRoutes(broker: Broker): Route[] {
     sessionEndpoint(broker, applyConfigRoute, async ({ session, event, query }) => {
       const document = decodeConfigText(bodyText(event));
       const dryRun = query.dryRun === 'true';
-      const result = await applySiteConfig(
-        {
-          store: broker.siteConfig,
-          hasher: broker.hasher,
-          afterApply: broker.leasing.afterApply,
-        },
-        document,
-        { dryRun },
-      );
       // This broker sees the change at once; the others within CONFIG_CACHE_SECONDS.
-      if (result.changes.length > 0 && !dryRun) broker.snapshot.invalidate();
+      const result = await applySiteConfig(applyDeps(broker), document, { dryRun });
       broker.logger.info('site configuration applied', {
         by: session.user,
         dryRun,

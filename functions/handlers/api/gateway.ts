@@ -5,6 +5,13 @@ import {
   redeemAnswerSchema,
   redeemRequestSchema,
 } from '../../core/gateways/html5-ticket.ts';
+import {
+  deregistrationAnswerSchema,
+  GATEWAY_REGISTRATIONS_PATH,
+  gatewayNameSchema,
+  registrationAnswerSchema,
+  registrationRequestSchema,
+} from '../../core/gateways/registration-contract.ts';
 import { route } from './route.ts';
 
 export const gatewayForwardsRoute = route({
@@ -30,6 +37,30 @@ export const gatewayForwardsRoute = route({
   errors: [401, 503],
 });
 
+/** The wire format is core/gateways/registration-contract.ts, which the gateway imports too. */
+export const registerGatewayRoute = route({
+  method: 'POST',
+  path: GATEWAY_REGISTRATIONS_PATH,
+  function: 'gateway-api',
+  auth: 'gateway',
+  summary:
+    'A gateway registers or renews (name, addresses, port range, tags, counters); dropped after three missed renewals',
+  body: registrationRequestSchema,
+  response: registrationAnswerSchema,
+  errors: [401, 503],
+});
+
+export const deregisterGatewayRoute = route({
+  method: 'DELETE',
+  path: `${GATEWAY_REGISTRATIONS_PATH}/{name}`,
+  function: 'gateway-api',
+  auth: 'gateway',
+  summary: 'A gateway that stops cleanly deregisters',
+  params: z.object({ name: gatewayNameSchema }),
+  response: deregistrationAnswerSchema,
+  errors: [401, 503],
+});
+
 /**
  * A gateway redeems the HTML5 ticket a browser presented: once, across every broker (the use is
  * recorded in the state table), from the address it was issued to, before it expires.
@@ -47,4 +78,9 @@ export const redeemTicketRoute = route({
   errors: [401, 403, 503],
 });
 
-export const gatewayRoutes = [gatewayForwardsRoute, redeemTicketRoute] as const;
+export const gatewayRoutes = [
+  gatewayForwardsRoute,
+  registerGatewayRoute,
+  deregisterGatewayRoute,
+  redeemTicketRoute,
+] as const;

@@ -16,27 +16,34 @@ type View =
   | { readonly kind: 'desktops'; readonly user: string; readonly list: OfferList };
 
 export function App() {
-  const [branding, setBranding] = useState<Branding>(DEFAULT_BRANDING);
+  const [branding, setBranding] = useState<Branding | undefined>();
   const [view, setView] = useState<View>({ kind: 'starting' });
   const [announcement, setAnnouncement] = useState('');
   const [signingOut, setSigningOut] = useState(false);
 
   useEffect(() => {
-    loadBranding().then(setBranding);
-    // A live session (the cookie) skips the sign-in.
-    portalApi
-      .session()
-      .then(async (session) => {
-        const list = await portalApi.offers();
-        setView({ kind: 'desktops', user: session.user.name, list });
-      })
-      .catch(() => setView({ kind: 'signIn' }));
+    // A live session (the cookie) skips the sign-in. The first view waits for the site's
+    // branding too, so its title never flashes the default.
+    const start = portalApi.session().then(
+      async (session): Promise<View> => ({
+        kind: 'desktops',
+        user: session.user.name,
+        list: await portalApi.offers(),
+      }),
+      (): View => ({ kind: 'signIn' }),
+    );
+    Promise.all([loadBranding(), start.catch((): View => ({ kind: 'signIn' }))]).then(
+      ([brand, first]) => {
+        setBranding(brand);
+        setView(first);
+      },
+    );
   }, []);
 
   useEffect(() => {
     const page = view.kind === 'desktops' ? 'Your desktops' : 'Sign in';
-    document.title = `${page} · ${branding.title}`;
-  }, [view.kind, branding.title]);
+    document.title = `${page} · ${(branding ?? DEFAULT_BRANDING).title}`;
+  }, [view.kind, branding]);
 
   const sessionEnded = useCallback(() => {
     setView({
@@ -75,7 +82,7 @@ export function App() {
       )}
       {view.kind === 'signIn' && (
         <SignIn
-          title={branding.title}
+          title={(branding ?? DEFAULT_BRANDING).title}
           notice={view.notice}
           onSignedIn={(answer) =>
             setView({

@@ -3,7 +3,8 @@ import type { ComponentChildren } from 'preact';
 import type { Branding } from './branding.ts';
 
 export function TopBar(props: {
-  readonly branding: Branding;
+  /** Undefined while the site's branding loads: the bar stays empty rather than flash a default. */
+  readonly branding: Branding | undefined;
   readonly user?: string;
   readonly onSignOut?: () => void;
   readonly signingOut?: boolean;
@@ -11,10 +12,14 @@ export function TopBar(props: {
 }) {
   return (
     <header class="topbar">
-      <a class="brand" href="/">
-        <img src={props.branding.logo} alt="" width={32} height={32} />
-        <span>{props.branding.title}</span>
-      </a>
+      {props.branding ? (
+        <a class="brand" href="/">
+          <img src={props.branding.logo} alt="" width={32} height={32} />
+          <span>{props.branding.title}</span>
+        </a>
+      ) : (
+        <span class="brand" />
+      )}
       {props.children}
       {props.user && (
         <div class="account">

@@ -52,6 +52,8 @@ export function composeLeasing(deps: {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly snapshot: SiteSnapshotSource;
+  /** The configuration as leased mode reads it: never from the database. */
+  readonly leasedSnapshot: SiteSnapshotSource;
   readonly mirror: DynamoMirrorStore;
   readonly gatewayControl: GatewayControl | undefined;
   readonly html5: Html5SessionStore;
@@ -82,7 +84,7 @@ export function composeLeasing(deps: {
   });
   const leasedForwardStore = new LeasedForwardStore(state, outbox, () => clock.now());
   const leasedGateways = createGatewayRouter({
-    snapshot,
+    snapshot: deps.leasedSnapshot,
     control: deps.gatewayControl,
     forwards: leasedForwardStore,
     html5: deps.html5,
@@ -132,6 +134,7 @@ export function composeLeasing(deps: {
   });
   return {
     breaker,
+    snapshot: deps.leasedSnapshot,
     leases,
     mirror,
     outbox,

@@ -315,7 +315,7 @@ export async function connect(
   const result = !leasing
     ? await normal()
     : await siteOrLeases<Result>(leasing, normal, async () => {
-        const { config } = await deps.snapshot.get();
+        const { config } = await leasing.snapshot.get();
         const connection = await leasedConnect(
           {
             leasing,

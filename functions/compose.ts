@@ -12,6 +12,8 @@ import { type BrokerJobs, composeJobs, type JobsOptions } from './adapters/jobs/
 import { createLogger, type Logger } from './adapters/logger.ts';
 import { createTcpProbe } from './adapters/net/tcp-probe.ts';
 import { SqlAccountStore } from './adapters/site-db/account-store.ts';
+import { SqlActivityViews } from './adapters/site-db/admin-activity.ts';
+import { SqlDesktopViews } from './adapters/site-db/admin-desktops.ts';
 import { SqlAgentStore } from './adapters/site-db/agent-store.ts';
 import type { SiteDatabase } from './adapters/site-db/connect.ts';
 import { SqlDesktopStore } from './adapters/site-db/desktop-store.ts';
@@ -25,6 +27,7 @@ import { createStateTable, type StateTable } from './adapters/state/state-table.
 import { DynamoThrottleStore } from './adapters/state/throttle-store.ts';
 import { type BrokerLeasing, composeLeasing, leasingJobBodies } from './compose-leasing.ts';
 import type { Config } from './config.ts';
+import type { ActivityViews, DesktopViews } from './core/admin/ports.ts';
 import type { AgentStore } from './core/agents/ports.ts';
 import type { Clock } from './core/clock.ts';
 import type { ReachabilityProbe } from './core/desktops/offers.ts';
@@ -72,6 +75,8 @@ export interface Broker {
   readonly jobs: BrokerJobs;
   /** Connection leasing and leased mode. */
   readonly leasing: BrokerLeasing;
+  /** The admin console's views of the site database. */
+  readonly admin: { readonly desktops: DesktopViews; readonly activity: ActivityViews };
   close(): Promise<void>;
 }
 
@@ -184,6 +189,10 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     gateways,
     jobs,
     leasing,
+    admin: {
+      desktops: new SqlDesktopViews(site.db, config.siteId),
+      activity: new SqlActivityViews(site.db),
+    },
     async close() {
       jobs.close();
       await directory.close();

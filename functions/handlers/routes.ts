@@ -15,7 +15,7 @@ export const HTTP_FUNCTIONS: readonly FunctionRoute[] = [
   { name: 'login', paths: ['/api/v1/login', '/api/v1/logout', '/api/v1/auth-servers'] },
   { name: 'offers', paths: ['/api/v1/offers', '/api/v1/offers/*'] },
   { name: 'agent', paths: ['/api/v1/agent/*'] },
-  { name: 'admin', paths: ['/api/v1/admin/*'] },
+  { name: 'admin', paths: ['/api/v1/admin/*', '/api/v1/openapi.json'] },
   { name: 'gateway-api', paths: ['/api/v1/gateway/*'] },
 ];
 

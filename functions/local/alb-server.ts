@@ -7,11 +7,12 @@
 import { randomUUID } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { ALBEvent, ALBResult, Context } from 'aws-lambda';
+import type { ALBEvent, Context } from 'aws-lambda';
 import type { Logger } from '../adapters/logger.ts';
 import { countRoundTrips } from '../adapters/site-db/connect.ts';
 import type { AlbHandler } from '../handlers/http/handler.ts';
 import { MAX_BODY_BYTES } from '../handlers/http/request.ts';
+import type { StreamingAlbResult } from '../handlers/http/response.ts';
 import { type FunctionRoute, functionFor } from '../handlers/routes.ts';
 
 export type HandlerTable = Partial<Record<FunctionRoute['name'], AlbHandler>>;
@@ -110,7 +111,7 @@ async function serve(
   );
   // Local runtime only: how many site-database round trips the request made (budget tests, benchmarks).
   res.setHeader('x-deskbroker-db-round-trips', String(roundTrips));
-  writeResult(res, result);
+  await writeResult(res, result);
 }
 
 /** The ALB event for a request, as a multi-value-headers target group sends it. */
@@ -161,15 +162,57 @@ export function toAlbEvent(
   };
 }
 
-function writeResult(res: ServerResponse, result: ALBResult): void {
+async function writeResult(res: ServerResponse, result: StreamingAlbResult): Promise<void> {
   const headers: Record<string, string | string[]> = {};
   for (const [k, v] of Object.entries(result.headers ?? {})) headers[k] = String(v);
   for (const [k, v] of Object.entries(result.multiValueHeaders ?? {})) headers[k] = v.map(String);
   const body = result.body ?? '';
   const bytes = result.isBase64Encoded ? Buffer.from(body, 'base64') : Buffer.from(body, 'utf8');
+  if (result.bodyStream) {
+    res.writeHead(result.statusCode, headers);
+    res.write(bytes);
+    await pipeChunks(res, result.bodyStream);
+    return;
+  }
   headers['content-length'] = String(bytes.length);
   res.writeHead(result.statusCode, headers);
   res.end(bytes);
+}
+
+/**
+ * Sends a streamed body chunk by chunk (chunked transfer encoding), pulling the next chunk
+ * only when the socket has taken the last one, so a slow client holds back the producer
+ * instead of filling memory. A client that goes away stops the producer.
+ * @throws whatever the producer throws (the caller cuts the response short and logs it).
+ */
+async function pipeChunks(res: ServerResponse, chunks: AsyncIterable<string>): Promise<void> {
+  const iterator = chunks[Symbol.asyncIterator]();
+  let gone = false;
+  res.once('close', () => {
+    gone = true;
+  });
+  try {
+    for (;;) {
+      if (gone) return;
+      const { value, done } = await iterator.next();
+      if (done) break;
+      if (!res.write(value)) {
+        await new Promise<void>((resolve) => {
+          const go = () => {
+            res.off('drain', go);
+            res.off('close', go);
+            resolve();
+          };
+          res.on('drain', go);
+          res.on('close', go);
+        });
+      }
+    }
+    res.end();
+  } finally {
+    // A failure after the status line goes to serve()'s catch, which cuts the response short.
+    if (gone) await iterator.return?.();
+  }
 }
 
 /** The Lambda context the runtime would pass. */

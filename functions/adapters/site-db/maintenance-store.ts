@@ -149,7 +149,21 @@ export class SqlMaintenanceStore implements MaintenanceStore {
   async recordGatewayCheck(name: string, up: boolean, at: number): Promise<void> {
     await this.#db
       .updateTable('gateway')
-      .set({ status: up ? 'up' : 'down', checkedAt: new Date(at) })
+      .set((eb) => {
+        const status = up ? 'up' : 'down';
+        const when = new Date(at);
+        // "Down since 10:42": the time moves only when the verdict changes.
+        return {
+          status,
+          checkedAt: when,
+          statusSince: eb
+            .case()
+            .when('status', '=', status)
+            .then(eb.fn.coalesce('statusSince', eb.val(when)))
+            .else(eb.val(when))
+            .end(),
+        };
+      })
       .where('name', '=', name)
       .where('deletedAt', 'is', null)
       .execute();

@@ -7,10 +7,12 @@ import { type Migration, Migrator } from 'kysely/migration';
 import { AppError } from '../../core/errors.ts';
 import type { SiteDb } from './connect.ts';
 import * as initial from './migrations/0001-initial.ts';
+import * as adminConsole from './migrations/0003-admin-console.ts';
 
 /** Every migration, in order. Listed here (not read from disk) so bundles carry them. */
 const MIGRATIONS: Record<string, Migration> = {
   '0001': initial,
+  '0003': adminConsole,
 };
 
 /** The schema version this broker is built for. */

@@ -126,6 +126,8 @@ export interface GatewayTable {
   /** Last verdict of the `check_gateway` job: up, down or unknown. */
   status: Generated<'up' | 'down' | 'unknown'>;
   checkedAt: NullableTimestamp;
+  /** When `status` last changed (schema 0003). */
+  statusSince: NullableTimestamp;
   createdAt: Timestamp;
   updatedAt: Timestamp;
   deletedAt: NullableTimestamp;

@@ -179,33 +179,43 @@ async function writeResult(res: ServerResponse, result: StreamingAlbResult): Pro
   res.end(bytes);
 }
 
+/** Bytes of a streamed body encoded at a time. */
+const STREAM_BUFFER_BYTES = 64 * 1024;
+
 /**
- * Sends a streamed body chunk by chunk (chunked transfer encoding), pulling the next chunk
- * only when the socket has taken the last one, so a slow client holds back the producer
- * instead of filling memory. A client that goes away stops the producer.
+ * Sends a streamed body chunk by chunk (chunked transfer encoding). Each chunk is encoded
+ * into one reused buffer and the next is pulled only once the socket has flushed the last,
+ * so a slow client holds back the producer, and a long download allocates no buffer per
+ * chunk (which would linger outside the JS heap until a full garbage collection). A client
+ * that goes away stops the producer.
  * @throws whatever the producer throws (the caller cuts the response short and logs it).
  */
 async function pipeChunks(res: ServerResponse, chunks: AsyncIterable<string>): Promise<void> {
   const iterator = chunks[Symbol.asyncIterator]();
+  const buffer = Buffer.allocUnsafe(STREAM_BUFFER_BYTES);
+  const encoder = new TextEncoder();
   let gone = false;
   res.once('close', () => {
     gone = true;
   });
+  const flush = (bytes: number) =>
+    new Promise<void>((resolve) => {
+      const done = () => {
+        res.off('close', done);
+        resolve();
+      };
+      res.once('close', done);
+      res.write(buffer.subarray(0, bytes), done);
+    });
   try {
     for (;;) {
       if (gone) return;
       const { value, done } = await iterator.next();
       if (done) break;
-      if (!res.write(value)) {
-        await new Promise<void>((resolve) => {
-          const go = () => {
-            res.off('drain', go);
-            res.off('close', go);
-            resolve();
-          };
-          res.on('drain', go);
-          res.on('close', go);
-        });
+      for (let at = 0; at < value.length && !gone; ) {
+        const { read, written } = encoder.encodeInto(value.slice(at), buffer);
+        at += read;
+        await flush(written);
       }
     }
     res.end();

@@ -44,7 +44,8 @@ export async function applySiteConfig(
 /**
  * Replaces clear secrets with what is stored: password → argon2id hash (the current hash is
  * kept when the password is unchanged, so apply stays idempotent), agent key → SHA-256,
- * a kept LDAP bind password → the stored one. Fills each user's default auth server.
+ * a kept LDAP bind password or TOTP secret → the stored one. Fills each user's default auth
+ * server.
  */
 async function resolveSecrets(
   config: SiteConfig,
@@ -53,11 +54,22 @@ async function resolveSecrets(
 ): Promise<SiteConfig> {
   const firstLocal = config.authServers.find((s) => s.type === 'local')?.name;
   const currentUsers = new Map(current.users.map((u) => [u.name.toLowerCase(), u]));
+  const problems: { path: string; message: string }[] = [];
   const users = await Promise.all(
-    config.users.map(async ({ password, ...user }) => {
+    config.users.map(async ({ password, ...given }, i) => {
+      const stored = currentUsers.get(given.name.toLowerCase());
+      const user = { ...given };
+      if (user.mfaSecret === KEPT_SECRET) {
+        user.mfaSecret = stored?.mfaSecret;
+        if (user.mfaSecret === undefined)
+          problems.push({
+            path: `users[${i}].mfaSecret`,
+            message: 'no stored TOTP secret to keep',
+          });
+      }
       const authServer = user.authServer ?? firstLocal;
       if (password === undefined) return { ...user, authServer };
-      const old = currentUsers.get(user.name.toLowerCase())?.passwordHash;
+      const old = stored?.passwordHash;
       const passwordHash =
         old && (await hasher.verify(old, password)) ? old : await hasher.hash(password);
       return { ...user, authServer, passwordHash };
@@ -65,7 +77,6 @@ async function resolveSecrets(
   );
 
   const currentServers = new Map(current.authServers.map((s) => [s.name.toLowerCase(), s]));
-  const problems: { path: string; message: string }[] = [];
   const authServers = config.authServers.map((server, i) => {
     if (server.type !== 'ldap' || server.bindPassword !== KEPT_SECRET) return server;
     const old = currentServers.get(server.name.toLowerCase());
@@ -87,6 +98,24 @@ async function resolveSecrets(
     ),
   }));
   return { ...config, authServers, users, pools };
+}
+
+/**
+ * The configuration with no clear secret in it, for showing and downloading: LDAP bind
+ * passwords and TOTP secrets become "(kept)", which apply reads as "keep the stored one",
+ * so the text applies back unchanged. Local passwords are only ever stored as argon2id
+ * hashes and agent keys as SHA-256, and stay as such.
+ */
+export function withoutSecrets(config: SiteConfig): SiteConfig {
+  return {
+    ...config,
+    authServers: config.authServers.map((s) =>
+      s.type === 'ldap' && s.bindPassword !== undefined ? { ...s, bindPassword: KEPT_SECRET } : s,
+    ),
+    users: config.users.map((u) =>
+      u.mfaSecret === undefined ? u : { ...u, mfaSecret: KEPT_SECRET },
+    ),
+  };
 }
 
 /** Decodes a configuration file's text: JSON when it looks like JSON, else YAML. */

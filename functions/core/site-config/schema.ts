@@ -65,7 +65,10 @@ export const userSchema = z
     /** Base32 TOTP enrolment secret (RFC 6238), for assignments that require MFA. */
     mfaSecret: z
       .string()
-      .regex(/^[A-Z2-7]{26,128}=*$/, 'must be a base32 secret of at least 26 characters (128 bits)')
+      .refine(
+        (v) => v === KEPT_SECRET || /^[A-Z2-7]{26,128}=*$/.test(v),
+        'must be a base32 secret of at least 26 characters (128 bits), or "(kept)"',
+      )
       .optional(),
   })
   .refine((u) => !(u.password && u.passwordHash), {

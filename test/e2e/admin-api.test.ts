@@ -5,6 +5,7 @@
  * not an administrator (403), leased mode.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hashToken } from '../../functions/core/login/sessions.ts';
 import { DEMO_USERS } from '../../functions/local/demo-data.ts';
 import { startTestBroker, type TestBroker } from '../helpers/broker.ts';
 import { clientOf, type HttpAnswer, request } from '../helpers/http.ts';
@@ -216,12 +217,10 @@ describe('desktops and pools', () => {
 describe('sessions and clients', () => {
   it('lists live sessions with client address and times; ending one signs its user out', async () => {
     const user = alice();
-    await user.signIn();
+    const { token: userToken } = (await user.signIn()).body;
     const mine = await admin('/api/v1/admin/sessions?user=alice');
     const all = await allPages('/api/v1/admin/sessions?limit=1', 'sessions');
-    const target = mine.body.sessions.find(
-      (s: { clientAddress: string }) => s.clientAddress === '127.0.0.7',
-    );
+    const target = mine.body.sessions.find((s: { id: string }) => s.id === hashToken(userToken));
 
     expect(mine.status, mine.text).toBe(200);
     expect(target).toMatchObject({
@@ -460,6 +459,69 @@ describe('the job queue', () => {
     expect(ids.length).toBeGreaterThanOrEqual(2);
     expect(new Set(ids).size).toBe(ids.length);
     expect([...ids].sort((a, b) => b - a)).toEqual(ids);
+  });
+});
+
+describe('the configuration, as the console edits it', () => {
+  const put = (text: string, query = '') =>
+    request(`${broker.url}/api/v1/admin/config${query}`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/yaml' },
+      body: text,
+      token,
+    });
+
+  it('exports no clear secret, and the export applies back unchanged', async () => {
+    const config = (await admin('/api/v1/admin/config?format=json')).body;
+    config.authServers.push({
+      name: 'corp',
+      type: 'ldap',
+      url: 'ldap://127.0.0.1:3899',
+      bindDn: 'cn=reader',
+      bindPassword: 'bind-secret-42',
+      userBase: 'ou=people',
+      enabled: false,
+    });
+    config.users[0].mfaSecret = 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP';
+    expect((await admin('/api/v1/admin/config', { method: 'PUT', body: config })).status).toBe(200);
+
+    const yaml = await admin('/api/v1/admin/config?format=yaml');
+    const again = await put(yaml.text);
+
+    expect(yaml.text).not.toContain('bind-secret-42');
+    expect(yaml.text).not.toContain('JBSWY3DPEHPK3PXP');
+    expect(yaml.text).toContain('bindPassword: (kept)');
+    expect(yaml.text).toContain('mfaSecret: (kept)');
+    expect(again.status, again.text).toBe(200);
+    expect(again.body.changed).toBe(false);
+    const stored = await broker.broker.siteConfig.read();
+    expect(stored.users[0]!.mfaSecret).toBe('JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP');
+    const corp = stored.authServers.find((a) => a.name === 'corp');
+    expect(corp?.type === 'ldap' && corp.bindPassword).toBe('bind-secret-42');
+  });
+
+  it('names every problem with its path and the line of the file it is on', async () => {
+    const text = [
+      'roles: [{ name: User }]',
+      'policies:',
+      '  - name: p',
+      '    entries:',
+      '      - pool: nowhere',
+      'assignments:',
+      '  - { group: "*", role: Boss, policy: p }',
+      '',
+    ].join('\n');
+
+    const res = await put(text, '?dryRun=true');
+
+    expect(res.status).toBe(400);
+    expect(res.body.error).toBe('invalid_config');
+    expect(res.body.issues).toEqual(
+      expect.arrayContaining([
+        { path: 'policies[0].entries[0].pool', message: 'unknown pool "nowhere"', line: 5 },
+        expect.objectContaining({ path: 'assignments[0].role', line: 7 }),
+      ]),
+    );
   });
 });
 

@@ -14,7 +14,7 @@ import { loginEndpoints } from '../../functions/handlers/login.ts';
 import { offersEndpoints } from '../../functions/handlers/offers.ts';
 import { functionFor } from '../../functions/handlers/routes.ts';
 import { routeKey, samplePath } from '../helpers/api-routes.ts';
-import { startTestBroker, type TestBroker } from '../helpers/broker.ts';
+import { jsonOf, startTestBroker, type TestBroker } from '../helpers/broker.ts';
 
 const key = routeKey;
 
@@ -60,7 +60,7 @@ describe('the API contract', () => {
 
   it('describes every route in its OpenAPI 3.1 document, generated from the same schemas', async () => {
     const res = await broker.fetch('/api/v1/openapi.json');
-    const doc = await res.json();
+    const doc = await jsonOf(res);
 
     expect(res.status).toBe(200);
     expect(doc.openapi).toBe('3.1.0');

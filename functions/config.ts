@@ -56,6 +56,8 @@ const schema = z.object({
   GATEWAY_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
   GATEWAY_SECRET_ARN: z.string().startsWith('arn:').optional(),
   DESKBROKER_ADMIN_PASSWORD_ARN: z.string().startsWith('arn:').optional(),
+  CDN_ORIGIN_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+  CDN_ORIGIN_SECRET_ARN: z.string().startsWith('arn:').optional(),
   GATEWAY_TIMEOUT_MS: intIn(100, 30_000).default(2000),
   CONFIG_CACHE_SECONDS: intIn(0, 3600).default(5),
   LOGIN_FAILURE_FLOOR_MS: intIn(0, 10_000).default(250),
@@ -103,10 +105,20 @@ export interface Config {
   readonly throttle: { readonly maxFailures: number; readonly lockoutSeconds: number };
   readonly gatewaySecret?: string;
   /**
+   * The value CloudFront puts in the `x-deskbroker-cdn` header of every request it passes to
+   * the load balancer: such a request's client is the address CloudFront saw (the
+   * X-Forwarded-For entry before the load balancer's).
+   */
+  readonly cdnOriginSecret?: string;
+  /**
    * Secrets Manager ARNs of secrets resolved at start-up (Lambda): the values stay out of the
    * functions' environment. See adapters/secrets.ts.
    */
-  readonly secretArns: { readonly gatewaySecret?: string; readonly adminPassword?: string };
+  readonly secretArns: {
+    readonly gatewaySecret?: string;
+    readonly adminPassword?: string;
+    readonly cdnOriginSecret?: string;
+  };
   readonly gatewayTimeoutMs: number;
   /** How long a broker reuses its copy of the site configuration on the login path. */
   readonly configCacheMs: number;
@@ -152,9 +164,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     sessions: { idleMinutes: e.SESSION_IDLE_MINUTES, maxHours: e.SESSION_MAX_HOURS },
     throttle: { maxFailures: e.LOGIN_MAX_FAILURES, lockoutSeconds: e.LOGIN_LOCKOUT_SECONDS },
     gatewaySecret: e.GATEWAY_SECRET,
+    cdnOriginSecret: e.CDN_ORIGIN_SECRET,
     secretArns: {
       gatewaySecret: e.GATEWAY_SECRET_ARN,
       adminPassword: e.DESKBROKER_ADMIN_PASSWORD_ARN,
+      cdnOriginSecret: e.CDN_ORIGIN_SECRET_ARN,
     },
     gatewayTimeoutMs: e.GATEWAY_TIMEOUT_MS,
     configCacheMs: e.CONFIG_CACHE_SECONDS * 1000,

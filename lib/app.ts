@@ -3,8 +3,12 @@
  * stacks. docs/deploy.md lists the context values.
  */
 import { App } from 'aws-cdk-lib';
+import { buildWeb, webIsStale } from '../scripts/build-web.ts';
 import { readDeployConfig } from './config.ts';
 import { buildDeskbroker } from './deskbroker.ts';
+
+// The pages go to S3 from web/dist/: build them when their sources changed.
+if (webIsStale()) await buildWeb();
 
 const app = new App();
 buildDeskbroker(

@@ -59,6 +59,10 @@ export interface DeployConfig {
   readonly localstack: boolean;
   /** PostgreSQL URL of the site database in LocalStack mode. */
   readonly siteDbUrl?: string;
+  /** A custom DNS name for the portal (CloudFront); empty: the distribution's own name. */
+  readonly portalDomainName?: string;
+  /** ACM certificate for portalDomainName, in us-east-1 (CloudFront's region for certificates). */
+  readonly portalCertificateArn?: string;
 }
 
 const bool = z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]);
@@ -130,6 +134,14 @@ const schema = z.object({
     (v) => v === undefined || /^postgres(ql)?:\/\//.test(v),
     'must be a postgres:// URL',
   ),
+  portalDomainName: optionalText.refine(
+    (v) => v === undefined || /^[a-z0-9.-]+$/i.test(v),
+    'must be a DNS name',
+  ),
+  portalCertificateArn: optionalText.refine(
+    (v) => v === undefined || /^arn:aws[a-z-]*:acm:us-east-1:/.test(v),
+    'must be an ACM certificate ARN in us-east-1 (CloudFront reads certificates only from there), or empty',
+  ),
 });
 
 /** The context keys this app reads. */
@@ -177,7 +189,15 @@ function checkCombinations(c: DeployConfig): void {
       'is required with certificateArn: the name on the certificate, which clients and gateways use',
     );
   }
+  if (Boolean(c.portalDomainName) !== Boolean(c.portalCertificateArn)) {
+    fail(
+      c.portalDomainName ? 'portalCertificateArn' : 'portalDomainName',
+      'portalDomainName and portalCertificateArn go together: the custom name and its certificate',
+    );
+  }
   if (c.localstack) {
+    if (c.portalDomainName)
+      fail('portalDomainName', 'must be empty with localstack=true (no CloudFront)');
     if (!c.siteDbUrl)
       fail('siteDbUrl', 'is required with localstack=true (LocalStack has no Aurora)');
     if (c.certificateArn)

@@ -15,6 +15,7 @@ import { BrokerApi } from './constructs/broker-api.ts';
 import { BrokerFunctions, bindBrokerSettings } from './constructs/broker-functions.ts';
 import { GatewayService } from './constructs/gateway-service.ts';
 import { Migration } from './constructs/migration.ts';
+import { Portal } from './constructs/portal.ts';
 import { Schedules } from './constructs/schedules.ts';
 import type { StatefulStack } from './stateful-stack.ts';
 
@@ -33,6 +34,8 @@ export class StatelessStack extends Stack {
   public readonly api?: BrokerApi;
   /** Undefined in LocalStack mode (no ECS in its free edition). */
   public readonly gateway?: GatewayService;
+  /** The pages behind CloudFront; undefined in LocalStack mode (no load balancer to front). */
+  public readonly portal?: Portal;
   public readonly schedules: Schedules;
   public readonly alarms: Alarms;
   /** The broker's base URL (undefined in LocalStack mode). */
@@ -105,6 +108,27 @@ export class StatelessStack extends Stack {
       for (const fn of functions.all) {
         if (fn !== functions.http.health && fn !== functions.migrate) this.gateway.bindControl(fn);
       }
+      for (const fn of Object.values(functions.http)) stateful.secrets.bindCdnOriginSecret(fn);
+      this.portal = new Portal(this, 'Portal', {
+        api:
+          config.certificateArn && config.domainName
+            ? { domainName: config.domainName, protocol: 'https' }
+            : { domainName: this.api.loadBalancer.loadBalancerDnsName, protocol: 'http' },
+        originSecret: stateful.secrets.cdnOriginSecret,
+        customDomain:
+          config.portalDomainName && config.portalCertificateArn
+            ? {
+                domainName: config.portalDomainName,
+                certificate: acm.Certificate.fromCertificateArn(
+                  this,
+                  'PortalCertificate',
+                  config.portalCertificateArn,
+                ),
+              }
+            : undefined,
+        accessLogBucket: this.api.accessLogBucket,
+      });
+      new CfnOutput(this, 'PortalUrl', { value: this.portal.url });
       new CfnOutput(this, 'BrokerUrl', { value: this.brokerUrl });
       new CfnOutput(this, 'LoadBalancerDnsName', {
         value: this.api.loadBalancer.loadBalancerDnsName,

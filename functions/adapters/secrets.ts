@@ -2,6 +2,7 @@
  * Secrets from AWS Secrets Manager, read once at start-up: on Lambda the functions get the
  * ARNs (GATEWAY_SECRET_ARN, DESKBROKER_ADMIN_PASSWORD_ARN), never the values, so the secrets
  * do not show in the function configuration. A value given directly wins over its ARN.
+ * (CDN_ORIGIN_SECRET_ARN likewise: the header value CloudFront adds, see config.ts.)
  */
 import type { Config } from '../config.ts';
 import { ConfigError } from '../config.ts';
@@ -43,14 +44,15 @@ export async function resolveSecretArns(config: Config, fetch?: SecretFetcher): 
       );
     }
   };
-  const [gatewaySecret, adminPassword] = await Promise.all([
+  const [gatewaySecret, adminPassword, cdnOriginSecret] = await Promise.all([
     read('GATEWAY_SECRET_ARN', arns.gatewaySecret, config.gatewaySecret),
     read('DESKBROKER_ADMIN_PASSWORD_ARN', arns.adminPassword, config.adminPassword),
+    read('CDN_ORIGIN_SECRET_ARN', arns.cdnOriginSecret, config.cdnOriginSecret),
   ]);
   if (gatewaySecret !== undefined && gatewaySecret.length < 16) {
     throw new ConfigError(
       'environment variable GATEWAY_SECRET_ARN: the secret must be at least 16 characters',
     );
   }
-  return { ...config, gatewaySecret, adminPassword };
+  return { ...config, gatewaySecret, adminPassword, cdnOriginSecret };
 }

@@ -64,7 +64,7 @@ export function adminEndpoints(broker: Broker, options: LogRouteOptions = {}): R
  * one): log downloads then come whole; on Lambda they come in parts under 1 MB.
  */
 export function buildAdminHandler(broker: Broker, options: LogRouteOptions = {}): AlbHandler {
-  return httpHandler(broker.logger, adminEndpoints(broker, options));
+  return httpHandler(broker.logger, adminEndpoints(broker, options), broker.config);
 }
 
 export const handler = lambdaHandler((broker) => buildAdminHandler(broker));

@@ -27,7 +27,7 @@ export function agentEndpoints(broker: Broker): Route[] {
 }
 
 export function buildAgentHandler(broker: Broker): AlbHandler {
-  return httpHandler(broker.logger, agentEndpoints(broker));
+  return httpHandler(broker.logger, agentEndpoints(broker), broker.config);
 }
 
 export const handler = lambdaHandler(buildAgentHandler);

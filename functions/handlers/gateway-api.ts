@@ -72,7 +72,7 @@ export function gatewayApiEndpoints(broker: Broker): Route[] {
 }
 
 export function buildGatewayApiHandler(broker: Broker): AlbHandler {
-  return httpHandler(broker.logger, gatewayApiEndpoints(broker));
+  return httpHandler(broker.logger, gatewayApiEndpoints(broker), broker.config);
 }
 
 export const handler = lambdaHandler(buildGatewayApiHandler);

@@ -55,7 +55,7 @@ export function healthEndpoints(broker: Broker): Route[] {
 }
 
 export function buildHealthHandler(broker: Broker): AlbHandler {
-  return httpHandler(broker.logger, healthEndpoints(broker));
+  return httpHandler(broker.logger, healthEndpoints(broker), broker.config);
 }
 
 export const handler = lambdaHandler(buildHealthHandler);

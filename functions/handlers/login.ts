@@ -4,12 +4,13 @@
  */
 import type { Broker } from '../compose.ts';
 import { logout } from '../core/desktops/desktops.ts';
+import { emptyOffersReason } from '../core/desktops/offers.ts';
 import { enabledAuthServers } from '../core/login/auth-servers.ts';
 import { login } from '../core/login/login.ts';
-import { authServersRoute, loginRoute, logoutRoute } from './api/login.ts';
+import { authServersRoute, loginRoute, logoutRoute, sessionRoute } from './api/login.ts';
 import { clientOf } from './http/client.ts';
 import { desktopDeps, loginDeps } from './http/deps.ts';
-import { endpoint } from './http/endpoint.ts';
+import { endpoint, sessionEndpoint } from './http/endpoint.ts';
 import { type AlbHandler, httpHandler, type Route } from './http/handler.ts';
 import { json } from './http/response.ts';
 import { clearedSessionCookie, requireSession, sessionCookie, tokenOf } from './http/session.ts';
@@ -25,7 +26,7 @@ export function loginEndpoints(broker: Broker): Route[] {
         password: body.password,
         authServer: body.authServer,
         mfaCode: body.mfaCode,
-        client: clientOf(event, broker.config.gatewaySecret, body.client?.name),
+        client: clientOf(event, broker.config, body.client?.name),
         reported: body.client?.attributes ?? {},
       });
       return json(
@@ -38,6 +39,7 @@ export function loginEndpoints(broker: Broker): Route[] {
           role: session.role,
           policy: session.policy,
           offers,
+          ...(offers.length === 0 ? { reason: emptyOffersReason(session) } : {}),
         },
         { 'set-cookie': sessionCookie(token, (session.expiresAt - session.createdAt) / 1000) },
       );
@@ -50,6 +52,14 @@ export function loginEndpoints(broker: Broker): Route[] {
       await logout({ ...desktopDeps(broker), sessions: broker.sessions }, session, token);
       return json(200, { ok: true }, { 'set-cookie': clearedSessionCookie() });
     }),
+    sessionEndpoint(broker, sessionRoute, async ({ session }) => ({
+      user: { name: session.user, groups: [...session.groups] },
+      role: session.role,
+      admin: session.isAdmin,
+      policy: session.policy,
+      mode: session.mode,
+      expiresAt: new Date(session.expiresAt).toISOString(),
+    })),
     endpoint(authServersRoute, async () => ({
       authServers: await enabledAuthServers({ snapshot: broker.snapshot, leasing: broker.leasing }),
     })),
@@ -57,7 +67,7 @@ export function loginEndpoints(broker: Broker): Route[] {
 }
 
 export function buildLoginHandler(broker: Broker): AlbHandler {
-  return httpHandler(broker.logger, loginEndpoints(broker));
+  return httpHandler(broker.logger, loginEndpoints(broker), broker.config);
 }
 
 export const handler = lambdaHandler(buildLoginHandler);

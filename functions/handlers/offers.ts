@@ -4,6 +4,7 @@
  */
 import type { Broker } from '../compose.ts';
 import { connect, listOffers, release } from '../core/desktops/desktops.ts';
+import { emptyOffersReason } from '../core/desktops/offers.ts';
 import { connectRoute, listOffersRoute, releaseRoute } from './api/offers.ts';
 import { desktopDeps } from './http/deps.ts';
 import { sessionEndpoint } from './http/endpoint.ts';
@@ -14,7 +15,12 @@ import { lambdaHandler } from './lambda.ts';
 export function offersEndpoints(broker: Broker): Route[] {
   const deps = desktopDeps(broker);
   return [
-    sessionEndpoint(broker, listOffersRoute, ({ session }) => listOffers(deps, session)),
+    sessionEndpoint(broker, listOffersRoute, async ({ session }) => {
+      const list = await listOffers(deps, session);
+      return list.offers.length > 0
+        ? list
+        : { ...list, reason: emptyOffersReason({ ...session, mode: list.mode }) };
+    }),
     sessionEndpoint(broker, connectRoute, ({ session, params, body }) =>
       connect(deps, session, params.desktopId, { protocol: body.protocol }),
     ),
@@ -26,7 +32,7 @@ export function offersEndpoints(broker: Broker): Route[] {
 }
 
 export function buildOffersHandler(broker: Broker): AlbHandler {
-  return httpHandler(broker.logger, offersEndpoints(broker));
+  return httpHandler(broker.logger, offersEndpoints(broker), broker.config);
 }
 
 export const handler = lambdaHandler(buildOffersHandler);

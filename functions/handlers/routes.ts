@@ -12,7 +12,10 @@ export interface FunctionRoute {
 
 export const HTTP_FUNCTIONS: readonly FunctionRoute[] = [
   { name: 'health', paths: ['/index.pl'] },
-  { name: 'login', paths: ['/api/v1/login', '/api/v1/logout', '/api/v1/auth-servers'] },
+  {
+    name: 'login',
+    paths: ['/api/v1/login', '/api/v1/logout', '/api/v1/auth-servers', '/api/v1/session'],
+  },
   { name: 'offers', paths: ['/api/v1/offers', '/api/v1/offers/*'] },
   { name: 'agent', paths: ['/api/v1/agent/*'] },
   { name: 'admin', paths: ['/api/v1/admin/*', '/api/v1/openapi.json'] },

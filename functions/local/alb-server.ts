@@ -32,9 +32,11 @@ export async function startAlbServer(options: {
   host: string;
   port: number;
   logger: Logger;
+  /** Answers what no handler serves (the pages, as CloudFront does on AWS); false: 404. */
+  fallback?: (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
 }): Promise<AlbServer> {
   const server = http.createServer((req, res) => {
-    serve(options.handlers, req, res).catch((e: unknown) => {
+    serve(options.handlers, req, res, options.fallback).catch((e: unknown) => {
       options.logger.error('local ALB failed', { error: e as Error });
       if (!res.headersSent) send(res, 502, { error: 'bad_gateway', message: 'the handler failed' });
       else res.destroy();
@@ -89,11 +91,13 @@ async function serve(
   handlers: HandlerTable,
   req: IncomingMessage,
   res: ServerResponse,
+  fallback?: (req: IncomingMessage, res: ServerResponse) => Promise<boolean>,
 ): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://local');
   const route = functionFor(url.pathname);
   const handler = route && handlers[route.name];
   if (!handler) {
+    if (fallback && (await fallback(req, res))) return;
     send(res, 404, { error: 'not_found', message: `no such endpoint: ${url.pathname}` });
     return;
   }

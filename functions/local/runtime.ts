@@ -6,6 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { ensureSchema } from '../adapters/site-db/migrate.ts';
 import { ensureStateTable } from '../adapters/state/state-table.ts';
 import { type Broker, type ComposeOptions, compose } from '../compose.ts';
@@ -28,6 +29,10 @@ import {
 import { lockDataFolder } from './data-lock.ts';
 import { DEMO_SITE } from './demo-data.ts';
 import { type EmbeddedDynamo, startEmbeddedDynamo } from './embedded-dynamo.ts';
+import { createStaticSite } from './static-site.ts';
+
+/** The built pages (`npm run build:web`). */
+export const WEB_ROOT = fileURLToPath(new URL('../../web/dist/', import.meta.url));
 
 export interface LocalBroker {
   readonly broker: Broker;
@@ -43,6 +48,8 @@ export interface LocalBroker {
     /** The admin password when this start created the account with a random one. */
     readonly generatedAdminPassword?: string;
     readonly createdAdmin: boolean;
+    /** Whether the pages are built and served at `/`. */
+    readonly pages: boolean;
   };
   stop(): Promise<void>;
 }
@@ -52,6 +59,8 @@ export interface LocalOptions extends ComposeOptions {
   readonly demo?: boolean;
   /** Job limits, poll intervals (tests). */
   readonly cluster?: ClusterMemberOptions;
+  /** The built pages to serve (default: web/dist/ of this checkout). */
+  readonly webRoot?: string;
 }
 
 /** Builds every HTTP handler for a broker: the same builders the Lambda entries use. */
@@ -144,11 +153,16 @@ export async function startLocalBroker(
       });
     }
     await broker.leasing.replay();
+    const site = createStaticSite({
+      root: options.webRoot ?? WEB_ROOT,
+      brandingDir: path.join(config.home, 'branding'),
+    });
     const server = await startAlbServer({
       handlers: buildHandlers(broker),
       host: config.host,
       port: config.port,
       logger: broker.logger,
+      fallback: site.built ? (req, res) => site.serve(req, res) : undefined,
     });
     return {
       broker,
@@ -161,6 +175,7 @@ export async function startLocalBroker(
         seededDemo,
         createdAdmin: admin.created,
         generatedAdminPassword: admin.generatedPassword,
+        pages: site.built,
       },
       async stop() {
         await server.close();

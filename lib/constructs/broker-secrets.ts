@@ -21,6 +21,8 @@ export interface BrokerSecretsProps {
 export class BrokerSecrets extends Construct {
   public readonly gatewaySecret: secretsmanager.Secret;
   public readonly adminPassword: secretsmanager.Secret;
+  /** What CloudFront sends in its origin header (CDN_ORIGIN_SECRET; see lib/constructs/portal.ts). */
+  public readonly cdnOriginSecret: secretsmanager.Secret;
 
   constructor(scope: Construct, id: string, props: BrokerSecretsProps = {}) {
     super(scope, id);
@@ -40,11 +42,31 @@ export class BrokerSecrets extends Construct {
       generateSecretString: { passwordLength: 24, excludePunctuation: true },
       removalPolicy,
     });
+    this.cdnOriginSecret = new secretsmanager.Secret(this, 'CdnOriginSecret', {
+      description:
+        'deskbroker: the header value CloudFront adds to requests for the broker (CDN_ORIGIN_SECRET)',
+      generateSecretString: { passwordLength: 48, excludePunctuation: true },
+      removalPolicy,
+    });
+    Validations.of(this.cdnOriginSecret).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason:
+        'CloudFront holds this value in its origin configuration, set at deploy time; rotate by putting a new value and redeploying the stateless stack (docs/deploy.md).',
+    });
     Validations.of(this.adminPassword).acknowledge({
       id: 'AwsSolutions-SMG4',
       reason:
         'Read once, when the deploy-time migration creates the built-in admin account; the administrator changes that password in the broker, so rotating this copy would change nothing.',
     });
+  }
+
+  /**
+   * Sets CDN_ORIGIN_SECRET_ARN on `fn` and grants read access: the HTTP functions trust the
+   * client address CloudFront saw only on requests that carry this value.
+   */
+  public bindCdnOriginSecret(fn: lambda.Function): void {
+    fn.addEnvironment('CDN_ORIGIN_SECRET_ARN', this.cdnOriginSecret.secretArn);
+    this.cdnOriginSecret.grantRead(fn);
   }
 
   /**

@@ -1,5 +1,10 @@
 /**
- * Runs once before the test files: checks that what the tests need is there.
- * The services themselves are started by `scripts/test-env.sh` (npm's pretest step).
+ * Runs once before the test files. The services themselves are started by
+ * `scripts/test-env.sh` (npm's pretest step); here the pages are built when their sources
+ * changed, so the browser tests and the static-file tests test the current code.
  */
-export async function setup(): Promise<void> {}
+import { buildWeb, webIsStale } from '../../scripts/build-web.ts';
+
+export async function setup(): Promise<void> {
+  if (webIsStale()) await buildWeb();
+}

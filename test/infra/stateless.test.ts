@@ -102,6 +102,7 @@ describe('functions', () => {
       STATE_TABLE: 'state-table',
       GATEWAY_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:gateway',
       DESKBROKER_ADMIN_PASSWORD_ARN: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:admin',
+      CDN_ORIGIN_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:cdn',
     };
     for (const [name, [, fn]] of brokerFunctions()) {
       const vars = fn.Properties.Environment.Variables as Record<string, unknown>;

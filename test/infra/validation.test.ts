@@ -69,6 +69,18 @@ describe('context values', () => {
       'secondaryDatabase',
     ],
     [{ region: 'Europe' }, 'region'],
+    [{ portalDomainName: 'desktops.example.org' }, 'portalCertificateArn'],
+    [
+      { portalCertificateArn: 'arn:aws:acm:us-east-1:123456789012:certificate/x' },
+      'portalDomainName',
+    ],
+    [
+      {
+        portalDomainName: 'desktops.example.org',
+        portalCertificateArn: 'arn:aws:acm:eu-west-1:123456789012:certificate/x',
+      },
+      'portalCertificateArn: must be an ACM certificate ARN in us-east-1',
+    ],
   ])('refuses %j, naming %s', (overrides, name) => {
     expect(() => configWith(overrides)).toThrow(DeployConfigError);
     expect(() => configWith(overrides)).toThrow(`context value ${name}`);

@@ -160,3 +160,21 @@ export async function buildOffers(input: {
   }
   return offers;
 }
+
+/**
+ * Why an offer list is empty, in words for the person who sees it (the guide's "No resources
+ * available" needs a reason to act on).
+ */
+export function emptyOffersReason(session: {
+  readonly policy: string | null;
+  readonly isAdmin: boolean;
+  readonly mode: 'normal' | 'leased';
+}): string {
+  if (session.mode === 'leased')
+    return 'the site database is not reachable, and only desktops you used recently can be offered until it is back';
+  if (session.policy === null)
+    return session.isAdmin
+      ? 'you are signed in as an administrator without a desktop policy; the console is at /admin'
+      : 'no desktop policy is assigned to you; ask your administrator';
+  return 'every desktop your policy offers is in use or cannot be reached right now; try again in a few minutes';
+}

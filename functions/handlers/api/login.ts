@@ -1,7 +1,7 @@
 /** Signing in and out, and what the sign-in page needs to know beforehand. */
 import * as z from 'zod';
 import { isoTime, mode, okBody } from './common.ts';
-import { offer } from './offers.ts';
+import { noOffersReason, offer } from './offers.ts';
 import { route } from './route.ts';
 
 export const loginBody = z
@@ -31,6 +31,7 @@ export const loginAnswer = z
     role: z.string(),
     policy: z.string().nullable(),
     offers: z.array(offer),
+    reason: noOffersReason,
   })
   .meta({ id: 'LoginAnswer' });
 
@@ -69,4 +70,23 @@ export const authServersRoute = route({
   errors: [503],
 });
 
-export const loginRoutes = [loginRoute, logoutRoute, authServersRoute] as const;
+export const sessionRoute = route({
+  method: 'GET',
+  path: '/api/v1/session',
+  function: 'login',
+  auth: 'session',
+  summary: 'Who is signed in with this token or cookie, and until when',
+  response: z
+    .object({
+      user: z.object({ name: z.string(), groups: z.array(z.string()) }),
+      role: z.string(),
+      admin: z.boolean(),
+      policy: z.string().nullable(),
+      mode,
+      expiresAt: isoTime,
+    })
+    .meta({ id: 'Session' }),
+  errors: [401, 503],
+});
+
+export const loginRoutes = [loginRoute, logoutRoute, authServersRoute, sessionRoute] as const;

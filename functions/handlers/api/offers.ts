@@ -21,7 +21,12 @@ export const offer = z
   })
   .meta({ id: 'Offer' });
 
-export const offerList = z.object({ mode, offers: z.array(offer) }).meta({ id: 'OfferList' });
+/** Why the list is empty ("No resources available"), present only when it is. */
+export const noOffersReason = z.string().optional();
+
+export const offerList = z
+  .object({ mode, offers: z.array(offer), reason: noOffersReason })
+  .meta({ id: 'OfferList' });
 
 export const launchFile = z.object({
   name: z.string(),

@@ -10,6 +10,7 @@ import type { ALBEvent, ALBResult, Context } from 'aws-lambda';
 import type { Logger } from '../../adapters/logger.ts';
 import { AppError } from '../../core/errors.ts';
 import type { ApiRoute } from '../api/route.ts';
+import { checkCrossOrigin } from './cross-origin.ts';
 import { clientIp } from './request.ts';
 import { errorResponse, type HttpResponse, toAlbResult } from './response.ts';
 
@@ -48,7 +49,10 @@ export function responseForError(e: unknown, logger: Logger, requestId: string):
 }
 
 /** Logs one line per request and converts the response to the ALB's header mode. */
-const httpResponse = (logger: Logger): MiddlewareObj<ALBEvent, ALBResult> => {
+const httpResponse = (
+  logger: Logger,
+  options: HttpHandlerOptions,
+): MiddlewareObj<ALBEvent, ALBResult> => {
   const started = new WeakMap<object, number>();
   const finish = (
     request: { event: ALBEvent; context: Context },
@@ -61,13 +65,14 @@ const httpResponse = (logger: Logger): MiddlewareObj<ALBEvent, ALBResult> => {
       path: request.event.path,
       status: response.statusCode,
       ms: Date.now() - (started.get(request) ?? Date.now()),
-      clientIp: clientIp(request.event),
+      clientIp: clientIp(request.event, options.cdnOriginSecret),
     });
     return toAlbResult(response, request.event.multiValueHeaders !== undefined);
   };
   return {
     before: (request) => {
       started.set(request, Date.now());
+      checkCrossOrigin(request.event);
     },
     after: (request) => {
       request.response = finish(request, request.response as unknown as HttpResponse);
@@ -79,10 +84,19 @@ const httpResponse = (logger: Logger): MiddlewareObj<ALBEvent, ALBResult> => {
   };
 };
 
+export interface HttpHandlerOptions {
+  /** See `clientIp`: requests through the site's CloudFront distribution. */
+  readonly cdnOriginSecret?: string;
+}
+
 /** A handler serving `routes`, for a Lambda behind the ALB or the local runtime. */
-export function httpHandler(logger: Logger, routes: readonly Route[]): AlbHandler {
+export function httpHandler(
+  logger: Logger,
+  routes: readonly Route[],
+  options: HttpHandlerOptions = {},
+): AlbHandler {
   return middy<ALBEvent, ALBResult>()
     .use(injectLambdaContext(logger))
-    .use(httpResponse(logger))
+    .use(httpResponse(logger, options))
     .handler(httpRouterHandler(routes as never) as never) as unknown as AlbHandler;
 }

@@ -3,6 +3,7 @@
  * client's address as the load balancer saw it. Works with and without the target group's
  * multi-value headers mode.
  */
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { ALBEvent } from 'aws-lambda';
 import type { z } from 'zod';
 import { AppError, BadRequestError } from '../../core/errors.ts';
@@ -55,17 +56,34 @@ export function cookies(event: ALBEvent): Map<string, string> {
   return jar;
 }
 
+/** The header CloudFront adds to every request it passes to the load balancer. */
+export const CDN_ORIGIN_HEADER = 'x-deskbroker-cdn';
+
 /**
  * The client's address: the last entry of X-Forwarded-For, which the load balancer appends.
- * Earlier entries come from the client and are never trusted.
+ * Earlier entries come from the client and are never trusted, except one: a request that came
+ * through the site's CloudFront distribution (its `x-deskbroker-cdn` header holds
+ * `cdnOriginSecret`) names the client in the entry CloudFront appended, just before the load
+ * balancer's.
  */
-export function clientIp(event: ALBEvent): string {
-  const values = headerValues(event, 'x-forwarded-for').join(',').split(',');
-  const last = values
+export function clientIp(event: ALBEvent, cdnOriginSecret?: string): string {
+  const chain = headerValues(event, 'x-forwarded-for')
+    .join(',')
+    .split(',')
     .map((v) => v.trim())
-    .filter(Boolean)
-    .at(-1);
-  return last ? normalizeIp(last) : 'unknown';
+    .filter(Boolean);
+  const viaCdn =
+    cdnOriginSecret !== undefined && sameSecret(header(event, CDN_ORIGIN_HEADER), cdnOriginSecret);
+  const entry = viaCdn && chain.length >= 2 ? chain.at(-2) : chain.at(-1);
+  return entry ? normalizeIp(entry) : 'unknown';
+}
+
+/** Compares in constant time, so the header's value cannot be guessed a byte at a time. */
+function sameSecret(given: string | undefined, secret: string): boolean {
+  if (given === undefined) return false;
+  const a = createHash('sha256').update(given).digest();
+  const b = createHash('sha256').update(secret).digest();
+  return timingSafeEqual(a, b);
 }
 
 /** The raw body as text. @throws {AppError} 413 past {@link MAX_BODY_BYTES}. */

@@ -22,7 +22,10 @@ export const serveCommand: Command = {
     const hasDemo = (await local.broker.accounts.findLocalAccount('alice', 'local')) !== undefined;
     const lines = [
       `deskbroker ${local.broker.version} is running (site ID ${config.siteId})`,
-      `  broker     ${url}`,
+      ...(startup.pages
+        ? [`  portal     ${url}/`, `  console    ${url}/admin`]
+        : [`  portal     not built: run npm run build:web (npm start does it)`]),
+      `  API        ${url}/api/v1/  (OpenAPI: ${url}/api/v1/openapi.json)`,
       `  health     ${url}/index.pl?action=is_alive`,
       `  database   ${startup.database}${startup.createdSite ? ' (new site)' : ''}`,
     ];

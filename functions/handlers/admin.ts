@@ -17,6 +17,7 @@ import { leasesRoutes } from './admin/leases-routes.ts';
 import { type LogRouteOptions, logRoutes } from './admin/log-routes.ts';
 import { sessionsRoutes } from './admin/sessions-routes.ts';
 import { sessionsRoute } from './api/admin/sessions.ts';
+import { leasesRoute } from './api/admin.ts';
 import { openApiRoute } from './api/docs.ts';
 import type { ApiRoute } from './api/route.ts';
 import { type AlbHandler, httpHandler, type Route } from './http/handler.ts';

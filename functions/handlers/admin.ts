@@ -39,9 +39,10 @@ function notInLeasedMode(broker: Broker, route: Route): Route {
   };
 }
 
-/** Routes that need no site database: they answer in leased mode too. */
+/** Routes that read only the state table (or nothing): they answer in leased mode too. */
 const WITHOUT_SITE_DATABASE: ReadonlySet<ApiRoute> = new Set<ApiRoute>([
   sessionsRoute,
+  leasesRoute,
   openApiRoute,
 ]);
 

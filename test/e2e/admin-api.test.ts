@@ -483,7 +483,12 @@ describe('the configuration, as the console edits it', () => {
       enabled: false,
     });
     config.users[0].mfaSecret = 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP';
+    const desktop = config.pools[0].desktops.find((d: { name: string }) => d.name === 'demo-03');
+    desktop.agentKey = 'agent-key-of-demo-03-0123456789';
     expect((await admin('/api/v1/admin/config', { method: 'PUT', body: config })).status).toBe(200);
+    const keyHash = (await broker.broker.siteConfig.read()).pools[0]!.desktops.find(
+      (d) => d.name === 'demo-03',
+    )?.agentKeyHash;
 
     const yaml = await admin('/api/v1/admin/config?format=yaml');
     const again = await put(yaml.text);
@@ -492,10 +497,16 @@ describe('the configuration, as the console edits it', () => {
     expect(yaml.text).not.toContain('JBSWY3DPEHPK3PXP');
     expect(yaml.text).toContain('bindPassword: (kept)');
     expect(yaml.text).toContain('mfaSecret: (kept)');
+    expect(yaml.text).not.toMatch(/\$argon2/);
+    expect(yaml.text).toContain('passwordHash: (kept)');
+    expect(yaml.text).toContain('agentKeyHash: (kept)');
+    expect(keyHash).toMatch(/^[0-9a-f]{64}$/);
+    expect(yaml.text).not.toContain(keyHash);
     expect(again.status, again.text).toBe(200);
     expect(again.body.changed).toBe(false);
     const stored = await broker.broker.siteConfig.read();
     expect(stored.users[0]!.mfaSecret).toBe('JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP');
+    expect(stored.pools[0]!.desktops.find((d) => d.name === 'demo-03')?.agentKeyHash).toBe(keyHash);
     const corp = stored.authServers.find((a) => a.name === 'corp');
     expect(corp?.type === 'ldap' && corp.bindPassword).toBe('bind-secret-42');
   });

@@ -44,7 +44,8 @@ export async function applySiteConfig(
 /**
  * Replaces clear secrets with what is stored: password → argon2id hash (the current hash is
  * kept when the password is unchanged, so apply stays idempotent), agent key → SHA-256,
- * a kept LDAP bind password or TOTP secret → the stored one. Fills each user's default auth
+ * a kept ("(kept)") bind password, TOTP secret, password hash or agent-key hash → the stored
+ * one. Fills each user's default auth
  * server.
  */
 async function resolveSecrets(
@@ -66,6 +67,11 @@ async function resolveSecrets(
             path: `users[${i}].mfaSecret`,
             message: 'no stored TOTP secret to keep',
           });
+      }
+      if (user.passwordHash === KEPT_SECRET) {
+        user.passwordHash = stored?.passwordHash;
+        if (user.passwordHash === undefined)
+          problems.push({ path: `users[${i}].passwordHash`, message: 'no stored password to keep' });
       }
       const authServer = user.authServer ?? firstLocal;
       if (password === undefined) return { ...user, authServer };
@@ -89,32 +95,53 @@ async function resolveSecrets(
     }
     return { ...server, bindPassword: stored };
   });
-  if (problems.length > 0) throw new InvalidConfigError(problems);
 
-  const pools = config.pools.map((pool) => ({
+  const storedKeys = new Map(
+    current.pools.flatMap((p) => p.desktops.map((d) => [d.name.toLowerCase(), d.agentKeyHash])),
+  );
+  const pools = config.pools.map((pool, p) => ({
     ...pool,
-    desktops: pool.desktops.map(({ agentKey, ...desktop }) =>
-      agentKey === undefined ? desktop : { ...desktop, agentKeyHash: hashAgentKey(agentKey) },
-    ),
+    desktops: pool.desktops.map(({ agentKey, ...desktop }, d) => {
+      if (agentKey !== undefined) return { ...desktop, agentKeyHash: hashAgentKey(agentKey) };
+      if (desktop.agentKeyHash !== KEPT_SECRET) return desktop;
+      const agentKeyHash = storedKeys.get(desktop.name.toLowerCase());
+      if (agentKeyHash === undefined)
+        problems.push({
+          path: `pools[${p}].desktops[${d}].agentKeyHash`,
+          message: 'no stored agent key to keep',
+        });
+      return { ...desktop, agentKeyHash };
+    }),
   }));
+  if (problems.length > 0) throw new InvalidConfigError(problems);
   return { ...config, authServers, users, pools };
 }
 
 /**
- * The configuration with no clear secret in it, for showing and downloading: LDAP bind
- * passwords and TOTP secrets become "(kept)", which apply reads as "keep the stored one",
- * so the text applies back unchanged. Local passwords are only ever stored as argon2id
- * hashes and agent keys as SHA-256, and stay as such.
+ * The configuration with no secret in it, for showing and downloading over the API: LDAP
+ * bind passwords, TOTP secrets, password hashes and agent-key hashes become "(kept)", which
+ * apply reads as "keep the stored one", so the text applies back unchanged. (A hash is not
+ * the password, but it is what an offline guess is checked against: it stays in the site
+ * database.)
  */
 export function withoutSecrets(config: SiteConfig): SiteConfig {
+  const kept = <T>(value: T | undefined) => (value === undefined ? undefined : KEPT_SECRET);
   return {
     ...config,
     authServers: config.authServers.map((s) =>
       s.type === 'ldap' && s.bindPassword !== undefined ? { ...s, bindPassword: KEPT_SECRET } : s,
     ),
-    users: config.users.map((u) =>
-      u.mfaSecret === undefined ? u : { ...u, mfaSecret: KEPT_SECRET },
-    ),
+    users: config.users.map(({ passwordHash, mfaSecret, ...u }) => ({
+      ...u,
+      ...(passwordHash === undefined ? {} : { passwordHash: kept(passwordHash) }),
+      ...(mfaSecret === undefined ? {} : { mfaSecret: kept(mfaSecret) }),
+    })),
+    pools: config.pools.map((p) => ({
+      ...p,
+      desktops: p.desktops.map((d) =>
+        d.agentKeyHash === undefined ? d : { ...d, agentKeyHash: KEPT_SECRET },
+      ),
+    })),
   };
 }
 

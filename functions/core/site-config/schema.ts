@@ -59,7 +59,13 @@ export const userSchema = z
     name: name.refine((n) => !/\s/.test(n), 'must not contain spaces'),
     password: z.string().min(8, 'must be at least 8 characters').max(1024).optional(),
     /** An argon2id hash, as `export` writes it. */
-    passwordHash: z.string().startsWith('$argon2', 'must be an argon2 hash').optional(),
+    passwordHash: z
+      .string()
+      .refine(
+        (v) => v === KEPT_SECRET || v.startsWith('$argon2'),
+        'must be an argon2 hash, or "(kept)"',
+      )
+      .optional(),
     groups: z.array(name).default([]),
     authServer: name.optional(),
     /** Base32 TOTP enrolment secret (RFC 6238), for assignments that require MFA. */
@@ -132,7 +138,10 @@ export const desktopSchema = z
     agentKey: z.string().min(16, 'must be at least 16 characters').optional(),
     agentKeyHash: z
       .string()
-      .regex(/^[0-9a-f]{64}$/, 'must be a SHA-256 hex digest')
+      .refine(
+        (v) => v === KEPT_SECRET || /^[0-9a-f]{64}$/.test(v),
+        'must be a SHA-256 hex digest, or "(kept)"',
+      )
       .optional(),
   })
   .refine((d) => !(d.agentKey && d.agentKeyHash), {

@@ -121,9 +121,7 @@ export function App() {
       <a class="skip-link" href="#main">
         Skip to content
       </a>
-      <TopBar branding={branding} user={user} onSignOut={signOut} signingOut={signingOut}>
-        {gate.kind === 'in' && <span class="badge accent">Administration</span>}
-      </TopBar>
+      <TopBar branding={branding} user={user} onSignOut={signOut} signingOut={signingOut} />
       {gate.kind === 'starting' && (
         <main id="main" class="page narrow" aria-busy="true">
           <p class="muted">Loading…</p>
@@ -163,6 +161,9 @@ export function App() {
         // biome-ignore lint/a11y/useKeyWithClickEvents: Enter on a link fires this click too.
         <div class="console" onClick={(e) => followLink(e)}>
           <nav class="views" aria-label="Administration">
+            <p class="nav-title" aria-hidden="true">
+              Administration
+            </p>
             <ul>
               {VIEWS.map((v) => (
                 <li key={v.path}>

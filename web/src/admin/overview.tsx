@@ -99,41 +99,38 @@ export function OverviewView(props: { readonly params: URLSearchParams }) {
         )}
       </section>
 
-      <JobsSection params={props.params} />
-
-      <div class="columns">
-        <section class="card" aria-labelledby="pool-usage">
-          <h2 id="pool-usage">Pool usage</h2>
-          <DataState data={pools} what="pools" />
-          {pools.data && <PoolUsageTable pools={pools.data.pools} compact />}
-          {pools.data?.nextCursor && (
-            <p>
-              <a href={href('pools')}>All pools</a>
-            </p>
-          )}
-        </section>
-        <section class="card" aria-labelledby="gateways-overview">
-          <h2 id="gateways-overview">Gateways</h2>
-          <DataState data={gateways} what="gateways" />
-          {gateways.data && gateways.data.gateways.length === 0 && (
-            <p class="muted">This site has no gateways: desktops are reached directly.</p>
-          )}
-          {gateways.data && gateways.data.gateways.length > 0 && (
-            <ul class="plain">
-              {gateways.data.gateways.map((g) => (
-                <li key={g.name}>
-                  <strong>{g.name}</strong> <GatewayStatus gateway={g} />
-                  {' · '}
-                  {g.forwardsOpen} forward{g.forwardsOpen === 1 ? '' : 's'} open
-                </li>
-              ))}
-            </ul>
-          )}
+      <section class="card" aria-labelledby="pool-usage">
+        <h2 id="pool-usage">Pool usage</h2>
+        <DataState data={pools} what="pools" />
+        {pools.data && <PoolUsageTable pools={pools.data.pools} />}
+        {pools.data?.nextCursor && (
           <p>
-            <a href={href('gateways')}>Gateway details</a>
+            <a href={href('pools')}>All pools</a>
           </p>
-        </section>
-      </div>
+        )}
+      </section>
+      <section class="card" aria-labelledby="gateways-overview">
+        <h2 id="gateways-overview">Gateways</h2>
+        <DataState data={gateways} what="gateways" />
+        {gateways.data && gateways.data.gateways.length === 0 && (
+          <p class="muted">This site has no gateways: desktops are reached directly.</p>
+        )}
+        {gateways.data && gateways.data.gateways.length > 0 && (
+          <ul class="plain">
+            {gateways.data.gateways.map((g) => (
+              <li key={g.name}>
+                <strong>{g.name}</strong> <GatewayStatus gateway={g} />
+                {' · '}
+                {g.forwardsOpen} forward{g.forwardsOpen === 1 ? '' : 's'} open
+              </li>
+            ))}
+          </ul>
+        )}
+        <p>
+          <a href={href('gateways')}>Gateway details</a>
+        </p>
+      </section>
+      <JobsSection params={props.params} />
     </>
   );
 }

@@ -13,10 +13,7 @@ const STATES = [
 ] as const;
 
 /** A table of pools: the counts (each a link to those desktops) and a usage meter. */
-export function PoolUsageTable(props: {
-  readonly pools: readonly Pool[];
-  readonly compact?: boolean;
-}) {
+export function PoolUsageTable(props: { readonly pools: readonly Pool[] }) {
   if (props.pools.length === 0) return <p class="muted">This site has no pools.</p>;
   return (
     <div class="table-wrap">
@@ -32,7 +29,7 @@ export function PoolUsageTable(props: {
               </th>
             ))}
             <th scope="col">Used</th>
-            {!props.compact && <th scope="col">Policies</th>}
+            <th scope="col">Policies</th>
           </tr>
         </thead>
         <tbody>
@@ -67,17 +64,15 @@ export function PoolUsageTable(props: {
                   />{' '}
                   {p.total > 0 ? `${Math.round((used / p.total) * 100)} %` : '—'}
                 </td>
-                {!props.compact && (
-                  <td>
-                    {p.policies.length === 0 ? (
-                      <span class="muted">none</span>
-                    ) : (
-                      p.policies
-                        .map((u) => `${u.name}${u.as === 'backup' ? ' (backup)' : ''}`)
-                        .join(', ')
-                    )}
-                  </td>
-                )}
+                <td>
+                  {p.policies.length === 0 ? (
+                    <span class="muted">none</span>
+                  ) : (
+                    p.policies
+                      .map((u) => `${u.name}${u.as === 'backup' ? ' (backup)' : ''}`)
+                      .join(', ')
+                  )}
+                </td>
               </tr>
             );
           })}

@@ -16,7 +16,7 @@ export const DESKTOP_STATUSES: readonly DesktopStatus[] = [
 
 const STATUS_CLASS: Record<DesktopStatus, string> = {
   available: 'ok',
-  assigned: 'accent',
+  assigned: 'neutral',
   'in use': 'accent',
   unreachable: 'danger',
   'agent silent': 'warn',

@@ -6,6 +6,7 @@
 import pkg from '../package.json' with { type: 'json' };
 import { LdapAuthenticator } from './adapters/auth/ldap-authenticator.ts';
 import { Argon2PasswordHasher } from './adapters/auth/password-hasher.ts';
+import { createSecretBox } from './adapters/encryption/secret-box.ts';
 import { HttpGatewayControl } from './adapters/gateway/gateway-client.ts';
 import { createHealthProbes } from './adapters/health-probes.ts';
 import { type BrokerJobs, composeJobs, type JobsOptions } from './adapters/jobs/compose-jobs.ts';
@@ -19,6 +20,7 @@ import type { SiteDatabase } from './adapters/site-db/connect.ts';
 import { SqlDesktopStore } from './adapters/site-db/desktop-store.ts';
 import { openBrokerSiteDatabase } from './adapters/site-db/failover.ts';
 import { SqlForwardStore } from './adapters/site-db/forward-store.ts';
+import { SqlStoredSecrets } from './adapters/site-db/secret-store.ts';
 import { SqlSiteConfigStore } from './adapters/site-db/site-config-store.ts';
 import { CachedSnapshotSource } from './adapters/site-db/snapshot-source.ts';
 import { DynamoMirrorStore } from './adapters/state/mirror-store.ts';
@@ -35,6 +37,7 @@ import type { DesktopStore } from './core/desktops/ports.ts';
 import type { ForwardStore, GatewayControl, GatewayRouter } from './core/gateways/ports.ts';
 import { createGatewayRouter } from './core/gateways/routing.ts';
 import type { HealthProbes } from './core/health.ts';
+import { releaseJobBodies } from './core/jobs/release-bodies.ts';
 import type {
   AccountStore,
   DirectoryAuthenticator,
@@ -43,6 +46,7 @@ import type {
   ThrottleStore,
 } from './core/login/ports.ts';
 import type { SessionLimits } from './core/login/sessions.ts';
+import type { SecretBox, StoredSecrets } from './core/secrets/ports.ts';
 import type { SiteConfigStore, SiteSnapshotSource } from './core/site-config/ports.ts';
 
 /** The broker's version, as `cb_version` prints it. */
@@ -60,6 +64,10 @@ export interface Broker {
   readonly accounts: AccountStore;
   readonly siteConfig: SiteConfigStore;
   readonly hasher: PasswordHasher;
+  /** Seals and opens stored secrets (LDAP bind passwords, TOTP secrets). */
+  readonly secrets: SecretBox;
+  /** The stored secrets of the site database (sealing old clear values, re-encryption). */
+  readonly storedSecrets: StoredSecrets;
   readonly directory: DirectoryAuthenticator;
   readonly health: HealthProbes;
   readonly snapshot: SiteSnapshotSource;
@@ -103,7 +111,8 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
   // With SECONDARY_DB_URL (or its ARNs), a database that fails over to the secondary.
   const site = await openBrokerSiteDatabase(config, state, logger);
   const sessionLimits = config.sessions;
-  const directory = new LdapAuthenticator();
+  const secrets = createSecretBox(config.secretsKey);
+  const directory = new LdapAuthenticator(secrets);
   const mirror = new DynamoMirrorStore(state);
   const snapshot = new CachedSnapshotSource(site.db, clock, config.configCacheMs, {
     store: mirror,
@@ -135,12 +144,6 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     gatewayControl,
     requestTimeoutMs: config.dbRequestTimeoutMs,
   });
-  // Disconnected sessions whose delay has passed go back to their pools.
-  const releaseDue = async () => {
-    for (const d of await desktops.releaseExpiredDisconnects(clock.now())) {
-      if (d.heldBy) await gateways.closeForUser(d.heldBy, d.id);
-    }
-  };
   const jobs = composeJobs({
     config,
     db: site.db,
@@ -152,15 +155,7 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
       ...options.jobs,
       bodies: {
         ...leasingJobBodies(leasing),
-        delayed_release: releaseDue,
-        agent_timeout: async () => {
-          // A session whose agent went silent for three heartbeats counts as disconnected.
-          const { config: site } = await snapshot.get();
-          const cutoff = clock.now() - 3 * site.settings.heartbeatSeconds * 1000;
-          for (const id of await agents.silentSince(cutoff))
-            await agents.applyEvent(id, 'disconnect', null, clock.now());
-          await releaseDue();
-        },
+        ...releaseJobBodies({ agents, desktops, gateways, snapshot, clock }),
         ...options.jobs?.bodies,
       },
     },
@@ -177,6 +172,8 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     accounts: new SqlAccountStore(site.db),
     siteConfig: new SqlSiteConfigStore(site.db),
     hasher: new Argon2PasswordHasher(),
+    secrets,
+    storedSecrets: new SqlStoredSecrets(site.db),
     directory,
     health: createHealthProbes(site.db, directory, options.loadAverage),
     snapshot,

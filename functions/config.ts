@@ -4,6 +4,7 @@
  * `functions/` reads `process.env`.
  */
 import os from 'node:os';
+import path from 'node:path';
 import * as z from 'zod';
 
 /** Thrown when an environment variable is missing or malformed; the message names it. */
@@ -44,6 +45,9 @@ const schema = z.object({
   JOB_QUEUE_URL: url.optional(),
   SQS_ENDPOINT: url.optional(),
   AWS_REGION: z.string().min(1).default('us-east-1'),
+  SECRETS_KEY_ARN: z.string().min(1).optional(),
+  KMS_ENDPOINT: url.optional(),
+  SECRETS_KEY_FILE: z.string().min(1).optional(),
   DESKBROKER_ADMIN_PASSWORD: z.string().min(8, 'must be at least 8 characters').optional(),
   HEALTH_MAX_LOAD: z.coerce.number().positive().default(4),
   HEALTH_TIMEOUT_MS: intIn(50, 30_000).default(1000),
@@ -67,6 +71,11 @@ const schema = z.object({
 });
 
 type Env = z.infer<typeof schema>;
+
+/** The master key of stored secrets (LDAP bind passwords, TOTP secrets). */
+export type SecretsKeyTarget =
+  | { kind: 'kms'; keyId: string; region: string; endpoint?: string }
+  | { kind: 'file'; path: string };
 
 /** How the broker reaches one site database. */
 export type DatabaseTarget =
@@ -96,6 +105,8 @@ export interface Config {
   readonly jobQueueUrl?: string;
   readonly sqsEndpoint?: string;
   readonly region: string;
+  /** Where the master key of stored secrets is: a KMS key, or a key file. */
+  readonly secretsKey: SecretsKeyTarget;
   readonly adminPassword?: string;
   readonly health: { readonly maxLoad: number; readonly timeoutMs: number };
   readonly dbStatementTimeoutMs: number;
@@ -157,6 +168,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     jobQueueUrl: e.JOB_QUEUE_URL,
     sqsEndpoint: e.SQS_ENDPOINT,
     region: e.AWS_REGION,
+    secretsKey: e.SECRETS_KEY_ARN
+      ? { kind: 'kms', keyId: e.SECRETS_KEY_ARN, region: e.AWS_REGION, endpoint: e.KMS_ENDPOINT }
+      : { kind: 'file', path: e.SECRETS_KEY_FILE ?? path.join(e.DESKBROKER_HOME, 'secrets.key') },
     adminPassword: e.DESKBROKER_ADMIN_PASSWORD,
     health: { maxLoad: e.HEALTH_MAX_LOAD, timeoutMs: e.HEALTH_TIMEOUT_MS },
     dbStatementTimeoutMs: e.DB_STATEMENT_TIMEOUT_MS,

@@ -1,7 +1,8 @@
 /**
  * The stateful stack: what holds data and outlives deployments of the code. The network,
  * the site database (and its optional failover twin), the state table, the job queue and
- * its DLQ, the broker's secrets. Deleting the stateless stack leaves all of it in place.
+ * its DLQ, the broker's secrets and the KMS key that seals stored secrets. Deleting the
+ * stateless stack leaves all of it in place.
  */
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as logs from 'aws-cdk-lib/aws-logs';
@@ -10,6 +11,7 @@ import type { DeployConfig } from './config.ts';
 import { BrokerSecrets } from './constructs/broker-secrets.ts';
 import { JobQueue } from './constructs/job-queue.ts';
 import { Network } from './constructs/network.ts';
+import { SecretsKey } from './constructs/secrets-key.ts';
 import {
   ExternalSiteDatabase,
   type ISiteDatabase,
@@ -29,6 +31,8 @@ export class StatefulStack extends Stack {
   public readonly stateTable: StateTable;
   public readonly jobQueue: JobQueue;
   public readonly secrets: BrokerSecrets;
+  /** The KMS key that seals stored secrets (LDAP bind passwords, TOTP secrets). */
+  public readonly secretsKey: SecretsKey;
 
   constructor(scope: Construct, id: string, props: StatefulStackProps) {
     super(scope, id, props);
@@ -63,6 +67,7 @@ export class StatefulStack extends Stack {
     this.stateTable = new StateTable(this, 'StateTable');
     this.jobQueue = new JobQueue(this, 'JobQueue');
     this.secrets = new BrokerSecrets(this, 'Secrets');
+    this.secretsKey = new SecretsKey(this, 'SecretsKey');
 
     new CfnOutput(this, 'StateTableName', { value: this.stateTable.table.tableName });
     new CfnOutput(this, 'JobQueueUrl', { value: this.jobQueue.queue.queueUrl });

@@ -75,6 +75,14 @@ export class StatelessStack extends Stack {
       }
     }
     stateful.secrets.bindAdminPassword(functions.migrate);
+    // Stored secrets: sealed by apply, re-encryption and the deploy-time migration; opened to
+    // bind to LDAP (login, the health probe) and to check TOTP codes (login).
+    for (const fn of [functions.http.admin, functions.migrate]) {
+      stateful.secretsKey.bindSecretsKey(fn, 'seal');
+    }
+    for (const fn of [functions.http.login, functions.http.health]) {
+      stateful.secretsKey.bindSecretsKey(fn, 'open');
+    }
     stateful.jobQueue.bindConsumer(functions.jobs, {
       maxConcurrency: sqsMaxConcurrency(config.brokerCpus),
     });

@@ -96,6 +96,22 @@ export class DatabaseUnavailableError extends ServiceUnavailableError {
   }
 }
 
+/**
+ * A stored secret (LDAP bind password, TOTP secret) cannot be opened on this broker: its key is
+ * missing here (another key file, a KMS key it may not use) or the stored text was altered.
+ */
+export class SecretUnavailableError extends ServiceUnavailableError {
+  constructor(cause?: unknown) {
+    super(
+      'secret_unavailable',
+      'a stored secret cannot be decrypted on this broker; ask your administrator to check its encryption key',
+      30,
+      cause,
+    );
+    this.name = 'SecretUnavailableError';
+  }
+}
+
 /** An authentication server (LDAP, AD) did not answer. */
 export class AuthServerUnavailableError extends ServiceUnavailableError {
   constructor(server: string, cause?: unknown) {

@@ -5,8 +5,8 @@
  * forward. Runs in the background, retrying with exponential backoff until the broker answers.
  */
 import type { Logger } from '../adapters/logger.ts';
+import { forwardSpecSchema } from '../core/gateways/control-contract.ts';
 import { signRequest } from '../core/gateways/signature.ts';
-import { forwardSpecSchema } from './forwarder.ts';
 import type { ForwardTable } from './forwarder-pool.ts';
 
 /** The broker's endpoint that lists a gateway's forwards. */

@@ -5,10 +5,11 @@
  *   deskbroker-gateway --info     version, port range, broker forwarding, forwards, running state
  *   deskbroker-gateway --conn     the port-forwarded connections (Desktop, Port, Dport, ...)
  *
- * `--info` and `--conn` read the same environment as the gateway (GATEWAY_SECRET,
- * GATEWAY_CONTROL_PORT, GATEWAY_CONTROL_BIND, ...) and ask its control API on this host,
- * signed. Exit codes: 0 done, 1 the gateway is not running or refused, 2 bad usage or
- * configuration.
+ * `--info` and `--conn` read the same environment as the gateway and ask its control API on
+ * this host, signed: GATEWAY_SECRET (required), GATEWAY_CONTROL_PORT and GATEWAY_CONTROL_BIND
+ * (where to ask; 0.0.0.0 and :: mean loopback), and, for the lines printed when the gateway
+ * does not answer, GATEWAY_NAME, GATEWAY_PORT_RANGE and BROKER_URL. Exit codes: 0 done, 1 the
+ * gateway is not running or refused, 2 bad usage or configuration.
  */
 
 import { isMainThread } from 'node:worker_threads';
@@ -78,6 +79,9 @@ async function printInfo(config: GatewayConfig): Promise<number> {
         : 'Connection Broker forwarding is OFF',
     );
     console.log(`${info.forwards} forward(s) with ${info.connections} live connection(s)`);
+    console.log(
+      `Connections since start: ${info.accepted} accepted, ${info.refused} refused (from another address than the forward's client)`,
+    );
     console.log(
       `The Gateway is ${info.state === 'RUNNING' ? 'RUNNING' : 'NOT RUNNING (stopping)'}`,
     );

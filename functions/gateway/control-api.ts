@@ -1,43 +1,52 @@
 /**
  * The gateway's control API, for the broker. Every request must be signed with the shared
  * secret (see core/gateways/signature.ts); unsigned, forged, stale or replayed requests get
- * 401 before anything else is looked at.
+ * 401 before anything else is looked at. The bodies are the contract's
+ * (core/gateways/control-contract.ts), which the broker's client parses with the same schemas:
  *
  * - `POST /forwards` body ForwardSpec → 201 OpenForward (200 when the key was already open)
+ * - `GET /forwards/{key}` → 200 OpenForward, 404 when there is none
  * - `DELETE /forwards/{key}` → 200 `{ closed: boolean }` (an unknown key is not an error)
  * - `GET /forwards` → 200 `{ forwards: OpenForward[] }`
- * - `GET /info` → 200 {@link GatewayInfo}
+ * - `GET /info` → 200 GatewayInfo
  *
  * Errors are `{ error, message }` JSON, never a stack trace.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type * as z from 'zod';
 import type { Logger } from '../adapters/logger.ts';
 import { AppError } from '../core/errors.ts';
+import {
+  type ControlErrorBody,
+  type closeForwardSchema,
+  FORWARD_KEY_RE,
+  type forwardListSchema,
+  forwardSpecSchema,
+  type GatewayInfo,
+  type OpenForwardBody,
+} from '../core/gateways/control-contract.ts';
 import { createRequestVerifier, DEFAULT_SIGNATURE_WINDOW_MS } from '../core/gateways/signature.ts';
-import { FORWARD_KEY_RE, type ForwarderStats, forwardSpecSchema } from './forwarder.ts';
 import type { ForwardTable } from './forwarder-pool.ts';
 import { sendJson } from './http-json.ts';
 
-/** What `GET /info` answers; the CLI's `--info` prints it. */
-export interface GatewayInfo extends ForwarderStats {
-  readonly name: string;
-  readonly version: string;
-  readonly portRange: { readonly from: number; readonly to: number };
-  /** Login forwarding: on, and to which broker (origin only, never credentials). */
-  readonly brokerForwarding: { readonly on: boolean; readonly target?: string };
-  /** Whether the start-up forward list from the broker has been applied. */
-  readonly brokerSync: 'off' | 'pending' | 'done';
-  readonly state: 'RUNNING' | 'STOPPING';
-  readonly startedAt: string;
-  /** Resident memory of the gateway process, bytes. */
-  readonly rssBytes: number;
-}
+export type { GatewayInfo };
+
+/** Answers of the contract, typed by its schemas. */
+const answer = {
+  forward: (res: ServerResponse, status: 200 | 201, body: OpenForwardBody) =>
+    sendJson(res, status, body),
+  list: (res: ServerResponse, body: z.output<typeof forwardListSchema>) => sendJson(res, 200, body),
+  closed: (res: ServerResponse, body: z.output<typeof closeForwardSchema>) =>
+    sendJson(res, 200, body),
+  info: (res: ServerResponse, body: GatewayInfo) => sendJson(res, 200, body),
+};
 
 /** Largest request body accepted. */
 const MAX_BODY_BYTES = 64 * 1024;
 
 function sendError(res: ServerResponse, status: number, error: string, message: string): void {
-  sendJson(res, status, { error, message });
+  const body: ControlErrorBody = { error, message };
+  sendJson(res, status, body);
 }
 
 class BodyTooLargeError extends Error {}
@@ -91,7 +100,7 @@ export function createControlApi(options: {
       }
       throw e;
     }
-    const verdict = verifier.verify({ method, path: target, body, headers: req.headers });
+    const verdict = await verifier.verify({ method, path: target, body, headers: req.headers });
     if (!verdict.ok) {
       logger.warn('control request refused', {
         method,
@@ -110,7 +119,7 @@ export function createControlApi(options: {
 
     const path = new URL(target, 'http://gateway').pathname;
     if (path === '/forwards') {
-      if (method === 'GET') return sendJson(res, 200, { forwards: await forwarder.list() });
+      if (method === 'GET') return answer.list(res, { forwards: await forwarder.list() });
       if (method === 'POST') return openForward(body, res);
       return methodNotAllowed(res, 'GET, POST');
     }
@@ -119,16 +128,16 @@ export function createControlApi(options: {
       if (!FORWARD_KEY_RE.test(key)) {
         return sendError(res, 400, 'invalid_key', 'a forward key is 1-128 of A-Z a-z 0-9 _ -');
       }
-      if (method === 'DELETE') return sendJson(res, 200, { closed: await forwarder.close(key) });
+      if (method === 'DELETE') return answer.closed(res, { closed: await forwarder.close(key) });
       if (method === 'GET') {
         const forward = await forwarder.get(key);
         if (!forward) return sendError(res, 404, 'forward_not_found', `no forward ${key}`);
-        return sendJson(res, 200, forward);
+        return answer.forward(res, 200, forward);
       }
       return methodNotAllowed(res, 'GET, DELETE');
     }
     if (path === '/info') {
-      if (method === 'GET') return sendJson(res, 200, await options.info());
+      if (method === 'GET') return answer.info(res, await options.info());
       return methodNotAllowed(res, 'GET');
     }
     sendError(res, 404, 'not_found', `no such resource: ${method} ${path}`);
@@ -148,7 +157,7 @@ export function createControlApi(options: {
       return sendError(res, 400, 'invalid_forward', `${where}${issue.message}`);
     }
     const { forward, created } = await forwarder.open(parsed.data);
-    sendJson(res, created ? 201 : 200, forward);
+    answer.forward(res, created ? 201 : 200, forward);
   }
 
   function methodNotAllowed(res: ServerResponse, allow: string): void {

@@ -10,49 +10,13 @@
  */
 import { BlockList, connect, createServer, isIP, type Server, type Socket } from 'node:net';
 import { pipeline } from 'node:stream';
-import * as z from 'zod';
 import type { Logger } from '../adapters/logger.ts';
 import { BadRequestError, ConflictError, ServiceUnavailableError } from '../core/errors.ts';
+import type { ForwarderStats } from '../core/gateways/control-contract.ts';
 import type { ForwardSpec, OpenForward } from '../core/gateways/ports.ts';
 import { normalizeIp } from '../core/ip-range.ts';
 
-/** Forward keys: URL-safe, as they appear in `DELETE /forwards/{key}`. */
-export const FORWARD_KEY_RE = /^[A-Za-z0-9_-]{1,128}$/;
-
-/** The JSON shape of a ForwardSpec as the control API and the broker's list carry it. */
-export const forwardSpecSchema = z.object({
-  key: z.string().regex(FORWARD_KEY_RE, 'must be 1-128 characters of A-Z a-z 0-9 _ -'),
-  listenPort: z.number().int().min(1).max(65_535).optional(),
-  desktopHost: z
-    .string()
-    .min(1)
-    .max(253)
-    .regex(/^[A-Za-z0-9.:_%-]+$/, 'must be a host name or an IP address'),
-  desktopPort: z.number().int().min(1).max(65_535),
-  clientIp: z.string().refine((v) => isIP(normalizeIp(v)) !== 0, 'must be an IP address'),
-  expiresAt: z.number().int().positive(),
-  idleSeconds: z
-    .number()
-    .int()
-    .min(1)
-    .max(30 * 86_400)
-    .optional(),
-});
-
-/** Totals over every forward, for `/info` and metrics. */
-export interface ForwarderStats {
-  readonly forwards: number;
-  /** Connections open now. */
-  readonly connections: number;
-  /** Connections accepted since start (from the allowed client). */
-  readonly accepted: number;
-  /** Connections reset at accept because they came from another address. */
-  readonly refused: number;
-  /** Bytes received from clients (and sent on to desktops), including live connections. */
-  readonly bytesFromClients: number;
-  /** Bytes sent to clients (received from desktops), including live connections. */
-  readonly bytesToClients: number;
-}
+export type { ForwarderStats };
 
 export interface ForwarderOptions {
   /** Address the forwards listen on. */

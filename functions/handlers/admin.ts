@@ -15,6 +15,7 @@ import { gatewaysRoutes } from './admin/gateways-routes.ts';
 import { jobsRoutes } from './admin/jobs-routes.ts';
 import { leasesRoutes } from './admin/leases-routes.ts';
 import { type LogRouteOptions, logRoutes } from './admin/log-routes.ts';
+import { secretsRoutes } from './admin/secrets-routes.ts';
 import { sessionsRoutes } from './admin/sessions-routes.ts';
 import { sessionsRoute } from './api/admin/sessions.ts';
 import { leasesRoute } from './api/admin.ts';
@@ -57,6 +58,7 @@ export function adminEndpoints(broker: Broker, options: LogRouteOptions = {}): R
     ...sessionsRoutes(broker),
     ...gatewaysRoutes(broker),
     ...logRoutes(broker, options),
+    ...secretsRoutes(broker),
     ...docsRoutes(broker),
   ].map((r) => (WITHOUT_SITE_DATABASE.has(r.contract) ? r : notInLeasedMode(broker, r)));
 }

@@ -2,6 +2,7 @@
  * `GET /api/v1/gateway/forwards?gateway=NAME`: a restarting gateway asks which forwards it
  * should hold open. Requests are signed with the gateway secret (HMAC, timestamp, nonce).
  */
+import { DynamoNonceStore } from '../adapters/state/nonce-store.ts';
 import type { Broker } from '../compose.ts';
 import { DatabaseUnavailableError, UnauthorizedError } from '../core/errors.ts';
 import { createRequestVerifier } from '../core/gateways/signature.ts';
@@ -15,7 +16,10 @@ import { lambdaHandler } from './lambda.ts';
 /** The routes this handler serves, each the implementation of its contract. */
 export function gatewayApiEndpoints(broker: Broker): Route[] {
   const secret = broker.config.gatewaySecret;
-  const verifier = secret ? createRequestVerifier({ secret }) : undefined;
+  // Nonces in the state table: a request replayed against another instance is refused too.
+  const verifier = secret
+    ? createRequestVerifier({ secret, nonces: new DynamoNonceStore(broker.state) })
+    : undefined;
   return [
     endpoint(gatewayForwardsRoute, async ({ event, query }) => {
       if (!verifier)
@@ -35,7 +39,7 @@ export function gatewayApiEndpoints(broker: Broker): Route[] {
           headerValues(event, h)[0],
         ]),
       );
-      const verdict = verifier.verify({
+      const verdict = await verifier.verify({
         method: event.httpMethod,
         path: `${event.path}${raw.length > 0 ? `?${raw.join('&')}` : ''}`,
         body: bodyText(event),

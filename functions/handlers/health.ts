@@ -3,8 +3,7 @@
  * answered in text/plain for load balancers and autoscaling.
  */
 import type { Broker } from '../compose.ts';
-import { describeTarget } from '../config.ts';
-import { cbStatus, isAlive, OKAY } from '../core/health.ts';
+import { cbStatus, type HealthVerdict, isAlive, OKAY } from '../core/health.ts';
 import { healthHeadRoute, healthRoute } from './api/health.ts';
 import { endpoint } from './http/endpoint.ts';
 import { type AlbHandler, httpHandler, type Route } from './http/handler.ts';
@@ -24,6 +23,11 @@ async function leasedModeLine(broker: Broker): Promise<string> {
 /** The routes this handler serves, each the implementation of its contract. */
 export function healthEndpoints(broker: Broker): Route[] {
   const limits = broker.config.health;
+  // The answers name the part and the kind of failure only; the whole story goes to the log.
+  const logged = (action: string, verdict: HealthVerdict) => {
+    if (!verdict.ok) broker.logger.warn(`${action}: not okay`, { details: verdict.details });
+    return verdict;
+  };
   const answer = async ({
     query,
   }: {
@@ -31,20 +35,20 @@ export function healthEndpoints(broker: Broker): Route[] {
   }) => {
     switch (query.action) {
       case 'is_alive': {
-        const verdict = await isAlive(broker.health, limits);
+        const verdict = logged(query.action, await isAlive(broker.health, limits));
         return verdict.ok
           ? text(200, OKAY)
           : text(503, `ERROR_MESSAGE: ${verdict.reasons.join('; ')}`);
       }
       case 'cb_status': {
-        const verdict = await cbStatus(broker.health, limits);
+        const verdict = logged(query.action, await cbStatus(broker.health, limits));
         const lines = [verdict.ok ? OKAY : `ERROR_MESSAGE: ${verdict.reasons.join('; ')}`];
         // While the database is down the broker serves from connection leases: say so.
         if (!verdict.ok) lines.push(`mode: ${await leasedModeLine(broker)}`);
-        // With a failover database configured, a line says which one is active.
+        // With a failover database configured, a line says which one is active (by role:
+        // its address is for the cluster view, behind an administrator's sign-in).
         const active = broker.site.failover?.active();
-        if (active)
-          lines.push(`active database: ${active.which} (${describeTarget(active.target)})`);
+        if (active) lines.push(`active database: ${active.which}`);
         return text(200, lines.join('\n'));
       }
       case 'cb_version':

@@ -3,7 +3,8 @@
  * framework, lib/constructs/migration.ts). On Create and Update it brings the site database
  * (and the secondary one, when configured) to this broker's schema version with
  * `migrateToLatest`, through the same `compose(loadConfig())` the other handlers use, and
- * creates the built-in `admin` account on a new site (DESKBROKER_ADMIN_PASSWORD). On Delete
+ * creates the built-in `admin` account on a new site (DESKBROKER_ADMIN_PASSWORD), and seals
+ * stored secrets a site kept in clear from before they were encrypted. On Delete
  * it does nothing: the data outlives the stack.
  *
  * Aurora may be paused or still starting: a database that does not answer is retried with
@@ -16,6 +17,8 @@ import { migrateToLatest } from '../adapters/site-db/migrate.ts';
 import { type Broker, compose } from '../compose.ts';
 import { type Config, describeTarget, loadConfig } from '../config.ts';
 import { DatabaseUnavailableError } from '../core/errors.ts';
+import { resealSecrets } from '../core/secrets/reseal.ts';
+import { resealDeps } from './http/deps.ts';
 
 /** What the Provider framework expects back. */
 export interface MigrationResponse {
@@ -39,6 +42,8 @@ export interface MigrationOutcome {
   /** Per database: its description, and the versions before and after. */
   readonly databases: readonly { database: string; from: string; to: string }[];
   readonly adminCreated: boolean;
+  /** Stored secrets found in clear and sealed, over every database. */
+  readonly secretsSealed: number;
 }
 
 /**
@@ -56,22 +61,31 @@ export async function runMigration(
   const targets = [config.siteDb, ...(config.secondaryDb ? [config.secondaryDb] : [])];
   const databases: { database: string; from: string; to: string }[] = [];
   let adminCreated = false;
+  let secretsSealed = 0;
   for (const [index, target] of targets.entries()) {
     const broker = await build({ ...config, siteDb: target, secondaryDb: undefined });
     try {
       const result = await retrying(() => migrateToLatest(broker.site.db), options);
       databases.push({ database: describeTarget(target), ...result });
       if (index === 0) adminCreated = await ensureAdmin(broker);
+      // The leased-mode copy follows the primary only (the broker runs on it).
+      const deps = resealDeps(broker);
+      const sealed = await resealSecrets(
+        index === 0 ? deps : { ...deps, afterChange: undefined },
+        'clear',
+      );
+      secretsSealed += sealed.resealed;
       broker.logger.info('site database migrated', {
         database: describeTarget(target),
         ...result,
         adminCreated,
+        secretsSealed: sealed.resealed,
       });
     } finally {
       await broker.close();
     }
   }
-  return { databases, adminCreated };
+  return { databases, adminCreated, secretsSealed };
 }
 
 /** Creates the built-in admin with DESKBROKER_ADMIN_PASSWORD on a site without one. */
@@ -110,6 +124,7 @@ export const handler = async (
       From: primary.from,
       To: primary.to,
       AdminCreated: String(outcome.adminCreated),
+      SecretsSealed: String(outcome.secretsSealed),
     },
   };
 };

@@ -2,20 +2,27 @@
  * The local runtime's load balancer: an HTTP server that turns each request into the ALB
  * event a Lambda target receives (multi-value headers mode, as the CDK target groups are
  * configured), calls the handler the route table names, and turns the result back into an
- * HTTP response. X-Forwarded-For gets the peer address appended, as the ALB does.
+ * HTTP response. X-Forwarded-For gets the peer address appended, as the ALB does. The path
+ * and query are passed on as they came, still percent-encoded and not normalised (no dot
+ * segments resolved), as the ALB passes them: only the handlers' `endpoint()` decodes.
  */
 import { randomUUID } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ALBEvent, Context } from 'aws-lambda';
 import type { Logger } from '../adapters/logger.ts';
-import { countRoundTrips } from '../adapters/site-db/connect.ts';
+import { metered } from '../adapters/meter.ts';
 import type { AlbHandler } from '../handlers/http/handler.ts';
 import { MAX_BODY_BYTES } from '../handlers/http/request.ts';
 import type { StreamingAlbResult } from '../handlers/http/response.ts';
 import { type FunctionRoute, functionFor } from '../handlers/routes.ts';
 
 export type HandlerTable = Partial<Record<FunctionRoute['name'], AlbHandler>>;
+
+/** The local runtime's response header with the request's site-database round trips. */
+export const SQL_ROUND_TRIPS_HEADER = 'x-deskbroker-db-round-trips';
+/** The local runtime's response header with the request's DynamoDB requests. */
+export const DYNAMODB_CALLS_HEADER = 'x-deskbroker-dynamodb-calls';
 
 export interface AlbServer {
   readonly url: string;
@@ -93,12 +100,19 @@ async function serve(
   res: ServerResponse,
   fallback?: (req: IncomingMessage, res: ServerResponse) => Promise<boolean>,
 ): Promise<void> {
-  const url = new URL(req.url ?? '/', 'http://local');
-  const route = functionFor(url.pathname);
+  const target = req.url ?? '/';
+  const query = target.indexOf('?');
+  const path = query < 0 ? target : target.slice(0, query);
+  const rawQuery = query < 0 ? '' : target.slice(query + 1);
+  if (!path.startsWith('/')) {
+    send(res, 400, { error: 'bad_request', message: 'the request target must be a path' });
+    return;
+  }
+  const route = functionFor(path);
   const handler = route && handlers[route.name];
   if (!handler) {
     if (fallback && (await fallback(req, res))) return;
-    send(res, 404, { error: 'not_found', message: `no such endpoint: ${url.pathname}` });
+    send(res, 404, { error: 'not_found', message: `no such endpoint: ${path.slice(0, 200)}` });
     return;
   }
   const body = await readBody(req);
@@ -109,19 +123,19 @@ async function serve(
     });
     return;
   }
-  const event = toAlbEvent(req, url, body, route.name);
-  const { result, roundTrips } = await countRoundTrips(() =>
-    handler(event, lambdaContext(route.name)),
-  );
-  // Local runtime only: how many site-database round trips the request made (budget tests, benchmarks).
-  res.setHeader('x-deskbroker-db-round-trips', String(roundTrips));
+  const event = toAlbEvent(req, { path, rawQuery }, body, route.name);
+  const { result, meter } = await metered(() => handler(event, lambdaContext(route.name)));
+  // Local runtime only: what the request cost the backing services, counted at the transport
+  // (budget tests, benchmarks): site-database round trips and DynamoDB requests.
+  res.setHeader(SQL_ROUND_TRIPS_HEADER, String(meter.sqlRoundTrips));
+  res.setHeader(DYNAMODB_CALLS_HEADER, String(meter.dynamoDbCalls));
   await writeResult(res, result);
 }
 
 /** The ALB event for a request, as a multi-value-headers target group sends it. */
 export function toAlbEvent(
   req: IncomingMessage,
-  url: URL,
+  target: { readonly path: string; readonly rawQuery: string },
   body: Buffer,
   functionName: string,
 ): ALBEvent {
@@ -141,8 +155,7 @@ export function toAlbEvent(
 
   // The ALB passes query parameters as they came, still URL-encoded.
   const multiValueQueryStringParameters: Record<string, string[]> = {};
-  const rawQuery = (req.url ?? '').split('?')[1] ?? '';
-  for (const pair of rawQuery.split('&').filter(Boolean)) {
+  for (const pair of target.rawQuery.split('&').filter(Boolean)) {
     const eq = pair.indexOf('=');
     const key = eq < 0 ? pair : pair.slice(0, eq);
     const value = eq < 0 ? '' : pair.slice(eq + 1);
@@ -158,7 +171,7 @@ export function toAlbEvent(
       },
     },
     httpMethod: req.method ?? 'GET',
-    path: url.pathname,
+    path: target.path,
     multiValueQueryStringParameters,
     multiValueHeaders,
     body: isText ? body.toString('utf8') : body.toString('base64'),

@@ -1,13 +1,13 @@
 /**
  * The local broker's job runner, applying the guide's job limits (Appendix A) to this node:
- * at most `maxJobs(cpus)` jobs at once, and no new job while the 1-minute load average is
- * above `maxLoad(cpus)`. Jobs over either limit wait in the queue; none is dropped. The
+ * at most `maxJobs(cpus)` jobs at once, and no new job unless the 1-minute load average is
+ * below `maxLoad(cpus)` (at the maximum, jobs wait). Jobs over either limit wait in the queue; none is dropped. The
  * broker's own heartbeat job is exempt: the cluster must not take a busy broker for a dead one.
  */
 import os from 'node:os';
 import type { JobSource } from '../adapters/jobs/job-source.ts';
 import type { Logger } from '../adapters/logger.ts';
-import { maxJobs, maxLoad } from '../core/jobs/limits.ts';
+import { belowLoadLimit, maxJobs, maxLoad } from '../core/jobs/limits.ts';
 
 export interface JobRunnerOptions {
   readonly source: JobSource;
@@ -28,7 +28,7 @@ export interface JobRunnerStats {
   /** The most jobs ever running at once. */
   readonly peak: number;
   readonly started: number;
-  /** Polls skipped because the load average was over the limit. */
+  /** Polls skipped because the load average was at or over the limit. */
   readonly loadWaits: number;
 }
 
@@ -103,7 +103,7 @@ export function startJobRunner(options: JobRunnerOptions): JobRunner {
   const loop = async () => {
     while (!stopped) {
       const free = limit - running.size;
-      const overloaded = free > 0 && loadAverage() > loadLimit;
+      const overloaded = free > 0 && !belowLoadLimit(loadAverage(), cpus);
       if (free <= 0 || overloaded) {
         if (overloaded) loadWaits++;
         await runExempt();

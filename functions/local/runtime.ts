@@ -7,16 +7,19 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ensureKeyFile } from '../adapters/encryption/key-file.ts';
 import { ensureSchema } from '../adapters/site-db/migrate.ts';
 import { ensureStateTable } from '../adapters/state/state-table.ts';
 import { type Broker, type ComposeOptions, compose } from '../compose.ts';
 import { type Config, describeTarget } from '../config.ts';
 import { syncMirror } from '../core/leasing/upkeep.ts';
+import { resealSecrets } from '../core/secrets/reseal.ts';
 import { applySiteConfig } from '../core/site-config/apply.ts';
 import { buildAdminHandler } from '../handlers/admin.ts';
 import { buildAgentHandler } from '../handlers/agent.ts';
 import { buildGatewayApiHandler } from '../handlers/gateway-api.ts';
 import { buildHealthHandler } from '../handlers/health.ts';
+import { applyDeps, resealDeps } from '../handlers/http/deps.ts';
 import { buildLoginHandler } from '../handlers/login.ts';
 import { buildOffersHandler } from '../handlers/offers.ts';
 import { type AlbServer, type HandlerTable, startAlbServer } from './alb-server.ts';
@@ -87,6 +90,8 @@ export async function openLocal(
   const cleanups: (() => Promise<void> | void)[] = [];
   try {
     if (config.siteDb.kind === 'pglite') cleanups.push(lockDataFolder(config.siteDb.path));
+    // The master key of stored secrets, made on first start (mode 0600) unless KMS holds it.
+    if (config.secretsKey.kind === 'file') ensureKeyFile(config.secretsKey.path);
     let effective = config;
     if (!config.dynamoDbEndpoint) {
       const dynamo: EmbeddedDynamo = await startEmbeddedDynamo({
@@ -134,18 +139,25 @@ export async function startLocalBroker(
     member = await joinCluster(broker, options.cluster);
     let seededDemo = false;
     if (schema.created && options.demo !== false) {
-      await applySiteConfig(
-        { store: broker.siteConfig, hasher: broker.hasher, afterApply: broker.leasing.afterApply },
-        DEMO_SITE,
-      );
+      await applySiteConfig(applyDeps(broker), DEMO_SITE);
       seededDemo = true;
     }
     const admin = await ensureAdmin(broker);
-    // Every apply mirrors what leased mode needs; a new admin, or a state table that has no
-    // copy yet (a new state folder), needs it now. What the last outage left in the outbox
-    // goes back to the site database.
+    // Secrets a site stored in clear before they were encrypted are sealed now (the
+    // leased-mode copy is written again with them).
+    const { resealed } = await resealSecrets(
+      { ...resealDeps(broker), afterChange: undefined },
+      'clear',
+    );
+    if (resealed > 0) {
+      broker.snapshot.invalidate();
+      broker.logger.info('stored secrets sealed', { count: resealed });
+    }
+    // Every apply mirrors what leased mode needs; a new admin, sealed secrets, or a state
+    // table that has no copy yet (a new state folder), needs it now. What the last outage left
+    // in the outbox goes back to the site database.
     try {
-      if (admin.created || !(await broker.leasing.mirror.loadSite()))
+      if (admin.created || resealed > 0 || !(await broker.leasing.mirror.loadSite()))
         await syncMirror(broker.leasing.upkeep);
     } catch (e: unknown) {
       broker.logger.warn('could not mirror the site for leased mode', {

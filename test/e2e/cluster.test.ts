@@ -12,6 +12,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applySiteConfig } from '../../functions/core/site-config/apply.ts';
+import { applyDeps } from '../../functions/handlers/http/deps.ts';
 import { DEMO_SITE } from '../../functions/local/demo-data.ts';
 import {
   jsonOf,
@@ -106,10 +107,10 @@ beforeAll(async () => {
   database = await createTestDatabase();
   childHome = mkdtempSync(path.join(os.tmpdir(), 'deskbroker-child-'));
   one = await startTestBroker(brokerOptions(1));
-  await applySiteConfig(
-    { store: one.broker.siteConfig, hasher: one.broker.hasher },
-    { ...DEMO_SITE, settings: { heartbeatSeconds: HEARTBEAT_SECONDS } },
-  );
+  await applySiteConfig(applyDeps(one.broker), {
+    ...DEMO_SITE,
+    settings: { heartbeatSeconds: HEARTBEAT_SECONDS },
+  });
   two = await startTestBroker(brokerOptions(2));
   child = await startChild(3);
   token = await one.adminToken();

@@ -84,6 +84,7 @@ describe('gateways', () => {
           })),
           { name: 'xia', password: PASSWORD, groups: ['Everywhere'] },
           { name: 'yul', password: PASSWORD, groups: ['Sticky'] },
+          { name: 'zed', password: PASSWORD, groups: ['Nat'] },
         ],
         roles: [{ name: 'User' }, { name: 'Remote' }],
         gateways: gateways.map((g) => g.entry),
@@ -104,11 +105,17 @@ describe('gateways', () => {
             name: 'via-sticky',
             protocols: [{ protocol: 'rdp', port: echo.port, gateway: 'sticky' }],
           },
+          // Port 9 answers nothing here: desktops of this plan are reached on their own port.
+          { name: 'via-pair-9', protocols: [{ protocol: 'rdp', port: 9, gateway: 'pair' }] },
         ],
         pools: [
           {
             name: 'desks',
             desktops: [1, 2, 3, 4, 5].map((i) => ({ name: `desk-${i}`, address: '127.0.0.1' })),
+          },
+          {
+            name: 'behind-nat',
+            desktops: [{ name: 'nat-1', address: '127.0.0.1', ports: { rdp: echo.port } }],
           },
         ],
         locations: [
@@ -121,10 +128,12 @@ describe('gateways', () => {
           { name: 'remote', entries: [{ pool: 'desks', offer: 1, protocolPlan: 'via-pair' }] },
           { name: 'everywhere', entries: [{ pool: 'desks', offer: 1, protocolPlan: 'via-both' }] },
           { name: 'sticky', entries: [{ pool: 'desks', offer: 1, protocolPlan: 'via-sticky' }] },
+          { name: 'nat', entries: [{ pool: 'behind-nat', offer: 1, protocolPlan: 'via-pair-9' }] },
         ],
         assignments: [
           { group: 'Everywhere', role: 'User', policy: 'everywhere' },
           { group: 'Sticky', role: 'User', policy: 'sticky' },
+          { group: 'Nat', role: 'User', policy: 'nat' },
           { group: 'Remote', location: 'through-gw1', role: 'Remote', policy: 'remote' },
           { group: 'Remote', role: 'User', policy: 'remote' },
         ],
@@ -143,6 +152,26 @@ describe('gateways', () => {
   it('answers the gateway ping', async () => {
     const ping = await request(`http://127.0.0.1:${gateways[0]!.gateway.httpPort}/app/system/ping`);
     expect(ping).toMatchObject({ status: 200, text: 'OK' });
+  });
+
+  it('forwards to a desktop’s own port, not its plan’s', async () => {
+    const login = await loginVia(undefined, 'zed');
+    const offer = login.body.offers[0];
+    const connect = await request(`${broker.url}/api/v1/offers/${offer.desktopId}/connect`, {
+      method: 'POST',
+      token: login.body.token,
+    });
+
+    expect(offer.protocols).toEqual([{ protocol: 'rdp', port: echo.port, via: 'gateway' }]);
+    expect(connect.status, connect.text).toBe(200);
+    expect(await echoes(connect.body.host, connect.body.port)).toBe(true);
+    const forward = await broker.broker.site.db
+      .selectFrom('gatewayForward')
+      .select(['desktopPort'])
+      .where('userName', '=', 'zed')
+      .executeTakeFirstOrThrow();
+    expect(forward.desktopPort).toBe(echo.port);
+    await request(`${broker.url}/api/v1/logout`, { method: 'POST', token: login.body.token });
   });
 
   it('trusts the login gateway only from a signed tag', async () => {

@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pkg from '../../package.json' with { type: 'json' };
 import { startTestBroker, type TestBroker } from '../helpers/broker.ts';
+import { captureLogs } from '../helpers/logs.ts';
 import { createTestDatabase, databaseUrl, type TestDatabase } from '../helpers/pg.ts';
 import { type SlapdInstance, startSlapd, testLdapServerConfig } from '../helpers/slapd.ts';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.ts';
@@ -15,6 +16,13 @@ describe('health queries', () => {
   let slapd: SlapdInstance;
   let broker: TestBroker;
   let load = 0.2;
+  const logs = captureLogs('WARN');
+  /** What an answer must never name: the database's address, port, account and name. */
+  const expectNothingInternal = (body: string) => {
+    for (const secret of [String(proxy.port), '127.0.0.1', 'postgres', database.name]) {
+      expect(body).not.toContain(secret);
+    }
+  };
 
   const query = async (action: string) => {
     const res = await broker.fetch(`/index.pl?action=${action}`);
@@ -40,7 +48,7 @@ describe('health queries', () => {
     viaProxy.port = String(proxy.port);
     broker = await startTestBroker({
       dbUrl: viaProxy.toString(),
-      local: { loadAverage: () => load },
+      local: { loadAverage: () => load, logger: logs.logger },
     });
     await applyConfig({
       authServers: [
@@ -103,9 +111,10 @@ describe('health queries', () => {
     try {
       const answer = await query('is_alive');
       expect(answer.status).toBe(503);
-      expect(answer.body).toMatch(
-        /^ERROR_MESSAGE: authentication server "branch" is not reachable/,
+      expect(answer.body).toBe(
+        'ERROR_MESSAGE: authentication server "branch" is not reachable (connection refused)',
       );
+      expect(logs.text()).toContain('ECONNREFUSED 127.0.0.1:1');
       expect(answer.body).not.toContain('"corp"');
       expect((await query('cb_status')).body).toBe('CB_IS_OKAY');
     } finally {
@@ -136,9 +145,16 @@ describe('health queries', () => {
       const status = await query('cb_status');
 
       expect(alive.status).toBe(503);
-      expect(alive.body).toMatch(/^ERROR_MESSAGE: site database is not reachable/);
+      expect(alive.body).toMatch(/^ERROR_MESSAGE: site database is not reachable \([a-z ]+\)$/);
       expect(status.status).toBe(200);
-      expect(status.body).toMatch(/^ERROR_MESSAGE: site database is not reachable/);
+      expect(status.body).toMatch(
+        /^ERROR_MESSAGE: site database is not reachable \([a-z ]+\)\nmode: leased/,
+      );
+      expectNothingInternal(alive.body);
+      expectNothingInternal(status.body);
+      // The whole story is in the log, for whoever runs the broker.
+      expect(logs.text()).toContain(`127.0.0.1:${proxy.port}`);
+      expect(logs.text()).toContain(database.name);
       expect((await query('cb_version')).status).toBe(200);
       expect(Date.now() - started).toBeLessThan(3000);
     } finally {
@@ -155,7 +171,10 @@ describe('health queries', () => {
       const started = Date.now();
       const alive = await query('is_alive');
       expect(alive.status).toBe(503);
-      expect(alive.body).toMatch(/^ERROR_MESSAGE: site database /);
+      // The cut drops the pooled connection (lost) or a new one hangs (no answer in time).
+      expect(alive.body).toMatch(
+        /^ERROR_MESSAGE: site database is not reachable \((no answer in time|connection lost)\)$/,
+      );
       expect(Date.now() - started).toBeLessThan(2000);
     } finally {
       await proxy.restore();

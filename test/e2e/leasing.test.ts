@@ -154,6 +154,10 @@ describe('connection leasing', () => {
     ).toBe(200);
 
     const listed = await request(`${broker.url}/api/v1/admin/leases`, { token });
+    // In the state table's order: sorted here.
+    listed.body.leases.sort((a: { user: string }, b: { user: string }) =>
+      a.user.localeCompare(b.user),
+    );
     expect(listed.body.leases.map((l: { user: string }) => l.user)).toEqual([
       'exp',
       'lea',
@@ -321,19 +325,30 @@ describe('connection leasing', () => {
     await waitForNormal();
   });
 
-  it('extends a lease on heartbeat, and an expired lease is no lease', async () => {
-    const before = (await broker.broker.leasing.leases.forUser('exp', clock.now())).leases[0]!;
+  it('extends a lease only while its session runs, and an expired lease is no lease', async () => {
+    const agent = (body: Record<string, unknown>) =>
+      request(`${broker.url}/api/v1/agent/events`, {
+        method: 'POST',
+        body,
+        headers: { authorization: 'Agent agent-key-for-exp-desktop-04' },
+      });
+    const lease = async () =>
+      (await broker.broker.leasing.leases.forUser('exp', clock.now())).leases[0];
+    const before = (await lease())!;
     clock.advance(2 * 86_400_000);
-    const beat = await request(`${broker.url}/api/v1/agent/events`, {
-      method: 'POST',
-      body: { event: 'heartbeat' },
-      headers: { authorization: 'Agent agent-key-for-exp-desktop-04' },
-    });
-    expect(beat.status).toBe(200);
-    const extended = (await broker.broker.leasing.leases.forUser('exp', clock.now())).leases[0]!;
+    const idle = await agent({ event: 'heartbeat' }); // the desktop is on, nobody is on it
+    const afterIdle = (await lease())!;
+    await agent({ event: 'login', user: 'exp' });
+    const extended = (await lease())!;
+
+    expect(idle.status).toBe(200);
+    expect(afterIdle.expiresAt).toBe(before.expiresAt);
     expect(extended.expiresAt - before.expiresAt).toBeGreaterThanOrEqual(2 * 86_400_000 - 1000);
 
     clock.advance(15 * 86_400_000);
+    // The session still runs, but the lease has expired: nothing revives it.
+    expect((await agent({ event: 'heartbeat' })).status).toBe(200);
+    expect(await lease()).toBeUndefined();
     const answer = await outage(() => user('exp').signIn());
 
     expect(answer.status).toBe(503);

@@ -286,6 +286,82 @@ describe('login', () => {
     }
   });
 
+  it('bounds what a client reports with a 400 that says the limit', async () => {
+    const attrs = (n: number, size = 4) =>
+      Object.fromEntries(Array.from({ length: n }, (_, i) => [`a${i}`, 'v'.repeat(size)]));
+    const base = { username: 'carol', password: 'carol-password' };
+    const cases: [Record<string, unknown>, string][] = [
+      [{ name: 'n'.repeat(129) }, 'client.name: must be at most 128 characters'],
+      [{ attributes: attrs(17) }, 'client.attributes: at most 16 attributes'],
+      [
+        { attributes: { os: 'v'.repeat(257) } },
+        'client.attributes.os: must be at most 256 characters',
+      ],
+      [
+        { attributes: { ['k'.repeat(65)]: 'v' } },
+        `client.attributes: key "${'k'.repeat(64)}": must be at most 64 characters`,
+      ],
+      [
+        { attributes: attrs(16, 200) },
+        'client.attributes: at most 2048 bytes in all (as JSON); the broker keeps about 5 KB of database per login',
+      ],
+    ];
+    for (const [client, message] of cases) {
+      const answer = await login({ ...base, client }, '127.0.0.31');
+      expect(answer.status, message).toBe(400);
+      expect(answer.body).toEqual({ error: 'invalid_request', message });
+    }
+
+    const atLimit = await login(
+      { ...base, client: { name: 'n'.repeat(128), attributes: attrs(16, 100) } },
+      '127.0.0.31',
+    );
+    expect(atLimit.status, atLimit.text).toBe(200);
+    const stored = await broker.broker.site.db
+      .selectFrom('client')
+      .select(['attributes'])
+      .where('name', '=', 'n'.repeat(128))
+      .executeTakeFirstOrThrow();
+    expect(Object.keys(stored.attributes as object)).toHaveLength(16);
+    expect(JSON.stringify(stored.attributes).length).toBeLessThan(5 * 1024);
+  });
+
+  it('leaves a log row for every sign-in attempt, good or bad', async () => {
+    const from = '127.0.0.40';
+    const carol = { username: 'carol', password: 'carol-password' };
+    const answers = [
+      await login(carol, from),
+      await login({ username: 'carol', password: 'wrong-password' }, from),
+      await login({ username: 'nobody-at-all', password: 'whatever-it-is' }, from),
+      await login({ username: 'dave', password: 'dave-password' }, from),
+      await login({ username: 'nul\u0000name', password: 'x' }, from),
+      await login({ username: 'half\ud800', password: 'x' }, from),
+      await request(`${broker.url}/api/v1/login`, { method: 'POST', body: '{not json', from }),
+      await login({ username: 'carol', password: 'wrong-again' }, from),
+      await login(carol, from),
+    ];
+    clock.advance(61_000);
+
+    expect(answers.map((a) => a.status)).toEqual([200, 401, 401, 401, 400, 400, 400, 401, 429]);
+    const rows = await broker.broker.site.db
+      .selectFrom('log')
+      .select(['event', 'userName', 'detail'])
+      .where('clientIp', '=', from)
+      .orderBy('id')
+      .execute();
+    expect(rows).toEqual([
+      { event: 'login', userName: 'carol', detail: 'local' },
+      { event: 'login_failed', userName: 'carol', detail: 'invalid_credentials' },
+      { event: 'login_failed', userName: 'nobody-at-all', detail: 'invalid_credentials' },
+      { event: 'login_failed', userName: 'dave', detail: 'mfa_required' },
+      { event: 'login_failed', userName: 'nul\uFFFDname', detail: 'invalid_text' },
+      { event: 'login_failed', userName: 'half\uFFFD', detail: 'invalid_text' },
+      { event: 'login_failed', userName: null, detail: 'invalid_json' },
+      { event: 'login_failed', userName: 'carol', detail: 'invalid_credentials' },
+      { event: 'login_failed', userName: 'carol', detail: 'too_many_attempts' },
+    ]);
+  });
+
   it('writes one small log row per login', async () => {
     const rows = await broker.broker.site.db
       .selectFrom('log')

@@ -4,6 +4,7 @@
  */
 import net from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { metered } from '../../functions/adapters/meter.ts';
 import { startTestBroker, type TestBroker } from '../helpers/broker.ts';
 import { testClock } from '../helpers/clock.ts';
 import { clientOf, request } from '../helpers/http.ts';
@@ -322,6 +323,31 @@ describe('offers and connections', () => {
     expect(loginTrips).toBeLessThanOrEqual(3);
     expect(connectTrips).toBeLessThanOrEqual(2);
     expect({ loginTrips, connectTrips }).toEqual({ loginTrips: 2, connectTrips: 1 });
+    // DynamoDB: the failed-login counters (one batch read) and the new session.
+    expect(Number(login.headers['x-deskbroker-dynamodb-calls'])).toBe(2);
+    expect(Number(connected.headers['x-deskbroker-dynamodb-calls'])).toBe(1); // the session
+  });
+
+  it('states what a login costs with a cold configuration cache (a new broker, a fresh Lambda)', async () => {
+    const jon = user('jon');
+    broker.broker.snapshot.invalidate();
+
+    const login = await jon.signIn();
+    await jon.call('/api/v1/logout', { method: 'POST' });
+    const cold = {
+      sql: Number(login.headers['x-deskbroker-db-round-trips']),
+      dynamoDb: Number(login.headers['x-deskbroker-dynamodb-calls']),
+    };
+
+    broker.broker.snapshot.invalidate();
+    const { meter: configRead } = await metered(() => broker.broker.snapshot.get());
+
+    expect(login.status).toBe(200);
+    // The configuration read (one statement per configuration table) plus the warm login's 2,
+    // still under the guide's "30 database queries per login"; DynamoDB as warm.
+    expect(configRead.sqlRoundTrips).toBe(16);
+    expect(cold).toEqual({ sql: 16 + 2, dynamoDb: 2 });
+    expect(cold.sql).toBeLessThan(30);
   });
 
   describe('agent events', () => {

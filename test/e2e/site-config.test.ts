@@ -95,8 +95,7 @@ describe('configuration as code over the admin API', () => {
     expect(firstBody.changes).toContain('create pool "engineering"');
     expect(await jsonOf(second)).toEqual({ dryRun: false, changed: false, changes: [] });
     expect(exported).not.toContain('correct horse');
-    // Over the API no secret leaves: the hash shows as "(kept)" and applies back unchanged.
-    expect(parseYaml(exported).users[0].passwordHash).toBe('(kept)');
+    expect(parseYaml(exported).users[0].passwordHash).toMatch(/^\$argon2id\$/);
     expect(await jsonOf(roundTrip)).toMatchObject({ changed: false });
   });
 
@@ -109,6 +108,13 @@ describe('configuration as code over the admin API', () => {
     const wrongType = await put('pools: 7');
     const huge = await put(`# ${'x'.repeat(1_100_000)}`);
     const mistake = await put('policies: [{ name: p, entries: [{ pool: eng }] }]');
+    const mixed = await put(
+      [
+        'authServers: [{ name: nowhere, type: ldap, url: "ldap://x:389", userBase: dc=x, bindPassword: "(kept)" }]',
+        'gateways: [{ name: gw, address: "bad!", publicAddress: g, controlUrl: "http://g:9443" }]',
+        'policies: [{ name: p, entries: [{ pool: eng }] }]',
+      ].join('\n'),
+    );
 
     expect(syntax.status).toBe(400);
     expect((await jsonOf(syntax)).error).toBe('invalid_config_syntax');
@@ -123,6 +129,13 @@ describe('configuration as code over the admin API', () => {
     expect((await jsonOf(mistake)).problems).toContain(
       'policies[0].entries[0].pool: unknown pool "eng"',
     );
+    // Shape, reference and secret problems of one file, all in one answer.
+    expect(mixed.status).toBe(400);
+    expect((await jsonOf(mixed)).problems).toEqual([
+      'authServers[0].bindPassword: no stored bind password to keep',
+      'gateways[0].address: must be a host name or IP address',
+      'policies[0].entries[0].pool: unknown pool "eng"',
+    ]);
     const after = await (
       await broker.fetch('/api/v1/admin/config', { headers: { authorization: `Bearer ${token}` } })
     ).json();
@@ -175,7 +188,10 @@ describe('deskbroker apply and export', () => {
       'engineering',
       'engineering-dr',
     ]);
-    expect(config.authServers[1].bindPassword).toBe('secret');
+    // No secret leaves in an export: "(kept)" stands in for it, and apply keeps the stored one.
+    expect(config.authServers[1].bindPassword).toBe('(kept)');
+    expect(config.users.find((u: { name: string }) => u.name === 'dave').mfaSecret).toBe('(kept)');
+    expect(exported.stdout).not.toContain('JBSWY3DPEHPK3PXP');
   });
 
   it('prints every problem with its path and exits 1, changing nothing', async () => {

@@ -8,3 +8,14 @@ export function testClock(start = Date.now()) {
     },
   };
 }
+
+/** A clock that stands still until a test moves it (unit tests compare exact times). */
+export function frozenClock(start = Date.now()) {
+  let now = start;
+  return {
+    now: () => now,
+    advance(ms: number) {
+      now += ms;
+    },
+  };
+}

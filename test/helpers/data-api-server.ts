@@ -2,7 +2,9 @@
  * A stand-in for the Amazon RDS Data API (Aurora PostgreSQL) over a real PostgreSQL, speaking
  * the restJson1 wire protocol that `@aws-sdk/client-rds-data` uses. It is written from the
  * Data API documentation and from how the service is known to behave, independently of the
- * dialect it tests (so a shared misunderstanding cannot hide a bug on both sides):
+ * dialect it tests (so a shared misunderstanding cannot hide a bug on both sides). The dialect
+ * has no SQL lexer at all (its compiler writes `:pN` as it compiles); the lexer below, which
+ * finds `:name` the way the service does, is this stand-in's own:
  *
  * - `:name` parameters (outside string literals, quoted identifiers, dollar quotes, comments
  *   and `::` casts) become `$n`.
@@ -19,11 +21,14 @@
  *   `formatRecordsAs: "JSON"` returns `formattedRecords` instead of records and metadata.
  * - A transaction is pinned to one PostgreSQL connection; it is rolled back after
  *   `transactionTimeoutMs` without a call (the service's three minutes).
+ * - A response over 1 MiB is refused (the service's documented limit: "If the call returns
+ *   more than 1 MiB of response data, the call is terminated") with a BadRequestException.
  * - Errors: `x-amzn-ErrorType` header and `{ message }` body. SQL errors are
  *   `DatabaseErrorException` with pgjdbc's message form
  *   (`ERROR: ...\n  Detail: ...; SQLState: 23505`).
  *
- * Assumptions that could not be checked against the real service: the exact timestamp text of
+ * Assumptions that could not be checked against the real service: the wording of the
+ * response-size error, the exact timestamp text of
  * results (UTC, no offset), the JSON record format, and that committing a transaction that an
  * error aborted reports "Transaction Committed" (pgjdbc's default silent rollback).
  */
@@ -99,6 +104,8 @@ class ApiError extends Error {
 const badRequest = (message: string) => new ApiError('BadRequestException', 400, message);
 
 const MAX_BODY = 4 * 1024 * 1024;
+/** The Data API's response size limit. */
+const MAX_RESPONSE = 1024 * 1024;
 
 /** java.sql.Types codes that pgjdbc reports per PostgreSQL type. */
 const JDBC_TYPES: Readonly<Record<string, number>> = {
@@ -255,6 +262,12 @@ export async function startDataApiServer(options: DataApiServerOptions): Promise
       longAsString: resultSetOptions.longReturnType === 'STRING',
       decimalAsNumber: resultSetOptions.decimalReturnType === 'DOUBLE_OR_LONG',
     };
+    const limited = (response: JsonObject): JsonObject => {
+      if (Buffer.byteLength(JSON.stringify(response)) > MAX_RESPONSE) {
+        throw badRequest('Database returned more than the allowed response size limit');
+      }
+      return response;
+    };
     return withClient(body, async (client, db) => {
       const raw = await client.query({
         text,
@@ -281,7 +294,7 @@ export async function startDataApiServer(options: DataApiServerOptions): Promise
           return out;
         });
         response.formattedRecords = JSON.stringify(rows);
-        return response;
+        return limited(response);
       }
       response.records = result.rows.map((row) =>
         result.fields.map((_, i) => toField(row[i] as string | null, types[i]!, db, resultOptions)),
@@ -317,7 +330,7 @@ export async function startDataApiServer(options: DataApiServerOptions): Promise
         }
         response.columnMetadata = columnMetadata;
       }
-      return response;
+      return limited(response);
     });
   };
 

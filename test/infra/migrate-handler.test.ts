@@ -3,13 +3,17 @@
  * Provider framework calls it: over the RDS Data API (the wire-compatible stand-in over a
  * fresh PostgreSQL database), configured from the environment the CDK sets.
  */
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SCHEMA_VERSION } from '../../functions/adapters/site-db/migrate.ts';
+import { createStateTable, ensureStateTable } from '../../functions/adapters/state/state-table.ts';
 import { loadConfig } from '../../functions/config.ts';
 import { DatabaseUnavailableError } from '../../functions/core/errors.ts';
 import { handler, PHYSICAL_RESOURCE_ID, runMigration } from '../../functions/handlers/migrate.ts';
+import { startEmbeddedDynamo } from '../../functions/local/embedded-dynamo.ts';
 import { type DataApiServer, startDataApiServer } from '../helpers/data-api-server.ts';
+import { startKmsServer } from '../helpers/kms-server.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/pg.ts';
 
 let primary: TestDatabase;
@@ -70,7 +74,7 @@ describe('migrate handler', () => {
     const response = await handler(event('Create'));
     expect(response).toEqual({
       PhysicalResourceId: PHYSICAL_RESOURCE_ID,
-      Data: { From: 'none', To: SCHEMA_VERSION, AdminCreated: 'true' },
+      Data: { From: 'none', To: SCHEMA_VERSION, AdminCreated: 'true', SecretsSealed: '0' },
     });
     const versions = await query<{ name: string }>(
       primary.url,
@@ -85,6 +89,7 @@ describe('migrate handler', () => {
       From: SCHEMA_VERSION,
       To: SCHEMA_VERSION,
       AdminCreated: 'false',
+      SecretsSealed: '0',
     });
     expect(response.PhysicalResourceId).toBe(PHYSICAL_RESOURCE_ID);
   });
@@ -111,6 +116,48 @@ describe('migrate handler', () => {
       'select name from schema_migration order by name',
     );
     expect(versions.at(-1)?.name).toBe(SCHEMA_VERSION);
+  });
+
+  it('seals the secrets an older site stored in clear, with the KMS key, and mirrors them sealed', async () => {
+    const kms = await startKmsServer();
+    const dynamo = await startEmbeddedDynamo();
+    try {
+      await query(
+        primary.url,
+        `insert into auth_server (name, type, enabled, position, settings, created_at, updated_at)
+         values ('corp', 'ldap', true, 0, '{"url":"ldap://10.0.0.9","userBase":"dc=x","bindDn":"cn=r","bindPassword":"clear-reader-pw"}', now(), now())`,
+      );
+      const config = loadConfig({
+        ...migrationEnv(primary.name),
+        SECRETS_KEY_ARN: kms.createKey(),
+        KMS_ENDPOINT: kms.endpoint,
+        DYNAMODB_ENDPOINT: dynamo.endpoint,
+      });
+      const state = createStateTable({
+        tableName: config.stateTable,
+        region: config.region,
+        endpoint: dynamo.endpoint,
+      });
+      await ensureStateTable(state);
+
+      const outcome = await runMigration(config);
+      const stored = await query<{ settings: { bindPassword: string } }>(
+        primary.url,
+        "select settings from auth_server where name = 'corp'",
+      );
+      const mirrored = await state.doc.send(new ScanCommand({ TableName: config.stateTable }));
+      state.raw.destroy();
+
+      expect(outcome.secretsSealed).toBe(1);
+      expect(stored[0]!.settings.bindPassword).toMatch(/^enc1\./);
+      expect(JSON.stringify(mirrored.Items)).toContain('enc1.');
+      expect(JSON.stringify(mirrored.Items)).not.toContain('clear-reader-pw');
+      expect(kms.calls.GenerateDataKey).toBe(1);
+    } finally {
+      await query(primary.url, "delete from auth_server where name = 'corp'");
+      await dynamo.close();
+      await kms.close();
+    }
   });
 
   it('retries a database that does not answer, then fails the deployment', async () => {

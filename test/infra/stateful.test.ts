@@ -109,6 +109,19 @@ describe('state table (DynamoDB)', () => {
   });
 });
 
+describe('secrets key (KMS)', () => {
+  it('is one customer-managed symmetric key with yearly rotation, kept when the stack goes', () => {
+    const [, key] = only('AWS::KMS::Key');
+    expect(key.Properties).toMatchObject({
+      EnableKeyRotation: true,
+      RotationPeriodInDays: 365,
+      PendingWindowInDays: 30,
+    });
+    expect(key.Properties.KeySpec ?? 'SYMMETRIC_DEFAULT').toBe('SYMMETRIC_DEFAULT');
+    t.hasResource('AWS::KMS::Key', { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+  });
+});
+
 describe('job queue (SQS)', () => {
   const queues = () =>
     Object.entries(t.findResources('AWS::SQS::Queue')) as [

@@ -87,6 +87,10 @@ describe('functions', () => {
       expect('DESKBROKER_ADMIN_PASSWORD_ARN' in vars, `${name} admin password`).toBe(
         name === 'migrate',
       );
+      // The secrets key only where a stored secret is sealed or opened.
+      expect('SECRETS_KEY_ARN' in vars, `${name} SECRETS_KEY_ARN`).toBe(
+        ['login', 'health', 'admin', 'migrate'].includes(name),
+      );
       // Secret values never reach a function's configuration, only their ARNs.
       expect('GATEWAY_SECRET' in vars || 'DESKBROKER_ADMIN_PASSWORD' in vars, name).toBe(false);
       expect(JSON.stringify(vars)).not.toContain('{{resolve:secretsmanager:');
@@ -102,6 +106,7 @@ describe('functions', () => {
       STATE_TABLE: 'state-table',
       GATEWAY_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:gateway',
       DESKBROKER_ADMIN_PASSWORD_ARN: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:admin',
+      SECRETS_KEY_ARN: 'arn:aws:kms:eu-west-1:123456789012:key/0000',
       CDN_ORIGIN_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:cdn',
     };
     for (const [name, [, fn]] of brokerFunctions()) {
@@ -117,6 +122,7 @@ describe('functions', () => {
       ).toBe(true);
       const config = loadConfig(env);
       expect(config.siteDb.kind, name).toBe('data-api');
+      if ('SECRETS_KEY_ARN' in env) expect(config.secretsKey.kind, name).toBe('kms');
       expect(config.jobQueueUrl, name).toBeDefined();
     }
   });
@@ -136,6 +142,31 @@ describe('functions', () => {
       'secretsmanager:GetSecretValue',
     ]) {
       expect(actions, action).toContain(action);
+    }
+  });
+});
+
+describe('secrets key grants', () => {
+  /** The KMS actions a function's role may take on the secrets key. */
+  function kmsActions(name: string): string[] {
+    const [fnId] = brokerFunctions().get(name)!;
+    const role = (t.toJSON().Resources[fnId] as Resource).Properties.Role['Fn::GetAtt'][0];
+    const statements = resources('AWS::IAM::Policy')
+      .filter(([, p]) => (p.Properties.Roles as { Ref: string }[]).some((r) => r.Ref === role))
+      .flatMap(([, p]) => p.Properties.PolicyDocument.Statement as { Action: string | string[] }[]);
+    return statements
+      .flatMap((st) => (Array.isArray(st.Action) ? st.Action : [st.Action]))
+      .filter((a) => a.startsWith('kms:'))
+      .sort();
+  }
+
+  it('lets the sealing functions make data keys, the others only unwrap them, the rest nothing', () => {
+    expect(kmsActions('admin')).toEqual(['kms:Decrypt', 'kms:GenerateDataKey']);
+    expect(kmsActions('migrate')).toEqual(['kms:Decrypt', 'kms:GenerateDataKey']);
+    expect(kmsActions('login')).toEqual(['kms:Decrypt']);
+    expect(kmsActions('health')).toEqual(['kms:Decrypt']);
+    for (const name of ['offers', 'agent', 'gateway-api', 'jobs']) {
+      expect(kmsActions(name), name).toEqual([]);
     }
   });
 });

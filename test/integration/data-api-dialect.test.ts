@@ -9,12 +9,19 @@ import {
   ExecuteStatementCommand,
   RDSDataClient,
 } from '@aws-sdk/client-rds-data';
-import { AbortedTransactionError, type ColumnType, type Generated, Kysely, sql } from 'kysely';
+import {
+  AbortedTransactionError,
+  type ColumnType,
+  type Generated,
+  Kysely,
+  PostgresQueryCompiler,
+  sql,
+} from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  convertPlaceholders,
   DataApiDialect,
+  DataApiQueryCompiler,
   DataApiQueryError,
 } from '../../functions/adapters/site-db/data-api-dialect.ts';
 import { type DataApiServer, startDataApiServer } from '../helpers/data-api-server.ts';
@@ -412,15 +419,19 @@ describe('DataApiDialect', () => {
     ]);
   });
 
-  it('converts placeholders without touching quoted text', () => {
-    expect(convertPlaceholders('select $1, $2::int, $10')).toBe('select :p1, :p2::int, :p10');
-    expect(convertPlaceholders(`select '$1', "$2", E'\\'$3', $$ $4 $$, $q$ $5 $q$, x$6`)).toBe(
-      `select '$1', "$2", E'\\'$3', $$ $4 $$, $q$ $5 $q$, x$6`,
+  it('compiles parameters as named placeholders, with no SQL re-parsed afterwards', () => {
+    const compiled = db
+      .selectFrom('thing')
+      .select(['id', sql<string>`${'$1 literal'}::text`.as('t')])
+      .where('name', '=', 'a')
+      .where('id', 'in', [1, 2])
+      .compile();
+
+    expect(compiled.sql).toBe(
+      'select "id", :p1::text as "t" from "thing" where "name" = :p2 and "id" in (:p3, :p4)',
     );
-    expect(convertPlaceholders('select $1 -- $2\n, /* $3 /* $4 */ $5 */ $6')).toBe(
-      'select :p1 -- $2\n, /* $3 /* $4 */ $5 */ :p6',
-    );
-    expect(convertPlaceholders(`select 'it''s $1', $1`)).toBe(`select 'it''s $1', :p1`);
+    expect(compiled.parameters).toEqual(['$1 literal', 'a', 1, 2]);
+    expect(new DataApiQueryCompiler()).toBeInstanceOf(PostgresQueryCompiler);
   });
 
   it('runs concurrent queries', async () => {

@@ -207,7 +207,7 @@ beforeAll(async () => {
       body,
     });
     if (req.url?.startsWith('/api/v1/gateway/forwards')) {
-      const verdict = brokerVerifier.verify({
+      const verdict = await brokerVerifier.verify({
         method: req.method ?? '',
         path: req.url,
         body,
@@ -745,6 +745,12 @@ describe('CLI', () => {
       expect(lines).toContain('Gateway version is 0.1.0');
       expect(lines).toContain('Connection Broker forwarding is OFF');
       expect(lines).toContain('1 forward(s) with 1 live connection(s)');
+      // The counters GET /info returns, as they stand (no connection came since).
+      const counters = await control.info(endpoint);
+      expect(counters.accepted).toBeGreaterThan(0);
+      expect(lines).toContain(
+        `Connections since start: ${counters.accepted} accepted, ${counters.refused} refused (from another address than the forward's client)`,
+      );
       expect(lines.at(-1)).toBe('The Gateway is RUNNING');
     } finally {
       socket.destroy();

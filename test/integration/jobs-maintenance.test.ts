@@ -13,7 +13,11 @@ import { ensureSchema } from '../../functions/adapters/site-db/migrate.ts';
 import { jobBodies } from '../../functions/core/jobs/bodies.ts';
 import type { JobBodies } from '../../functions/core/jobs/runner.ts';
 import { loadGatewayConfig } from '../../functions/gateway/config.ts';
-import { type RunningGateway, startGateway } from '../../functions/gateway/gateway.ts';
+import {
+  GATEWAY_VERSION,
+  type RunningGateway,
+  startGateway,
+} from '../../functions/gateway/gateway.ts';
 import { openTestSiteDatabase, type TestSiteDatabase } from '../helpers/site-databases.ts';
 
 const SECRET = 'jobs-test-gateway-secret-0123';
@@ -185,5 +189,29 @@ describe('check_gateway', () => {
       { name: 'gw-up', status: 'up', checked: true },
       { name: 'gw-down', status: 'down', checked: true },
     ]);
+  });
+
+  it('warns when a gateway forwards on other ports than gateways[].portRange, and stores what it reported', async () => {
+    const warnings: string[] = [];
+    const logger = { ...silent, warn: (message: string) => void warnings.push(message) };
+    const reported = async () =>
+      (
+        await sql<{ from: number | null; to: number | null; version: string | null }>`
+          select reported_port_from as from, reported_port_to as to, reported_version as version
+          from gateway where id = 901`.execute(t.site.db)
+      ).rows[0];
+
+    // gw-up runs with the default GATEWAY_PORT_RANGE, 20001-23000; the site says 20001-20010.
+    await bodies.check_gateway({ kind: 'check_gateway', gateway: 'gw-up' }, { ...context, logger });
+    const disagreeing = { warnings: [...warnings], reported: await reported() };
+    warnings.length = 0;
+    await exec(sql`update gateway set port_to = 23000 where id = 901`);
+    await bodies.check_gateway({ kind: 'check_gateway', gateway: 'gw-up' }, { ...context, logger });
+
+    expect(disagreeing.warnings).toEqual([
+      'gateway "gw-up" forwards on ports 20001-23000 (its GATEWAY_PORT_RANGE), but the site configuration says 20001-20010 (gateways[].portRange): clients may be refused on the ports outside the configured range; make the two agree',
+    ]);
+    expect(disagreeing.reported).toEqual({ from: 20001, to: 23000, version: GATEWAY_VERSION });
+    expect(warnings).toEqual([]);
   });
 });

@@ -9,8 +9,9 @@ import {
   LdapAuthenticator,
   substitute,
 } from '../../functions/adapters/auth/ldap-authenticator.ts';
-import { AuthServerUnavailableError } from '../../functions/core/errors.ts';
+import { AuthServerUnavailableError, SecretUnavailableError } from '../../functions/core/errors.ts';
 import type { LdapAuthServerConfig } from '../../functions/core/site-config/schema.ts';
+import { testSecretBox } from '../helpers/secrets.ts';
 import {
   freePort,
   LDAP_USERS,
@@ -20,7 +21,8 @@ import {
 } from '../helpers/slapd.ts';
 
 const { alice, bob } = LDAP_USERS;
-const ldap = new LdapAuthenticator();
+const { box } = testSecretBox();
+const ldap = new LdapAuthenticator(box);
 
 let slapd: SlapdInstance;
 let server: LdapAuthServerConfig;
@@ -235,5 +237,61 @@ describe('filter and DN helpers', () => {
     expect(firstRdnValue('cn=trailing\\ ,ou=x')).toBe('trailing ');
     expect(firstRdnValue('CN = Spaced , OU=x')).toBe('Spaced');
     expect(firstRdnValue('ou=NotACn,dc=x')).toBe('ou=NotACn,dc=x');
+  });
+});
+
+describe('stored bind passwords', () => {
+  it('binds with a sealed bind password, opened only for the bind', async () => {
+    const sealed = { ...server, bindPassword: await box.seal(server.bindPassword!) };
+    const user = await ldap.authenticate(sealed, alice.uid, alice.password);
+    await expect(ldap.probe(sealed)).resolves.toBeUndefined();
+    expect(user?.dn).toBe(alice.dn);
+  });
+
+  it('says so when a sealed bind password cannot be opened here (another key)', async () => {
+    const other = testSecretBox().box;
+    const sealedElsewhere = {
+      ...server,
+      name: 'elsewhere',
+      bindPassword: await other.seal(server.bindPassword!),
+    };
+    await expect(ldap.authenticate(sealedElsewhere, alice.uid, alice.password)).rejects.toThrow(
+      SecretUnavailableError,
+    );
+    await expect(ldap.probe(sealedElsewhere)).rejects.toThrow(SecretUnavailableError);
+  });
+});
+
+describe('reused connections', () => {
+  it('are keyed by server name and a fingerprint, never the password', async () => {
+    const pooled = new LdapAuthenticator(box);
+    try {
+      await pooled.authenticate({ ...server, name: 'Corp' }, alice.uid, alice.password);
+      const keys = pooled.pooledServers();
+      expect(keys).toHaveLength(1);
+      expect(keys[0]).toMatch(/^corp#[A-Za-z0-9_-]{22}$/);
+      expect(keys.join()).not.toContain(server.bindPassword!);
+    } finally {
+      await pooled.close();
+    }
+  });
+
+  it('replace the connections of a changed server at once, and forget an unused one', async () => {
+    const pooled = new LdapAuthenticator(box, { idleMs: 300 });
+    try {
+      const first = { ...server, name: 'corp' };
+      const changed = { ...first, timeoutMs: first.timeoutMs + 1 };
+      await pooled.authenticate(first, alice.uid, alice.password);
+      const before = pooled.pooledServers();
+      await pooled.authenticate(changed, alice.uid, alice.password);
+      const after = pooled.pooledServers();
+
+      expect(after).toHaveLength(1);
+      expect(after[0]).not.toBe(before[0]);
+      // A server removed from the site is no longer asked for: its entry goes when idle.
+      await expect.poll(() => pooled.pooledServers(), { timeout: 3000 }).toEqual([]);
+    } finally {
+      await pooled.close();
+    }
   });
 });

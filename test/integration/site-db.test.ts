@@ -13,10 +13,17 @@ import {
   SCHEMA_VERSION,
   SchemaVersionError,
 } from '../../functions/adapters/site-db/migrate.ts';
+import { SqlStoredSecrets } from '../../functions/adapters/site-db/secret-store.ts';
 import { SqlSiteConfigStore } from '../../functions/adapters/site-db/site-config-store.ts';
-import { applySiteConfig, decodeConfigText } from '../../functions/core/site-config/apply.ts';
+import { resealSecrets, secretsByKey } from '../../functions/core/secrets/reseal.ts';
+import {
+  applySiteConfig,
+  decodeConfigText,
+  exportSiteConfig,
+} from '../../functions/core/site-config/apply.ts';
 import { KEPT_SECRET } from '../../functions/core/site-config/schema.ts';
 import { InvalidConfigError } from '../../functions/core/site-config/validate.ts';
+import { testSecretBox } from '../helpers/secrets.ts';
 import {
   DIALECTS,
   openTestSiteDatabase,
@@ -27,12 +34,15 @@ const example = decodeConfigText(
   readFileSync(new URL('../fixtures/site.yaml', import.meta.url), 'utf8'),
 ) as Record<string, unknown>;
 const hasher = new Argon2PasswordHasher();
+const { box } = testSecretBox();
 
 describe.each(DIALECTS)('site database on %s', (dialect) => {
   let t: TestSiteDatabase;
   let store: SqlSiteConfigStore;
   const apply = (document: unknown, dryRun = false) =>
-    applySiteConfig({ store, hasher }, document, { dryRun });
+    applySiteConfig({ store, hasher, secrets: box, snapshot: { invalidate() {} } }, document, {
+      dryRun,
+    });
 
   beforeAll(async () => {
     t = await openTestSiteDatabase(dialect);
@@ -63,18 +73,23 @@ describe.each(DIALECTS)('site database on %s', (dialect) => {
     expect(second.changes).toEqual([]);
   });
 
-  it('exports what was applied: hashes instead of passwords, defaults filled, secrets kept', async () => {
-    const exported = await store.read();
+  it('exports what was applied: hashes instead of passwords, "(kept)" for secrets, defaults filled', async () => {
+    const exported = await exportSiteConfig(store);
+    const text = JSON.stringify(exported);
 
     expect(exported.users.map((u) => u.name)).toEqual(['alice', 'dave']);
     expect(exported.users[0]).not.toHaveProperty('password');
     expect(exported.users[0]!.passwordHash).toMatch(/^\$argon2id\$/);
     expect(await hasher.verify(exported.users[0]!.passwordHash!, 'correct horse')).toBe(true);
-    expect(exported.users[1]).toMatchObject({
-      authServer: 'local',
-      mfaSecret: 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP',
-    });
+    expect(exported.users[1]).toMatchObject({ authServer: 'local', mfaSecret: KEPT_SECRET });
+    expect(exported.authServers[1]).toMatchObject({ bindPassword: KEPT_SECRET });
+    // Neither the secrets nor their sealed texts leave in an export.
+    expect(text).not.toContain('JBSWY3DPEHPK3PXP');
+    expect(text).not.toContain('"secret"');
+    expect(text).not.toContain('enc1.');
     expect(exported.pools[0]!.desktops[0]!.agentKeyHash).toMatch(/^[0-9a-f]{64}$/);
+    expect(exported.pools[0]!.desktops[0]).not.toHaveProperty('ports');
+    expect(exported.pools[0]!.desktops[1]!.ports).toEqual({ vnc: 5902, rdp: 3390 });
     expect(exported.gatewayClusters[0]!.members).toEqual(['gw1', 'gw2']);
     expect(exported.gateways[1]!.portRange).toEqual([20001, 23000]);
     expect(exported.policies[0]!.entries[1]).toEqual({
@@ -88,19 +103,55 @@ describe.each(DIALECTS)('site database on %s', (dialect) => {
     expect(exported.settings.leasing).toEqual({ enabled: true, days: 14 });
   });
 
-  it('round-trips: the export applied back changes nothing', async () => {
-    const exported = await store.read();
-    const ldap = exported.authServers.find((s) => s.name === 'corp')!;
-    const withKeptSecret = {
-      ...exported,
-      authServers: exported.authServers.map((s) =>
-        s === ldap ? { ...s, bindPassword: KEPT_SECRET } : s,
-      ),
-    };
+  it('round-trips: the export applied back changes nothing and keeps the stored secrets', async () => {
+    const stored = await store.read();
+    const exported = await exportSiteConfig(store);
 
     expect((await apply(exported)).changes).toEqual([]);
-    expect((await apply(withKeptSecret)).changes).toEqual([]);
-    expect(await store.read()).toEqual(exported);
+    expect(await store.read()).toEqual(stored);
+    expect(await exportSiteConfig(store)).toEqual(exported);
+  });
+
+  it('stores bind passwords and TOTP secrets sealed, and opens them to what was applied', async () => {
+    const stored = await store.read();
+    const ldap = stored.authServers.find((s) => s.name === 'corp');
+    const dave = stored.users.find((u) => u.name === 'dave')!;
+    const raw = await sql<{ text: string }>`select
+        (select settings::text from auth_server where name = 'corp') ||
+        (select mfa_secret from user_account where name = 'dave') as text`.execute(t.site.db);
+
+    expect(raw.rows[0]!.text).not.toContain('JBSWY3DPEHPK3PXP');
+    expect(raw.rows[0]!.text).not.toMatch(/"bindPassword": ?"secret"/);
+    expect(ldap?.type === 'ldap' && box.isSealed(ldap.bindPassword!)).toBe(true);
+    expect(box.isSealed(dave.mfaSecret!)).toBe(true);
+    expect(ldap?.type === 'ldap' && (await box.open(ldap.bindPassword!))).toBe('secret');
+    expect(await box.open(dave.mfaSecret!)).toBe('JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP');
+  });
+
+  it('replaces a secret given anew, and refuses "(kept)" where nothing is stored', async () => {
+    const before = await store.read();
+    const changed = {
+      ...example,
+      authServers: [
+        { name: 'local', type: 'local' },
+        { ...(example.authServers as object[])[1], bindPassword: 'new-secret' },
+      ],
+    };
+    const kept = {
+      ...example,
+      users: [{ name: 'erin', password: 'erin password', mfaSecret: KEPT_SECRET }],
+    };
+
+    expect((await apply(changed)).changes).toEqual([
+      { kind: 'authServers', action: 'update', name: 'corp' },
+    ]);
+    const corp = (await store.read()).authServers[1]!;
+    expect(corp.type === 'ldap' && (await box.open(corp.bindPassword!))).toBe('new-secret');
+    await expect(apply(kept)).rejects.toThrow(
+      /users\[0\]\.mfaSecret: no stored TOTP secret to keep/,
+    );
+    await apply(example);
+    expect((await store.read()).users).toEqual(before.users);
   });
 
   it('soft-deletes entries missing from the file, and keeps their rows for the purge', async () => {
@@ -251,6 +302,36 @@ describe.each(DIALECTS)('site database on %s', (dialect) => {
     }
   });
 
+  it('seals the clear secrets a site stored before encryption, and re-encrypts them all', async () => {
+    const stored = new SqlStoredSecrets(t.site.db);
+    await sql`update auth_server set settings = jsonb_set(settings, '{bindPassword}', '"old-clear"')
+      where name = 'corp' and deleted_at is null`.execute(t.site.db);
+    await sql`update user_account set mfa_secret = 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP'
+      where name = 'dave' and deleted_at is null`.execute(t.site.db);
+    let changes = 0;
+    const deps = { box, stored, afterChange: async () => void changes++ };
+
+    expect(await secretsByKey(deps)).toMatchObject({ clear: 2 });
+    const first = await resealSecrets(deps, 'clear');
+    const second = await resealSecrets(deps, 'clear');
+    const sealedOnce = (await stored.list()).map((s) => s.value);
+    const all = await resealSecrets(deps, 'all');
+    const sealedTwice = (await stored.list()).map((s) => s.value);
+
+    expect(first.resealed).toBe(2);
+    expect(second.resealed).toBe(0);
+    expect(all).toEqual({ resealed: first.total, total: first.total });
+    expect(changes).toBe(2);
+    expect(Object.keys(await secretsByKey(deps))).not.toContain('clear');
+    for (const [i, value] of sealedTwice.entries()) {
+      expect(value).not.toBe(sealedOnce[i]);
+      expect(await box.open(value)).toBe(await box.open(sealedOnce[i]!));
+    }
+    const corp = (await store.read()).authServers[1]!;
+    expect(corp.type === 'ldap' && (await box.open(corp.bindPassword!))).toBe('old-clear');
+    await apply(example);
+  });
+
   it('counts round trips: a read is one, a transaction adds its BEGIN and COMMIT', async () => {
     const start = t.site.stats.roundTrips;
     await t.site.db.selectFrom('role').select('name').execute();
@@ -259,5 +340,36 @@ describe.each(DIALECTS)('site database on %s', (dialect) => {
 
     expect(afterRead - start).toBe(1);
     expect(t.site.stats.roundTrips - afterRead).toBe(3);
+  });
+});
+
+describe('schema 0006 (desktop ports)', () => {
+  it('upgrades a 0001 site in place: existing desktops keep their plan ports ({})', async () => {
+    const t = await openTestSiteDatabase('postgres');
+    try {
+      const { Migrator } = await import('kysely/migration');
+      const initial = await import('../../functions/adapters/site-db/migrations/0001-initial.ts');
+      const at0001 = new Migrator({
+        db: t.site.db as never,
+        provider: { getMigrations: async () => ({ '0001': initial }) },
+        migrationTableName: 'schema_migration',
+        migrationLockTableName: 'schema_migration_lock',
+      });
+      expect((await at0001.migrateToLatest()).error).toBeUndefined();
+      await sql`insert into pool (name) values ('p')`.execute(t.site.db);
+      await sql`insert into desktop (name, pool_id, address) values ('d', 1, '10.0.0.1')`.execute(
+        t.site.db,
+      );
+
+      const upgraded = await ensureSchema(t.site.db, { createIfEmpty: false, upgrade: true });
+
+      expect(upgraded).toEqual({ version: SCHEMA_VERSION, created: false, upgraded: true });
+      expect(SCHEMA_VERSION).toBe('0006-desktop-ports');
+      expect(await t.site.db.selectFrom('desktop').select(['name', 'ports']).execute()).toEqual([
+        { name: 'd', ports: {} },
+      ]);
+    } finally {
+      await t.close();
+    }
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  createMemoryNonceStore,
   createRequestVerifier,
   LOGIN_TAG_HEADER,
   NONCE_HEADER,
@@ -20,7 +21,7 @@ function signed(overrides: Partial<Parameters<typeof signRequest>[0]> = {}) {
 }
 
 describe('signRequest', () => {
-  it('makes a timestamp, a 128-bit hex nonce and a hex HMAC-SHA256', () => {
+  it('makes a timestamp, a 128-bit hex nonce and a hex HMAC-SHA256', async () => {
     const { headers } = signed();
     expect(headers[TIMESTAMP_HEADER]).toBe(String(now));
     expect(headers[NONCE_HEADER]).toMatch(/^[0-9a-f]{32}$/);
@@ -30,27 +31,33 @@ describe('signRequest', () => {
 });
 
 describe('createRequestVerifier', () => {
-  it('accepts a valid request, once', () => {
+  it('accepts a valid request, once', async () => {
     const verifier = createRequestVerifier({ secret });
     const { headers } = signed();
     const request = { method: 'POST', path: '/forwards', body, headers, now: now + 1000 };
-    expect(verifier.verify(request)).toEqual({ ok: true });
-    expect(verifier.verify(request)).toEqual({ ok: false, reason: 'replayed_nonce' });
+    expect(await verifier.verify(request)).toEqual({ ok: true });
+    expect(await verifier.verify(request)).toEqual({ ok: false, reason: 'replayed_nonce' });
   });
 
-  it('accepts a body given as bytes and a lowercase method', () => {
+  it('accepts a body given as bytes and a lowercase method', async () => {
     const verifier = createRequestVerifier({ secret });
     const { headers } = signed();
     expect(
-      verifier.verify({ method: 'post', path: '/forwards', body: Buffer.from(body), headers, now }),
+      await verifier.verify({
+        method: 'post',
+        path: '/forwards',
+        body: Buffer.from(body),
+        headers,
+        now,
+      }),
     ).toEqual({ ok: true });
   });
 
-  it('accepts a GET without a body, signed without one', () => {
+  it('accepts a GET without a body, signed without one', async () => {
     const verifier = createRequestVerifier({ secret });
     const headers = signRequest({ secret, method: 'GET', path: '/forwards?x=1', now });
     expect(
-      verifier.verify({
+      await verifier.verify({
         method: 'GET',
         path: '/forwards?x=1',
         body: Buffer.alloc(0),
@@ -60,34 +67,36 @@ describe('createRequestVerifier', () => {
     ).toEqual({ ok: true });
   });
 
-  it('refuses a request without signature headers', () => {
+  it('refuses a request without signature headers', async () => {
     const verifier = createRequestVerifier({ secret });
-    expect(verifier.verify({ method: 'GET', path: '/info', headers: {}, now })).toEqual({
+    expect(await verifier.verify({ method: 'GET', path: '/info', headers: {}, now })).toEqual({
       ok: false,
       reason: 'missing_signature',
     });
     const { headers } = signed();
     const { [SIGNATURE_HEADER]: _dropped, ...rest } = headers;
     expect(
-      verifier.verify({ method: 'POST', path: '/forwards', body, headers: rest, now }),
+      await verifier.verify({ method: 'POST', path: '/forwards', body, headers: rest, now }),
     ).toEqual({ ok: false, reason: 'missing_signature' });
   });
 
-  it('refuses a signature made with another secret', () => {
+  it('refuses a signature made with another secret', async () => {
     const verifier = createRequestVerifier({ secret });
     const { headers } = signed({ secret: 'not-the-shared-secret-at-all' });
-    expect(verifier.verify({ method: 'POST', path: '/forwards', body, headers, now })).toEqual({
+    expect(
+      await verifier.verify({ method: 'POST', path: '/forwards', body, headers, now }),
+    ).toEqual({
       ok: false,
       reason: 'bad_signature',
     });
   });
 
-  it('refuses a forged signature value and malformed headers', () => {
+  it('refuses a forged signature value and malformed headers', async () => {
     const verifier = createRequestVerifier({ secret });
     const { headers } = signed();
     const flipped = headers[SIGNATURE_HEADER].replace(/^./, (c) => (c === '0' ? '1' : '0'));
     expect(
-      verifier.verify({
+      await verifier.verify({
         method: 'POST',
         path: '/forwards',
         body,
@@ -96,7 +105,7 @@ describe('createRequestVerifier', () => {
       }),
     ).toEqual({ ok: false, reason: 'bad_signature' });
     expect(
-      verifier.verify({
+      await verifier.verify({
         method: 'POST',
         path: '/forwards',
         body,
@@ -105,7 +114,7 @@ describe('createRequestVerifier', () => {
       }),
     ).toEqual({ ok: false, reason: 'bad_signature' });
     expect(
-      verifier.verify({
+      await verifier.verify({
         method: 'POST',
         path: '/forwards',
         body,
@@ -115,27 +124,39 @@ describe('createRequestVerifier', () => {
     ).toEqual({ ok: false, reason: 'malformed_signature' });
   });
 
-  it('refuses a tampered body, path, method or timestamp', () => {
+  it('refuses a tampered body, path, method or timestamp', async () => {
     const verifier = createRequestVerifier({ secret });
     const { headers } = signed();
     const tamperedBody = body.replace('3389', '22');
     expect(
-      verifier.verify({ method: 'POST', path: '/forwards', body: tamperedBody, headers, now }),
+      await verifier.verify({
+        method: 'POST',
+        path: '/forwards',
+        body: tamperedBody,
+        headers,
+        now,
+      }),
     ).toEqual({ ok: false, reason: 'bad_signature' });
-    expect(verifier.verify({ method: 'POST', path: '/forwards/k1', body, headers, now })).toEqual({
-      ok: false,
-      reason: 'bad_signature',
-    });
-    expect(verifier.verify({ method: 'POST', path: '/forwards?a=1', body, headers, now })).toEqual({
-      ok: false,
-      reason: 'bad_signature',
-    });
-    expect(verifier.verify({ method: 'DELETE', path: '/forwards', body, headers, now })).toEqual({
+    expect(
+      await verifier.verify({ method: 'POST', path: '/forwards/k1', body, headers, now }),
+    ).toEqual({
       ok: false,
       reason: 'bad_signature',
     });
     expect(
-      verifier.verify({
+      await verifier.verify({ method: 'POST', path: '/forwards?a=1', body, headers, now }),
+    ).toEqual({
+      ok: false,
+      reason: 'bad_signature',
+    });
+    expect(
+      await verifier.verify({ method: 'DELETE', path: '/forwards', body, headers, now }),
+    ).toEqual({
+      ok: false,
+      reason: 'bad_signature',
+    });
+    expect(
+      await verifier.verify({
         method: 'POST',
         path: '/forwards',
         body,
@@ -144,12 +165,14 @@ describe('createRequestVerifier', () => {
       }),
     ).toEqual({ ok: false, reason: 'bad_signature' });
     // None of the refused attempts used up the nonce: the genuine request still passes.
-    expect(verifier.verify({ method: 'POST', path: '/forwards', body, headers, now })).toEqual({
+    expect(
+      await verifier.verify({ method: 'POST', path: '/forwards', body, headers, now }),
+    ).toEqual({
       ok: true,
     });
   });
 
-  it('refuses timestamps outside the window, both ways', () => {
+  it('refuses timestamps outside the window, both ways', async () => {
     const verifier = createRequestVerifier({ secret, windowMs: 60_000 });
     const request = (signedAt: number) => ({
       method: 'GET',
@@ -157,42 +180,47 @@ describe('createRequestVerifier', () => {
       headers: signRequest({ secret, method: 'GET', path: '/info', now: signedAt }),
       now,
     });
-    expect(verifier.verify(request(now - 61_000))).toEqual({
+    expect(await verifier.verify(request(now - 61_000))).toEqual({
       ok: false,
       reason: 'stale_timestamp',
     });
-    expect(verifier.verify(request(now + 61_000))).toEqual({
+    expect(await verifier.verify(request(now + 61_000))).toEqual({
       ok: false,
       reason: 'stale_timestamp',
     });
-    expect(verifier.verify(request(now - 59_000))).toEqual({ ok: true });
-    expect(verifier.verify(request(now + 59_000))).toEqual({ ok: true });
+    expect(await verifier.verify(request(now - 59_000))).toEqual({ ok: true });
+    expect(await verifier.verify(request(now + 59_000))).toEqual({ ok: true });
   });
 
-  it('forgets nonces once they would be stale anyway, and bounds their number', () => {
-    const verifier = createRequestVerifier({ secret, windowMs: 1_000, maxNonces: 3 });
+  it('forgets nonces once they would be stale anyway, and bounds their number', async () => {
+    const nonces = createMemoryNonceStore(3);
+    const verifier = createRequestVerifier({ secret, windowMs: 1_000, nonces });
     const request = (at: number) => ({
       method: 'GET',
       path: '/info',
       headers: signRequest({ secret, method: 'GET', path: '/info', now: at }),
       now: at,
     });
-    for (let i = 0; i < 3; i++) expect(verifier.verify(request(now))).toEqual({ ok: true });
-    expect(verifier.rememberedNonces).toBe(3);
+    for (let i = 0; i < 3; i++) expect(await verifier.verify(request(now))).toEqual({ ok: true });
+    expect(nonces.size).toBe(3);
     // Full: refused, never let through unremembered.
-    expect(verifier.verify(request(now))).toEqual({ ok: false, reason: 'nonce_cache_full' });
+    expect(await verifier.verify(request(now))).toEqual({ ok: false, reason: 'nonce_cache_full' });
     // After 2 windows the old nonces are forgotten and new requests pass again.
-    expect(verifier.verify(request(now + 2_001))).toEqual({ ok: true });
-    expect(verifier.rememberedNonces).toBe(1);
+    expect(await verifier.verify(request(now + 2_001))).toEqual({ ok: true });
+    expect(nonces.size).toBe(1);
   });
 
-  it('a replayed request stays refused for as long as its timestamp is accepted', () => {
+  it('a replayed request stays refused for as long as its timestamp is accepted', async () => {
     const verifier = createRequestVerifier({ secret, windowMs: 60_000 });
     const headers = signRequest({ secret, method: 'GET', path: '/info', now: now + 60_000 });
     // Seen early (the signer's clock is ahead) ...
-    expect(verifier.verify({ method: 'GET', path: '/info', headers, now })).toEqual({ ok: true });
+    expect(await verifier.verify({ method: 'GET', path: '/info', headers, now })).toEqual({
+      ok: true,
+    });
     // ... replayed at the very end of its window: still remembered.
-    expect(verifier.verify({ method: 'GET', path: '/info', headers, now: now + 119_999 })).toEqual({
+    expect(
+      await verifier.verify({ method: 'GET', path: '/info', headers, now: now + 119_999 }),
+    ).toEqual({
       ok: false,
       reason: 'replayed_nonce',
     });
@@ -200,11 +228,11 @@ describe('createRequestVerifier', () => {
 });
 
 describe('login tag', () => {
-  it('names the header', () => {
+  it('names the header', async () => {
     expect(LOGIN_TAG_HEADER).toBe('x-deskbroker-gateway');
   });
 
-  it('round-trips the gateway and client IP', () => {
+  it('round-trips the gateway and client IP', async () => {
     const value = signLoginTag({
       secret,
       gateway: 'Asia Gateway 1',
@@ -217,7 +245,7 @@ describe('login tag', () => {
     });
   });
 
-  it('is undefined when unsigned, forged, altered or stale', () => {
+  it('is undefined when unsigned, forged, altered or stale', async () => {
     const value = signLoginTag({ secret, gateway: 'gw1', clientIp: '10.0.0.7', now });
     expect(verifyLoginTag({ secret, value: undefined, now, windowMs: 60_000 })).toBeUndefined();
     expect(verifyLoginTag({ secret, value: 'gw1', now, windowMs: 60_000 })).toBeUndefined();
@@ -241,7 +269,7 @@ describe('login tag', () => {
     ).toBeUndefined();
   });
 
-  it('does not accept a request signature as a login tag', () => {
+  it('does not accept a request signature as a login tag', async () => {
     const headers = signRequest({ secret, method: 'GET', path: '/', now });
     const value = `v1;gw=gw1;ip=10.0.0.7;ts=${now};sig=${headers[SIGNATURE_HEADER]}`;
     expect(verifyLoginTag({ secret, value, now, windowMs: 60_000 })).toBeUndefined();

@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
+  belowLoadLimit,
   maxJobs,
   maxLoad,
   retryDelaySeconds,
@@ -33,6 +34,14 @@ describe('job limits (Appendix A)', () => {
   it.each(APPENDIX_A)('%i CPUs: %i jobs, load %d', (cpus, jobs, load) => {
     expect(maxJobs(cpus)).toBe(jobs);
     expect(maxLoad(cpus)).toBe(load);
+  });
+
+  it('starts jobs only below the maximum load, not at it ("until the load average is below")', () => {
+    expect(belowLoadLimit(2.9, 2)).toBe(true);
+    expect(belowLoadLimit(3, 2)).toBe(false);
+    expect(belowLoadLimit(3.1, 2)).toBe(false);
+    expect(belowLoadLimit(4, 3)).toBe(true);
+    expect(belowLoadLimit(4.1, 3)).toBe(false);
   });
 
   it('refuses a CPU count that is not a positive integer', () => {

@@ -122,12 +122,70 @@ describe('site configuration validation', () => {
       /^users\[0\]\.password: must be at least 8 characters/,
     ],
     [{ pools: [{ name: 'eng', desktops: [], colour: 'red' }] }, /^pools\[0\]: /],
+    [
+      { pools: [{ name: 'eng', desktops: [{ name: 'a', address: 'h', ports: { telnet: 23 } }] }] },
+      /^pools\[0\]\.desktops\[0\]\.ports: Unrecognized key: "telnet"/,
+    ],
+    [
+      { pools: [{ name: 'eng', desktops: [{ name: 'a', address: 'h', ports: { vnc: 70000 } }] }] },
+      /^pools\[0\]\.desktops\[0\]\.ports\.vnc: /,
+    ],
   ])('names the path of a shape error (%#)', (patch, expected) => {
     const problems = problemsOf({ ...valid, ...patch });
     expect(
       problems.some((p) => expected.test(p)),
       problems.join('\n'),
     ).toBe(true);
+  });
+
+  it('reports shape errors and reference errors of a file together, in the order of the file', () => {
+    const problems = problemsOf({
+      ...valid,
+      gateways: [{ ...valid.gateways[0], controlUrl: 'not a url', colour: 'red' }],
+      pools: [
+        { name: 'eng', desktops: [{ name: 'eng-01', address: 'bad address!' }] },
+        { name: 'dr', desktops: [{ name: 'dr-01', address: '10.8.2.11', colour: 'red' }] },
+      ],
+      policies: [
+        {
+          name: 'eng',
+          entries: [
+            { pool: 'eng', offer: -1 },
+            { pool: 'nope', backupPool: 'dr' },
+          ],
+        },
+      ],
+      assignments: [{ group: '*', role: 'Nobody', policy: 'eng', mfa: 'sms' }],
+      settings: { clientHeaders: Array.from({ length: 9 }, (_, i) => `x-h${i}`) },
+    });
+
+    expect(problems.map((p) => p.split(':')[0])).toEqual([
+      'gateways[0].controlUrl',
+      'gateways[0].controlUrl',
+      'gateways[0]',
+      'pools[0].desktops[0].address',
+      'pools[1].desktops[0]',
+      'policies[0].entries[0].offer',
+      'policies[0].entries[1].pool',
+      'assignments[0].mfa',
+      'assignments[0].role',
+      'settings.clientHeaders',
+    ]);
+    expect(problems).toContain('policies[0].entries[1].pool: unknown pool "nope"');
+    expect(problems).toContain('assignments[0].role: unknown role "Nobody"');
+    // A pool whose desktop has a bad address still exists for the references to it.
+    expect(problems.some((p) => p.includes('unknown pool "eng"'))).toBe(false);
+    expect(problems.at(-1)).toBe(
+      'settings.clientHeaders: at most 8 headers (each login stores them)',
+    );
+  });
+
+  it('accepts a desktop’s own ports by protocol', () => {
+    const config = parseSiteConfig({
+      ...valid,
+      pools: [{ name: 'eng', desktops: [{ name: 'vnc-2', address: 'h', ports: { vnc: 5902 } }] }],
+    });
+    expect(config.pools[0]!.desktops[0]!.ports).toEqual({ vnc: 5902 });
   });
 
   it('reports every problem at once', () => {

@@ -3,11 +3,19 @@
  * account, read their groups, then check their password with a bind as them. Connections are
  * reused between calls (./ldap-connections.ts).
  */
+import { createHmac, randomBytes } from 'node:crypto';
 import { type Client, type Entry, Filter, ResultCodeError } from 'ldapts';
-import { AuthServerUnavailableError } from '../../core/errors.ts';
+import { AuthServerUnavailableError, SecretUnavailableError } from '../../core/errors.ts';
 import type { DirectoryAuthenticator, DirectoryUser } from '../../core/login/ports.ts';
+import type { SecretOpener } from '../../core/secrets/ports.ts';
 import type { LdapAuthServerConfig } from '../../core/site-config/schema.ts';
-import { closeClient, isStaleConnection, LdapConnections, newClient } from './ldap-connections.ts';
+import {
+  bindServiceAccount,
+  closeClient,
+  isStaleConnection,
+  LdapConnections,
+  newClient,
+} from './ldap-connections.ts';
 
 /** LDAP result code invalidCredentials (49): wrong password, unknown or (AD) disabled account. */
 const INVALID_CREDENTIALS = 49;
@@ -24,7 +32,26 @@ const NO_ATTRIBUTES = '1.1';
  * cannot change a filter's meaning.
  */
 export class LdapAuthenticator implements DirectoryAuthenticator {
-  readonly #pools = new Map<string, LdapConnections>();
+  /** Reused connections by server name, with a fingerprint of the configuration they were made for. */
+  readonly #pools = new Map<string, { fingerprint: string; connections: LdapConnections }>();
+  readonly #secrets: SecretOpener;
+  readonly #idleMs: number | undefined;
+  /** Keys the fingerprints: they never reveal a setting, even to someone reading memory dumps. */
+  readonly #fingerprintKey = randomBytes(32);
+
+  /**
+   * @param secrets opens the stored (sealed) bind passwords, right before each bind.
+   * @param options.idleMs how long unused connections stay open (default a minute).
+   */
+  constructor(secrets: SecretOpener, options: { idleMs?: number } = {}) {
+    this.#secrets = secrets;
+    this.#idleMs = options.idleMs;
+  }
+
+  /** The servers with reused connections now, as `name#fingerprint` (for tests and metrics). */
+  pooledServers(): string[] {
+    return [...this.#pools].map(([name, p]) => `${name}#${p.fingerprint}`);
+  }
 
   /**
    * Signs `username` in against `server`.
@@ -37,6 +64,7 @@ export class LdapAuthenticator implements DirectoryAuthenticator {
    * CN of each `memberOf` value of the user entry (Active Directory, OpenLDAP's memberof
    * overlay); sorted, without duplicates.
    *
+   * @throws {SecretUnavailableError} when the stored bind password cannot be opened here.
    * @throws {AuthServerUnavailableError} when the server does not answer within `timeoutMs`
    *   (per operation), refuses the connection, closes it, or cannot do its part: the service
    *   bind fails, a search fails, the user's bind fails for another reason than
@@ -70,25 +98,42 @@ export class LdapAuthenticator implements DirectoryAuthenticator {
       }
       return { dn, groups };
     } catch (e: unknown) {
+      if (e instanceof SecretUnavailableError) throw e;
       if (!(e instanceof ResultCodeError)) await connections.dropService();
       throw new AuthServerUnavailableError(server.name, e);
     }
   }
 
-  /** Reused connections of one server configuration (a changed configuration gets new ones). */
+  /**
+   * Reused connections of one server, by its name. A changed configuration (address, service
+   * account, timeout) closes the old connections at once and starts new ones; connections
+   * unused for a minute close and are forgotten, so a removed server leaves nothing behind.
+   */
   #connectionsFor(server: LdapAuthServerConfig): LdapConnections {
-    const key = JSON.stringify([server.url, server.bindDn, server.bindPassword, server.timeoutMs]);
-    let connections = this.#pools.get(key);
-    if (!connections) {
-      connections = new LdapConnections(server);
-      this.#pools.set(key, connections);
-    }
-    return connections;
+    const name = server.name.toLowerCase();
+    const fingerprint = createHmac('sha256', this.#fingerprintKey)
+      .update(JSON.stringify([server.url, server.bindDn, server.bindPassword, server.timeoutMs]))
+      .digest('base64url')
+      .slice(0, 22);
+    const pooled = this.#pools.get(name);
+    if (pooled?.fingerprint === fingerprint) return pooled.connections;
+    if (pooled) void pooled.connections.close();
+    const entry = {
+      fingerprint,
+      connections: new LdapConnections(server, this.#secrets, {
+        idleMs: this.#idleMs,
+        onIdle: () => {
+          if (this.#pools.get(name) === entry) this.#pools.delete(name);
+        },
+      }),
+    };
+    this.#pools.set(name, entry);
+    return entry.connections;
   }
 
   /** Closes every reused connection. */
   async close(): Promise<void> {
-    await Promise.all([...this.#pools.values()].map((p) => p.close()));
+    await Promise.all([...this.#pools.values()].map((p) => p.connections.close()));
     this.#pools.clear();
   }
 
@@ -105,7 +150,7 @@ export class LdapAuthenticator implements DirectoryAuthenticator {
     const client = newClient(server);
     try {
       if (server.bindDn !== undefined) {
-        await client.bind(server.bindDn, server.bindPassword ?? '');
+        await bindServiceAccount(client, server, this.#secrets);
         return;
       }
       try {
@@ -119,6 +164,7 @@ export class LdapAuthenticator implements DirectoryAuthenticator {
         if (!(e instanceof ResultCodeError)) throw e;
       }
     } catch (e: unknown) {
+      if (e instanceof SecretUnavailableError) throw e;
       throw new AuthServerUnavailableError(server.name, e);
     } finally {
       await closeClient(client);

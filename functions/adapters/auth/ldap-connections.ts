@@ -3,11 +3,16 @@
  * account for the lookups (ldapts multiplexes concurrent operations on it by message id), and
  * a few connections for the users' own binds, each used by one bind at a time. Reuse saves a
  * TCP connect and a service bind on every login. Idle connections close after a minute.
+ *
+ * The service account's bind password is stored sealed: it is opened right before each bind
+ * and not kept.
  */
 import { Client, ResultCodeError } from 'ldapts';
+import type { SecretOpener } from '../../core/secrets/ports.ts';
 import type { LdapAuthServerConfig } from '../../core/site-config/schema.ts';
 
-const IDLE_MS = 60_000;
+/** Default time after which unused connections close. */
+export const IDLE_MS = 60_000;
 const MAX_IDLE_BINDERS = 8;
 
 export function newClient(server: LdapAuthServerConfig): Client {
@@ -35,14 +40,36 @@ export function isStaleConnection(e: unknown): boolean {
   );
 }
 
+/** Binds as the server's service account (anonymous without a bind DN), opening its password. */
+export async function bindServiceAccount(
+  client: Client,
+  server: LdapAuthServerConfig,
+  secrets: SecretOpener,
+): Promise<void> {
+  if (server.bindDn === undefined) return;
+  const password = server.bindPassword === undefined ? '' : await secrets.open(server.bindPassword);
+  await client.bind(server.bindDn, password);
+}
+
 export class LdapConnections {
   readonly #server: LdapAuthServerConfig;
+  readonly #secrets: SecretOpener;
+  readonly #idleMs: number;
+  readonly #onIdle: () => void;
   #service: Promise<Client> | undefined;
   readonly #binders: Client[] = [];
   #timer: NodeJS.Timeout | undefined;
 
-  constructor(server: LdapAuthServerConfig) {
+  /** `onIdle` runs when the connections closed after `idleMs` unused (the owner forgets them). */
+  constructor(
+    server: LdapAuthServerConfig,
+    secrets: SecretOpener,
+    options: { idleMs?: number; onIdle?: () => void } = {},
+  ) {
     this.#server = server;
+    this.#secrets = secrets;
+    this.#idleMs = options.idleMs ?? IDLE_MS;
+    this.#onIdle = options.onIdle ?? (() => {});
   }
 
   /** The service connection, bound (again, after a reconnect) when the server has a bind DN. */
@@ -98,14 +125,16 @@ export class LdapConnections {
   }
 
   async #bindService(client: Client): Promise<Client> {
-    if (this.#server.bindDn !== undefined)
-      await client.bind(this.#server.bindDn, this.#server.bindPassword ?? '');
+    await bindServiceAccount(client, this.#server, this.#secrets);
     return client;
   }
 
   #touch(): void {
     clearTimeout(this.#timer);
-    this.#timer = setTimeout(() => void this.close(), IDLE_MS);
+    this.#timer = setTimeout(() => {
+      this.#onIdle();
+      void this.close();
+    }, this.#idleMs);
     this.#timer.unref();
   }
 }

@@ -4,7 +4,16 @@
  * refusal, unexpected answer) is a {@link GatewayUnavailableError}, so callers can skip the
  * gateway (`fewest` / `all` clusters) and the gateway check can mark it down.
  */
+import type * as z from 'zod';
 import { GatewayUnavailableError } from '../../core/errors.ts';
+import {
+  closeForwardSchema,
+  controlErrorSchema,
+  forwardListSchema,
+  type GatewayInfo,
+  gatewayInfoSchema,
+  openForwardSchema,
+} from '../../core/gateways/control-contract.ts';
 import type {
   ForwardSpec,
   GatewayControl,
@@ -12,27 +21,11 @@ import type {
   OpenForward,
 } from '../../core/gateways/ports.ts';
 import { signRequest } from '../../core/gateways/signature.ts';
-import type { GatewayInfo } from '../../gateway/control-api.ts';
 
 export type { GatewayInfo };
 
 /** Default time a control call may take, in milliseconds. */
 export const DEFAULT_GATEWAY_TIMEOUT_MS = 2_000;
-
-function isOpenForward(value: unknown): value is OpenForward {
-  const v = value as Partial<OpenForward> | null;
-  return (
-    typeof v === 'object' &&
-    v !== null &&
-    typeof v.key === 'string' &&
-    typeof v.listenPort === 'number' &&
-    typeof v.desktopHost === 'string' &&
-    typeof v.desktopPort === 'number' &&
-    typeof v.clientIp === 'string' &&
-    typeof v.expiresAt === 'number' &&
-    typeof v.connections === 'number'
-  );
-}
 
 /** Talks to gateways' control APIs with the shared secret. */
 export class HttpGatewayControl implements GatewayControl {
@@ -53,11 +46,7 @@ export class HttpGatewayControl implements GatewayControl {
    * @throws {GatewayUnavailableError} when the gateway does not answer or refuses.
    */
   async open(gateway: GatewayEndpoint, forward: ForwardSpec): Promise<OpenForward> {
-    const answer = await this.#call(gateway, 'POST', '/forwards', forward);
-    if (!isOpenForward(answer)) {
-      throw new GatewayUnavailableError(gateway.name, { reason: 'answered with no forward' });
-    }
-    return answer;
+    return this.#call(gateway, 'POST', '/forwards', openForwardSchema, forward);
   }
 
   /**
@@ -65,7 +54,7 @@ export class HttpGatewayControl implements GatewayControl {
    * @throws {GatewayUnavailableError} when the gateway does not answer or refuses.
    */
   async close(gateway: GatewayEndpoint, key: string): Promise<void> {
-    await this.#call(gateway, 'DELETE', `/forwards/${encodeURIComponent(key)}`);
+    await this.#call(gateway, 'DELETE', `/forwards/${encodeURIComponent(key)}`, closeForwardSchema);
   }
 
   /**
@@ -73,11 +62,7 @@ export class HttpGatewayControl implements GatewayControl {
    * @throws {GatewayUnavailableError} when the gateway does not answer or refuses.
    */
   async list(gateway: GatewayEndpoint): Promise<OpenForward[]> {
-    const answer = (await this.#call(gateway, 'GET', '/forwards')) as { forwards?: unknown };
-    if (!Array.isArray(answer?.forwards) || !answer.forwards.every(isOpenForward)) {
-      throw new GatewayUnavailableError(gateway.name, { reason: 'answered with no forward list' });
-    }
-    return answer.forwards;
+    return (await this.#call(gateway, 'GET', '/forwards', forwardListSchema)).forwards;
   }
 
   /**
@@ -93,19 +78,17 @@ export class HttpGatewayControl implements GatewayControl {
    * @throws {GatewayUnavailableError} when the gateway does not answer or refuses.
    */
   async info(gateway: GatewayEndpoint): Promise<GatewayInfo> {
-    const answer = (await this.#call(gateway, 'GET', '/info')) as GatewayInfo | null;
-    if (typeof answer?.version !== 'string' || typeof answer.forwards !== 'number') {
-      throw new GatewayUnavailableError(gateway.name, { reason: 'answered with no state' });
-    }
-    return answer;
+    return this.#call(gateway, 'GET', '/info', gatewayInfoSchema);
   }
 
-  async #call(
+  /** One signed call; its answer parsed with the contract's schema for it. */
+  async #call<S extends z.ZodType>(
     gateway: GatewayEndpoint,
     method: 'GET' | 'POST' | 'DELETE',
     path: string,
+    schema: S,
     payload?: unknown,
-  ): Promise<unknown> {
+  ): Promise<z.output<S>> {
     let url: URL;
     try {
       url = new URL(`${gateway.controlUrl.replace(/\/+$/, '')}${path}`);
@@ -156,15 +139,23 @@ export class HttpGatewayControl implements GatewayControl {
       });
     }
     if (status < 200 || status > 299) {
-      const err = json as { error?: unknown; message?: unknown } | undefined;
-      const code = typeof err?.error === 'string' ? err.error : undefined;
-      const message = typeof err?.message === 'string' ? err.message : undefined;
+      const err = controlErrorSchema.safeParse(json);
+      const code = err.success ? err.data.error : undefined;
+      const message = err.success ? `: ${err.data.message}` : '';
       throw new GatewayUnavailableError(gateway.name, {
-        reason: `refused the request (${status}${code ? ` ${code}` : ''}${message ? `: ${message}` : ''})`,
+        reason: `refused the request (${status}${code ? ` ${code}` : ''}${message})`,
         status,
         code,
       });
     }
-    return json;
+    const parsed = schema.safeParse(json);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new GatewayUnavailableError(gateway.name, {
+        reason: `answered ${method} ${path} outside the contract (${issue?.path.join('.') || 'body'}: ${issue?.message})`,
+        status,
+      });
+    }
+    return parsed.data;
   }
 }

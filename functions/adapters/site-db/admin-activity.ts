@@ -85,6 +85,9 @@ export class SqlActivityViews implements ActivityViews {
         'g.status',
         'g.statusSince',
         'g.checkedAt',
+        'g.reportedVersion',
+        'g.reportedPortFrom',
+        'g.reportedPortTo',
         eb
           .selectFrom('gatewayForward as f')
           .select(sql<number>`cast(count(*) as int)`.as('n'))
@@ -121,6 +124,16 @@ export class SqlActivityViews implements ActivityViews {
         status: r.status,
         statusSince: time(r.statusSince),
         checkedAt: time(r.checkedAt),
+        reported:
+          r.reportedVersion === null && r.reportedPortFrom === null
+            ? null
+            : {
+                version: r.reportedVersion,
+                portRange:
+                  r.reportedPortFrom === null || r.reportedPortTo === null
+                    ? null
+                    : [r.reportedPortFrom, r.reportedPortTo],
+              },
         forwardsOpen: Number(r.forwardsOpen ?? 0),
         clusters: members.filter((m) => m.gatewayId === r.id).map((m) => m.name),
       }),

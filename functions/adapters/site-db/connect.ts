@@ -5,6 +5,7 @@
  */
 
 import { AsyncLocalStorage } from 'node:async_hooks';
+import type { PGlite, Transaction } from '@electric-sql/pglite';
 import {
   CamelCasePlugin,
   type DatabaseConnection,
@@ -20,21 +21,11 @@ import {
 } from 'kysely';
 import { type DatabaseTarget, describeTarget } from '../../config.ts';
 import { DatabaseUnavailableError } from '../../core/errors.ts';
+import { failureText } from '../failure-kind.ts';
+import { countSqlRoundTrip, meterSdkClient } from '../meter.ts';
 import type { Database } from './schema.ts';
 
 export type SiteDb = Kysely<Database>;
-
-/** Round trips of the work running inside {@link countRoundTrips} (one request, say). */
-const scope = new AsyncLocalStorage<{ roundTrips: number }>();
-
-/** Runs `fn`, counting the site-database round trips it makes (its own, not other requests'). */
-export async function countRoundTrips<T>(
-  fn: () => Promise<T>,
-): Promise<{ result: T; roundTrips: number }> {
-  const counter = { roundTrips: 0 };
-  const result = await scope.run(counter, fn);
-  return { result, roundTrips: counter.roundTrips };
-}
 
 /** The per-statement time limit of the work running inside {@link withStatementDeadline}. */
 const deadline = new AsyncLocalStorage<number>();
@@ -66,16 +57,14 @@ function limited<T>(work: Promise<T>, what: string): Promise<T> {
   return Promise.race([work, late]).finally(() => clearTimeout(timer));
 }
 
-function countRoundTrip(stats: { roundTrips: number }): void {
-  stats.roundTrips++;
-  const counter = scope.getStore();
-  if (counter) counter.roundTrips++;
-}
-
 export interface SiteDatabase {
   readonly db: SiteDb;
   readonly target: DatabaseTarget;
-  /** Round trips to the database so far: statements plus BEGIN/COMMIT/ROLLBACK. */
+  /**
+   * Round trips to the database so far, counted at the transport: every message exchange a
+   * driver makes (statements, BEGIN/COMMIT/ROLLBACK, transaction settings, each attempt of a
+   * Data API call the SDK retries).
+   */
   readonly stats: { roundTrips: number };
   /** With a secondary database (failover.ts): which one answers now. */
   readonly failover?: { active(): { which: 'primary' | 'secondary'; target: DatabaseTarget } };
@@ -100,9 +89,9 @@ export async function openSiteDatabase(
   options: OpenOptions,
 ): Promise<SiteDatabase> {
   const stats = { roundTrips: 0 };
-  const inner = await dialectFor(target, options);
+  const inner = await dialectFor(target, options, stats);
   const db = new Kysely<Database>({
-    dialect: new CheckedDialect(inner, stats, (e) => classifyDatabaseError(e, target)),
+    dialect: new CheckedDialect(inner, (e) => classifyDatabaseError(e, target)),
     plugins: [new CamelCasePlugin()],
   });
   return { db, target, stats, close: () => db.destroy() };
@@ -117,11 +106,16 @@ export async function checkedDialect(
   options: OpenOptions,
   stats: { roundTrips: number },
 ): Promise<Dialect> {
-  const inner = await dialectFor(target, options);
-  return new CheckedDialect(inner, stats, (e) => classifyDatabaseError(e, target));
+  const inner = await dialectFor(target, options, stats);
+  return new CheckedDialect(inner, (e) => classifyDatabaseError(e, target));
 }
 
-async function dialectFor(target: DatabaseTarget, options: OpenOptions): Promise<Dialect> {
+/** The dialect of a target, its driver's calls counted into `stats` where they leave the process. */
+async function dialectFor(
+  target: DatabaseTarget,
+  options: OpenOptions,
+  stats: { roundTrips: number },
+): Promise<Dialect> {
   switch (target.kind) {
     case 'postgres': {
       const pg = (await import('pg')).default;
@@ -144,7 +138,15 @@ async function dialectFor(target: DatabaseTarget, options: OpenOptions): Promise
       // when checked out); without listeners that would crash the process. The query in
       // flight is rejected anyway, and the next one reports the outage.
       pool.on('error', () => {});
-      pool.on('connect', (client) => client.on('error', () => {}));
+      pool.on('connect', (client) => {
+        client.on('error', () => {});
+        // Every exchange with the server goes through `query` (Kysely's statements, BEGIN, COMMIT).
+        const query = client.query;
+        client.query = ((...args: unknown[]) => {
+          countSqlRoundTrip(stats);
+          return (query as (...a: unknown[]) => unknown).apply(client, args);
+        }) as typeof client.query;
+      });
       return new PostgresDialect({ pool: callbackStylePool(pool) });
     }
     case 'pglite': {
@@ -153,7 +155,11 @@ async function dialectFor(target: DatabaseTarget, options: OpenOptions): Promise
       const dataDir = target.path === ':memory:' ? undefined : target.path;
       if (dataDir) mkdirSync(dataDir, { recursive: true });
       return new PGliteDialect({
-        pglite: async () => PGlite.create({ dataDir, parsers: { 20: (v: string) => Number(v) } }),
+        pglite: async () =>
+          meterPglite(
+            await PGlite.create({ dataDir, parsers: { 20: (v: string) => Number(v) } }),
+            stats,
+          ),
       });
     }
     case 'data-api': {
@@ -169,6 +175,7 @@ async function dialectFor(target: DatabaseTarget, options: OpenOptions): Promise
         requestHandler: { requestTimeout: options.statementTimeoutMs, connectionTimeout: 3000 },
         maxAttempts: 2,
       });
+      meterSdkClient(client, 'deskbrokerSqlRoundTrips', () => countSqlRoundTrip(stats));
       return new DataApiDialect({
         client,
         resourceArn: target.clusterArn,
@@ -232,6 +239,42 @@ function callbackStylePool(pool: PgPool): PostgresPool {
   };
 }
 
+/**
+ * Counts an embedded PGlite's statements as round trips, as a server's would be: each query
+ * or exec, and a transaction's BEGIN, its statements and its COMMIT or ROLLBACK. (PGlite's
+ * protocol layer takes several calls per statement, so it is counted a level above.)
+ */
+function meterPglite(pglite: PGlite, stats: { roundTrips: number }): PGlite {
+  const counted = <F extends (...args: never[]) => unknown>(fn: F, self: object): F =>
+    ((...args: Parameters<F>) => {
+      countSqlRoundTrip(stats);
+      return fn.apply(self, args);
+    }) as F;
+  const metered = (tx: Transaction): Transaction =>
+    new Proxy(tx, {
+      get: (target, prop) => {
+        const value: unknown = Reflect.get(target, prop);
+        return (prop === 'query' || prop === 'exec' || prop === 'sql') &&
+          typeof value === 'function'
+          ? counted(value as (...args: never[]) => unknown, target)
+          : value;
+      },
+    });
+  const { transaction } = pglite;
+  pglite.query = counted(pglite.query, pglite);
+  pglite.exec = counted(pglite.exec, pglite);
+  pglite.sql = counted(pglite.sql, pglite);
+  pglite.transaction = async <T>(callback: (tx: Transaction) => Promise<T>): Promise<T> => {
+    countSqlRoundTrip(stats); // BEGIN
+    try {
+      return (await transaction.call(pglite, (tx: Transaction) => callback(metered(tx)))) as T;
+    } finally {
+      countSqlRoundTrip(stats); // COMMIT or ROLLBACK
+    }
+  };
+  return pglite;
+}
+
 /** Error codes and messages that mean "the database is not there", not "the query is wrong". */
 const UNAVAILABLE =
   /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|EPIPE|timeout|terminat|Connection terminated|the database system is (starting|shutting) up|too many clients|PGlite is closed|socket hang up|DatabaseResumingException|ServiceUnavailable|InternalServerError|ECONNABORTED|57P01|57P03|53300|08\d\d\d/i;
@@ -241,34 +284,33 @@ export function classifyDatabaseError(e: unknown, target: DatabaseTarget): unkno
   if (e instanceof DatabaseUnavailableError) return e;
   const err = e as { code?: unknown; message?: unknown; name?: unknown };
   const text = `${String(err?.code ?? '')} ${String(err?.name ?? '')} ${String(err?.message ?? '')}`;
+  // The message reaches callers (a 503): the kind of failure, never the database's address or
+  // account; the target and the driver's error stay in the cause, for the log.
+  const cause = new Error(`${describeTarget(target)}: ${String(err?.message ?? e)}`, { cause: e });
   if (UNAVAILABLE.test(text) && !/statement timeout/i.test(text)) {
     return new DatabaseUnavailableError(
-      `the site database ${describeTarget(target)} is not reachable`,
-      e,
+      `the site database is not reachable (${failureText(e)})`,
+      cause,
     );
   }
   if (/canceling statement due to statement timeout/i.test(text)) {
-    return new DatabaseUnavailableError(
-      `the site database ${describeTarget(target)} is too slow to answer`,
-      e,
-    );
+    return new DatabaseUnavailableError('the site database is too slow to answer', cause);
   }
   return e;
 }
 
 /**
- * Wraps a dialect: counts round trips and turns connection failures into
- * DatabaseUnavailableError, so callers answer 503 (or switch to leased mode), not 500.
+ * Wraps a dialect: turns connection failures into DatabaseUnavailableError, so callers answer
+ * 503 (or switch to leased mode), not 500, and applies the request path's statement deadline.
+ * (Round trips are counted below it, at the transport: see dialectFor.)
  */
 type Classify = (e: unknown) => unknown;
 
 class CheckedDialect implements Dialect {
   readonly #inner: Dialect;
-  readonly #stats: { roundTrips: number };
   readonly #classify: Classify;
-  constructor(inner: Dialect, stats: { roundTrips: number }, classify: Classify) {
+  constructor(inner: Dialect, classify: Classify) {
     this.#inner = inner;
-    this.#stats = stats;
     this.#classify = classify;
   }
   createAdapter() {
@@ -281,17 +323,15 @@ class CheckedDialect implements Dialect {
     return this.#inner.createIntrospector(db);
   }
   createDriver(): Driver {
-    return new CheckedDriver(this.#inner.createDriver(), this.#stats, this.#classify);
+    return new CheckedDriver(this.#inner.createDriver(), this.#classify);
   }
 }
 
 class CheckedDriver implements Driver {
   readonly #inner: Driver;
-  readonly #stats: { roundTrips: number };
   readonly #classify: Classify;
-  constructor(inner: Driver, stats: { roundTrips: number }, classify: Classify) {
+  constructor(inner: Driver, classify: Classify) {
     this.#inner = inner;
-    this.#stats = stats;
     this.#classify = classify;
   }
   async init() {
@@ -315,13 +355,11 @@ class CheckedDriver implements Driver {
     } catch (e: unknown) {
       throw this.#classify(e);
     }
-    const stats = this.#stats;
     const classify = this.#classify;
     return Object.assign(Object.create(connection), {
       async executeQuery<R>(
         query: Parameters<DatabaseConnection['executeQuery']>[0],
       ): Promise<QueryResult<R>> {
-        countRoundTrip(stats);
         try {
           return await limited(connection.executeQuery<R>(query), 'a statement');
         } catch (e: unknown) {
@@ -332,7 +370,6 @@ class CheckedDriver implements Driver {
     }) as DatabaseConnection;
   }
   async beginTransaction(connection: DatabaseConnection, settings: TransactionSettings) {
-    countRoundTrip(this.#stats);
     try {
       return await this.#inner.beginTransaction(original(connection), settings);
     } catch (e: unknown) {
@@ -340,7 +377,6 @@ class CheckedDriver implements Driver {
     }
   }
   async commitTransaction(connection: DatabaseConnection) {
-    countRoundTrip(this.#stats);
     try {
       return await this.#inner.commitTransaction(original(connection));
     } catch (e: unknown) {
@@ -348,7 +384,6 @@ class CheckedDriver implements Driver {
     }
   }
   async rollbackTransaction(connection: DatabaseConnection) {
-    countRoundTrip(this.#stats);
     try {
       return await this.#inner.rollbackTransaction(original(connection));
     } catch (e: unknown) {

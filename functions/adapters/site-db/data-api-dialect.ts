@@ -1,7 +1,9 @@
 /**
  * Kysely dialect for Aurora PostgreSQL through the RDS Data API (`@aws-sdk/client-rds-data`).
- * SQL is compiled by Kysely's PostgreSQL compiler; this driver turns `$n` placeholders into
- * `:pn`, binds values as Data API `Field`s and decodes result records by column type.
+ * SQL is compiled by Kysely's PostgreSQL compiler with one change made at its extension point:
+ * parameters are written as the Data API's named placeholders (`:p1`, `:p2`, ...) as the query
+ * is compiled, so nothing re-parses SQL text afterwards. The driver binds the values as Data
+ * API `Field`s under those names and decodes result records by column type.
  *
  * Binding rules worth knowing when writing queries for this dialect:
  * - A string parameter reaches PostgreSQL as `character varying`, not as an untyped literal.
@@ -103,7 +105,18 @@ export class DataApiDialect implements Dialect {
   }
 
   createQueryCompiler(): QueryCompiler {
-    return new PostgresQueryCompiler();
+    return new DataApiQueryCompiler();
+  }
+}
+
+/**
+ * PostgreSQL's compiler, writing each parameter as `:p<n>` (the name {@link toSqlParameter}
+ * binds it under) instead of `$<n>`. Kysely's documented extension point for a dialect's
+ * placeholders; raw `sql` templates compile through it too.
+ */
+export class DataApiQueryCompiler extends PostgresQueryCompiler {
+  protected override getCurrentParameterPlaceholder(): string {
+    return `:p${this.numParameters}`;
   }
 }
 
@@ -336,7 +349,7 @@ class DataApiConnection implements DatabaseConnection {
       resourceArn,
       secretArn,
       database,
-      sql: convertPlaceholders(sql),
+      sql,
       parameters: parameters.map((value, i) => toSqlParameter(`p${i + 1}`, value)),
       transactionId: this.#transactionId,
       includeResultMetadata: true,
@@ -376,92 +389,6 @@ function toQueryError(e: unknown): unknown {
     /SQLState: ([0-9A-Z]{5})/.exec(e.message)?.[1] ??
     SQLSTATE_BY_WORDING.find(([pattern]) => pattern.test(e.message))?.[1];
   return new DataApiQueryError(e.message, code, e);
-}
-
-const IDENT_CHAR = /[A-Za-z0-9_$\u0080-\uffff]/;
-const DIGIT = /[0-9]/;
-const DOLLAR_TAG = /\$(?:[A-Za-z_\u0080-\uffff][A-Za-z0-9_\u0080-\uffff]*)?\$/y;
-
-/**
- * Rewrites PostgreSQL positional placeholders `$1..$n` to the Data API's named `:p1..:pn`,
- * leaving string literals (`'...'`, `E'...'`), quoted identifiers, dollar-quoted strings,
- * comments and `$` inside identifiers untouched. `$1::int` becomes `:p1::int`.
- */
-export function convertPlaceholders(sql: string): string {
-  let out = '';
-  let i = 0;
-  const n = sql.length;
-  const copyTo = (end: number) => {
-    out += sql.slice(i, end);
-    i = end;
-  };
-  while (i < n) {
-    const c = sql[i]!;
-    const next = sql[i + 1];
-    if (c === "'" || c === '"') {
-      const backslashes =
-        c === "'" && i > 0 && /[eE]/.test(sql[i - 1]!) && (i < 2 || !IDENT_CHAR.test(sql[i - 2]!));
-      copyTo(endOfQuoted(sql, i, c, backslashes));
-    } else if (c === '-' && next === '-') {
-      const end = sql.indexOf('\n', i);
-      copyTo(end < 0 ? n : end);
-    } else if (c === '/' && next === '*') {
-      copyTo(endOfBlockComment(sql, i));
-    } else if (c === '$' && (i === 0 || !IDENT_CHAR.test(sql[i - 1]!))) {
-      if (next !== undefined && DIGIT.test(next)) {
-        let j = i + 1;
-        while (j < n && DIGIT.test(sql[j]!)) j += 1;
-        out += `:p${sql.slice(i + 1, j)}`;
-        i = j;
-        continue;
-      }
-      DOLLAR_TAG.lastIndex = i;
-      const tag = DOLLAR_TAG.exec(sql);
-      if (tag) {
-        const close = sql.indexOf(tag[0], i + tag[0].length);
-        copyTo(close < 0 ? n : close + tag[0].length);
-      } else {
-        copyTo(i + 1);
-      }
-    } else {
-      copyTo(i + 1);
-    }
-  }
-  return out;
-}
-
-function endOfQuoted(sql: string, start: number, quote: string, backslashes: boolean): number {
-  let j = start + 1;
-  while (j < sql.length) {
-    const c = sql[j];
-    if (backslashes && c === '\\') {
-      j += 2;
-    } else if (c === quote) {
-      if (sql[j + 1] !== quote) return j + 1;
-      j += 2;
-    } else {
-      j += 1;
-    }
-  }
-  return sql.length;
-}
-
-function endOfBlockComment(sql: string, start: number): number {
-  let depth = 0;
-  let j = start;
-  while (j < sql.length) {
-    if (sql[j] === '/' && sql[j + 1] === '*') {
-      depth += 1;
-      j += 2;
-    } else if (sql[j] === '*' && sql[j + 1] === '/') {
-      depth -= 1;
-      j += 2;
-      if (depth === 0) return j;
-    } else {
-      j += 1;
-    }
-  }
-  return sql.length;
 }
 
 /**

@@ -16,9 +16,9 @@ import type {
 } from '../../core/desktops/ports.ts';
 import type { SiteDb } from './connect.ts';
 
-const COLUMNS = sql.raw('id, name, pool_id, address, assigned_user, held_by, session_state');
+const COLUMNS = sql.raw('id, name, pool_id, address, ports, assigned_user, held_by, session_state');
 const D_COLUMNS = sql.raw(
-  'd.id, d.name, d.pool_id, d.address, d.assigned_user, d.held_by, d.session_state',
+  'd.id, d.name, d.pool_id, d.address, d.ports, d.assigned_user, d.held_by, d.session_state',
 );
 const CLEARED_HOLD = sql.raw(
   'held_by = NULL, held_at = NULL, held_release = NULL, held_release_delay = NULL, release_after = NULL, updated_at = now()',
@@ -59,6 +59,7 @@ const toRecord = (r: Row): DesktopRecord => ({
   name: r.name,
   poolId: r.poolId,
   address: r.address,
+  ports: r.ports ?? {},
   assignedUser: r.assignedUser,
   heldBy: r.heldBy,
   sessionState: r.sessionState,

@@ -4,45 +4,69 @@
  */
 import { sql } from 'kysely';
 import type { MirroredAccount, MirroredAgentKey } from '../../core/leasing/ports.ts';
+import type { AssignedDesktop, LeasingSource } from '../../core/leasing/upkeep.ts';
 import { localAccounts } from './account-store.ts';
 import type { SiteDb } from './connect.ts';
 
-export interface AssignedDesktop {
-  readonly id: number;
-  readonly name: string;
-  readonly address: string;
-  readonly pool: string;
-  readonly assignedUser: string;
-  readonly sessionState: 'none' | 'connected' | 'disconnected';
-  readonly heldAt: Date | null;
-}
-
-export class SqlLeasingQueries {
+export class SqlLeasingQueries implements LeasingSource {
   readonly #db: SiteDb;
   constructor(db: SiteDb) {
     this.#db = db;
   }
 
-  /** Live hard-assigned desktops; with `running`, only those with a session open. */
+  /** Live hard-assigned desktops; with `running`, only those where the assigned user's session is open. */
   async assignedDesktops(options: { running?: boolean } = {}): Promise<AssignedDesktop[]> {
     const rows = await this.#db
       .selectFrom('desktop as d')
       .innerJoin('pool as p', 'p.id', 'd.poolId')
-      .select([
-        'd.id',
-        'd.name',
-        'd.address',
-        'p.name as pool',
-        'd.assignedUser',
-        'd.sessionState',
-        'd.heldAt',
-      ])
+      .select(['d.id', 'd.name', 'd.address', 'd.ports', 'p.name as pool', 'd.assignedUser'])
       .where('d.deletedAt', 'is', null)
       .where('d.assignedUser', 'is not', null)
-      .$if(options.running === true, (q) => q.where('d.sessionState', '<>', 'none'))
+      .$if(options.running === true, (q) =>
+        q.where(({ exists, selectFrom }) =>
+          exists(
+            selectFrom('desktopSession as s')
+              .select('s.id')
+              .whereRef('s.desktopId', '=', 'd.id')
+              .where('s.state', '<>', 'ended')
+              .where('s.deletedAt', 'is', null)
+              .where(sql<boolean>`lower(s.user_name) = lower(d.assigned_user)`),
+          ),
+        ),
+      )
       .orderBy('d.id')
       .execute();
-    return rows as AssignedDesktop[];
+    return rows.map((r) => ({ ...r, ports: r.ports ?? {}, assignedUser: r.assignedUser! }));
+  }
+
+  /** Hard-assigned desktops with a `connect` log row of their assigned user since `since`. */
+  async launchedDesktops(since: number): Promise<(AssignedDesktop & { lastLaunchAt: number })[]> {
+    const rows = await this.#db
+      .selectFrom('desktop as d')
+      .innerJoin('pool as p', 'p.id', 'd.poolId')
+      .innerJoin('log as l', (join) =>
+        join
+          .onRef('l.desktopId', '=', 'd.id')
+          .on('l.event', '=', 'connect')
+          .on('l.at', '>', new Date(since))
+          .on(sql<boolean>`lower(l.user_name) = lower(d.assigned_user)`),
+      )
+      .select(['d.id', 'd.name', 'd.address', 'd.ports', 'p.name as pool', 'd.assignedUser'])
+      .select((eb) => eb.fn.max('l.at').as('lastLaunchAt'))
+      .where('d.deletedAt', 'is', null)
+      .where('d.assignedUser', 'is not', null)
+      .groupBy(['d.id', 'd.name', 'd.address', 'd.ports', 'p.name', 'd.assignedUser'])
+      .orderBy('d.id')
+      .execute();
+    return rows.map((r) => ({
+      id: r.id,
+      name: r.name,
+      address: r.address,
+      ports: r.ports ?? {},
+      pool: r.pool,
+      assignedUser: r.assignedUser!,
+      lastLaunchAt: new Date(r.lastLaunchAt as unknown as string | Date).getTime(),
+    }));
   }
 
   /** Every live local account (the built-in admin too), as leased mode verifies them. */

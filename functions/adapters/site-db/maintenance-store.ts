@@ -3,8 +3,14 @@
  * availability from agent heartbeats, and gateway check results.
  */
 import { type SqlBool, sql, type Transaction } from 'kysely';
+import type { PortRange } from '../../core/gateways/port-range.ts';
 import type { GatewayEndpoint } from '../../core/gateways/ports.ts';
-import type { MaintenanceStore } from '../../core/jobs/ports.ts';
+import type {
+  GatewayCheck,
+  MaintenanceStore,
+  PurgeOptions,
+  PurgeResult,
+} from '../../core/jobs/ports.ts';
 import type { PurgeCutoffs } from '../../core/jobs/purge.ts';
 import type { SiteSettings } from '../../core/site-config/schema.ts';
 import type { SiteDb } from './connect.ts';
@@ -16,14 +22,15 @@ type Tx = Transaction<Database>;
 /**
  * Soft-deleted records, in an order that deletes rows before the rows they reference; a
  * record still referenced by a row that stays is kept for a later purge. `where` is SQL
- * appended to `deleted_at < cutoff` (it may name the table as `t`).
+ * appended to `deleted_at < cutoff` (it may name the table as `t`); `child` names rows of
+ * another table to delete first (`table.column` pointing at the purged ids).
  */
-const SOFT_DELETED: readonly { table: string; where?: string; before?: string }[] = [
+const SOFT_DELETED: readonly { table: string; where?: string; child?: string }[] = [
   { table: 'assignment' },
   {
     table: 'policy',
     where: 'not exists (select 1 from assignment a where a.policy_id = t.id)',
-    before: 'delete from policy_entry where policy_id in (select id from purgeable)',
+    child: 'policy_entry.policy_id',
   },
   {
     table: 'location',
@@ -40,14 +47,11 @@ const SOFT_DELETED: readonly { table: string; where?: string; before?: string }[
     where: `not exists (select 1 from desktop d where d.pool_id = t.id)
       and not exists (select 1 from policy_entry e where e.pool_id = t.id or e.backup_pool_id = t.id)`,
   },
-  {
-    table: 'gateway_cluster',
-    before: 'delete from gateway_cluster_member where cluster_id in (select id from purgeable)',
-  },
+  { table: 'gateway_cluster', child: 'gateway_cluster_member.cluster_id' },
   {
     table: 'gateway',
     where: 'not exists (select 1 from gateway_forward f where f.gateway_id = t.id)',
-    before: 'delete from gateway_cluster_member where gateway_id in (select id from purgeable)',
+    child: 'gateway_cluster_member.gateway_id',
   },
   {
     table: 'protocol_plan',
@@ -61,8 +65,16 @@ const SOFT_DELETED: readonly { table: string; where?: string; before?: string }[
   },
 ];
 
-async function count(tx: Tx, statement: ReturnType<typeof sql>): Promise<number> {
-  return (await statement.execute(tx)).rows.length;
+/**
+ * Rows deleted per statement. Each batch is its own short transaction that reads nothing back
+ * (the count is the statement's affected-row count): a large backlog never makes one huge
+ * transaction or a response over the Data API's 1 MiB.
+ */
+export const PURGE_BATCH_ROWS = 5_000;
+
+/** Rows of one statement, as the driver counts them (no rows are returned). */
+async function affected(db: SiteDb | Tx, statement: ReturnType<typeof sql>): Promise<number> {
+  return Number((await statement.execute(db)).numAffectedRows ?? 0);
 }
 
 export class SqlMaintenanceStore implements MaintenanceStore {
@@ -76,38 +88,58 @@ export class SqlMaintenanceStore implements MaintenanceStore {
     return mergeSettings(rows);
   }
 
-  purge(c: PurgeCutoffs): Promise<Record<string, number>> {
-    return this.#db.transaction().execute(async (tx) => {
-      const at = (ms: number) => new Date(ms);
-      const deleted: Record<string, number> = {};
-      deleted.log = await count(tx, sql`delete from log where at < ${at(c.log)} returning id`);
-      deleted.work_queue = await count(
-        tx,
-        sql`delete from work_queue
-          where (status in ('finished', 'cancelled', 'aborted') and finished_at < ${at(c.workQueue)})
-             or deleted_at < ${at(c.workQueue)}
-          returning id`,
-      );
-      deleted.gateway_forward = await count(
-        tx,
-        sql`delete from gateway_forward where deleted_at < ${at(c.gatewayForward)} returning id`,
-      );
-      deleted.desktop_session = await count(
-        tx,
-        sql`delete from desktop_session where deleted_at < ${at(c.desktopSession)} returning id`,
-      );
-      for (const { table, where, before } of SOFT_DELETED) {
-        const purgeable = sql`select t.id from ${sql.table(table)} t
-          where t.deleted_at < ${at(c.deleted)}${where ? sql.raw(` and ${where}`) : sql``}`;
-        if (before) await sql`with purgeable as (${purgeable}) ${sql.raw(before)}`.execute(tx);
-        deleted[table] = await count(
-          tx,
-          sql`with purgeable as (${purgeable})
-            delete from ${sql.table(table)} where id in (select id from purgeable) returning id`,
-        );
+  async purge(c: PurgeCutoffs, options: PurgeOptions = {}): Promise<PurgeResult> {
+    const batchRows = options.batchRows ?? PURGE_BATCH_ROWS;
+    const until = performance.now() + (options.budgetMs ?? Number.POSITIVE_INFINITY);
+    const at = (ms: number) => new Date(ms);
+    const deleted: Record<string, number> = {};
+    let batches = 0;
+    /** Runs `batch` until it deletes fewer than a batch, or the time is up. */
+    const drain = async (table: string, batch: () => Promise<number>): Promise<boolean> => {
+      deleted[table] = 0;
+      for (;;) {
+        if (performance.now() >= until) return false;
+        const n = await batch();
+        batches += 1;
+        deleted[table] += n;
+        if (n < batchRows) return true;
       }
-      return deleted;
-    });
+    };
+    const plain = (table: string, where: ReturnType<typeof sql>) =>
+      drain(table, () =>
+        affected(
+          this.#db,
+          sql`delete from ${sql.table(table)} where id in
+            (select id from ${sql.table(table)} where ${where} limit ${batchRows})`,
+        ),
+      );
+    let complete =
+      (await plain('log', sql`at < ${at(c.log)}`)) &&
+      (await plain(
+        'work_queue',
+        sql`(status in ('finished', 'cancelled', 'aborted') and finished_at < ${at(c.workQueue)})
+          or deleted_at < ${at(c.workQueue)}`,
+      )) &&
+      (await plain('gateway_forward', sql`deleted_at < ${at(c.gatewayForward)}`)) &&
+      (await plain('desktop_session', sql`deleted_at < ${at(c.desktopSession)}`));
+    for (const { table, where, child } of SOFT_DELETED) {
+      if (!complete) break;
+      // The same first ids twice in one transaction: the children, then the records.
+      const purgeable = sql`select t.id from ${sql.table(table)} t
+        where t.deleted_at < ${at(c.deleted)}${where ? sql.raw(` and ${where}`) : sql``}
+        order by t.id limit ${batchRows}`;
+      complete = await drain(table, () =>
+        this.#db.transaction().execute(async (tx) => {
+          if (child) {
+            const [childTable, column] = child.split('.') as [string, string];
+            await sql`delete from ${sql.table(childTable)}
+              where ${sql.ref(column)} in (${purgeable})`.execute(tx);
+          }
+          return affected(tx, sql`delete from ${sql.table(table)} where id in (${purgeable})`);
+        }),
+      );
+    }
+    return { deleted, batches, complete };
   }
 
   async refreshDesktops(
@@ -136,21 +168,34 @@ export class SqlMaintenanceStore implements MaintenanceStore {
     return { nowAvailable, nowUnavailable: rows.length - nowAvailable };
   }
 
-  async gateways(name?: string): Promise<GatewayEndpoint[]> {
-    return this.#db
+  async gateways(name?: string): Promise<(GatewayEndpoint & { portRange: PortRange })[]> {
+    const rows = await this.#db
       .selectFrom('gateway')
-      .select(['name', 'controlUrl'])
+      .select(['name', 'controlUrl', 'portFrom', 'portTo'])
       .where('deletedAt', 'is', null)
       .$if(name !== undefined, (q) => q.where('name', '=', name as string))
       .orderBy('id')
       .execute();
+    return rows.map((r) => ({
+      name: r.name,
+      controlUrl: r.controlUrl,
+      portRange: { from: r.portFrom, to: r.portTo },
+    }));
   }
 
-  async recordGatewayCheck(name: string, up: boolean, at: number): Promise<void> {
+  async recordGatewayCheck(name: string, check: GatewayCheck, at: number): Promise<void> {
+    // What the gateway reported stays from its last answer while it is down.
+    const reported = check.reported
+      ? {
+          reportedPortFrom: check.reported.portRange.from,
+          reportedPortTo: check.reported.portRange.to,
+          reportedVersion: check.reported.version,
+        }
+      : {};
     await this.#db
       .updateTable('gateway')
       .set((eb) => {
-        const status = up ? 'up' : 'down';
+        const status = check.up ? 'up' : 'down';
         const when = new Date(at);
         // "Down since 10:42": the time moves only when the verdict changes.
         return {
@@ -162,6 +207,7 @@ export class SqlMaintenanceStore implements MaintenanceStore {
             .then(eb.fn.coalesce('statusSince', eb.val(when)))
             .else(eb.val(when))
             .end(),
+          ...reported,
         };
       })
       .where('name', '=', name)

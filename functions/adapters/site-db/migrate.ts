@@ -7,12 +7,16 @@ import { type Migration, Migrator } from 'kysely/migration';
 import { AppError } from '../../core/errors.ts';
 import type { SiteDb } from './connect.ts';
 import * as initial from './migrations/0001-initial.ts';
+import * as gatewayCheck from './migrations/0002-gateway-check.ts';
 import * as adminConsole from './migrations/0003-admin-console.ts';
+import * as desktopPorts from './migrations/0006-desktop-ports.ts';
 
 /** Every migration, in order. Listed here (not read from disk) so bundles carry them. */
 const MIGRATIONS: Record<string, Migration> = {
   '0001': initial,
-  '0003': adminConsole,
+  '0002-gateway-check': gatewayCheck,
+  '0003-admin-console': adminConsole,
+  '0006-desktop-ports': desktopPorts,
 };
 
 /** The schema version this broker is built for. */

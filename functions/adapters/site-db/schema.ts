@@ -126,7 +126,12 @@ export interface GatewayTable {
   /** Last verdict of the `check_gateway` job: up, down or unknown. */
   status: Generated<'up' | 'down' | 'unknown'>;
   checkedAt: NullableTimestamp;
-  /** When `status` last changed (schema 0003). */
+  /** The port range the gateway reported at its last check (`GET /info`); null before one. */
+  reportedPortFrom: number | null;
+  reportedPortTo: number | null;
+  /** The version the gateway reported at its last check. */
+  reportedVersion: string | null;
+  /** When `status` last changed (schema 0003-admin-console). */
   statusSince: NullableTimestamp;
   createdAt: Timestamp;
   updatedAt: Timestamp;
@@ -162,6 +167,8 @@ export interface DesktopTable {
   name: string;
   poolId: number;
   address: string;
+  /** The desktop's own port by protocol (`{ "vnc": 5902 }`), over its protocol plan's. */
+  ports: Json<Record<string, number>>;
   /** Hard assignment: only this user is ever offered the desktop. */
   assignedUser: string | null;
   /** The user the desktop is handed to right now (claim), null when free. */

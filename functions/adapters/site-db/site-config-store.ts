@@ -194,6 +194,7 @@ export async function readSiteConfig(db: Tx): Promise<SiteConfig> {
         .map((d) => ({
           name: d.name,
           address: d.address,
+          ...(Object.keys(d.ports ?? {}).length > 0 ? { ports: d.ports } : {}),
           ...(d.assignedUser ? { assignedTo: d.assignedUser } : {}),
           ...(d.agentKeyHash ? { agentKeyHash: d.agentKeyHash } : {}),
         })),
@@ -430,6 +431,7 @@ async function rowFor(
         name: d.name,
         poolId: await ids.get('pools', d.pool),
         address: d.address,
+        ports: jsonb(d.ports ?? {}),
         assignedUser: d.assignedTo ?? null,
         agentKeyHash: d.agentKeyHash ?? null,
       };

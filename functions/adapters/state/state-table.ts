@@ -6,6 +6,7 @@
  */
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { countDynamoDbCall, meterSdkClient } from '../meter.ts';
 
 export const TTL_ATTRIBUTE = 'ttl';
 
@@ -33,6 +34,8 @@ export function createStateTable(options: {
       : {}),
     maxAttempts: 3,
   });
+  // Every request the client sends, retries included, counts on the request's meter.
+  meterSdkClient(raw, 'deskbrokerDynamoDbCalls', countDynamoDbCall);
   const doc = DynamoDBDocumentClient.from(raw, {
     marshallOptions: { removeUndefinedValues: true },
   });

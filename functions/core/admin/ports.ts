@@ -112,6 +112,11 @@ export interface AdminGateway {
   /** Since when it has had that verdict (null before the first check). */
   readonly statusSince: number | null;
   readonly checkedAt: number | null;
+  /** What the gateway itself reported at its last check (`GET /info`), if it answered one. */
+  readonly reported: {
+    readonly version: string | null;
+    readonly portRange: readonly [number, number] | null;
+  } | null;
   /** Live, unexpired forwards the broker opened on it. */
   readonly forwardsOpen: number;
   readonly clusters: readonly string[];

@@ -2,8 +2,13 @@
  * Desktop agents report what happens on their desktop: login, logout, disconnect,
  * reconnect, heartbeat. Each event updates who is on the desktop and releases it per the
  * policy the desktop was claimed under (on_logout, on_disconnect after a delay, never).
- * Heartbeats and reconnects of a hard-assigned desktop's session extend its lease (Citrix:
- * "leases for long-running sessions are extended"). In leased mode events go to the outbox.
+ * Events of a live session on a hard-assigned desktop extend its user's lease (Citrix:
+ * "Leases for long-running active or disconnected ... sessions are extended"): a session that
+ * is connected or disconnected after the event, and is its assigned user's. A heartbeat with
+ * no session open extends nothing, so a powered-on desktop nobody uses lets its lease
+ * expire; an expired lease is never extended (the lease store refuses). In leased mode events
+ * go to the outbox, and only events that show a session (login, reconnect, disconnect)
+ * extend, as the session state is not known there.
  */
 
 import type { Clock } from '../clock.ts';
@@ -26,7 +31,8 @@ export interface AgentDeps {
 }
 
 const EXTEND_EVERY_MS = 3_600_000;
-const KEEPS_SESSION: ReadonlySet<AgentEventKind> = new Set(['heartbeat', 'reconnect', 'login']);
+/** Events that show a session runs, for leased mode where the session state is not known. */
+const SHOWS_SESSION: ReadonlySet<AgentEventKind> = new Set(['login', 'reconnect', 'disconnect']);
 
 const stateAfter = (event: AgentEventKind): AgentEventResult['sessionState'] =>
   event === 'logout' ? 'none' : event === 'disconnect' ? 'disconnected' : 'connected';
@@ -63,7 +69,8 @@ export async function handleAgentEvent(
       deps.clock.now(),
     );
     if (result.released) await deps.gateways.closeForUser(result.released, desktop.id);
-    await extendLease(deps, desktop, event.event);
+    const sessionUser = event.user ?? desktop.heldBy;
+    if (result.sessionState !== 'none') await extendLease(deps, desktop, sessionUser);
     return result;
   };
   const leasing = deps.leasing;
@@ -77,27 +84,33 @@ export async function handleAgentEvent(
       event.event,
       event.user ?? null,
     );
-    await extendLease(deps, desktop, event.event);
+    if (SHOWS_SESSION.has(event.event))
+      await extendLease(deps, desktop, event.user ?? desktop.heldBy);
     return { desktop, released: null, sessionState: stateAfter(event.event) };
   });
 }
 
-/** Pushes the lease of a hard-assigned desktop with a running session forward, hourly at most. */
+/**
+ * Pushes the lease of a hard-assigned desktop forward while its assigned user's session runs,
+ * hourly at most.
+ */
 async function extendLease(
   deps: AgentDeps,
   desktop: AgentDesktop,
-  event: AgentEventKind,
+  sessionUser: string | null,
 ): Promise<void> {
-  if (!deps.leasing || !desktop.assignedUser || !KEEPS_SESSION.has(event)) return;
+  const assigned = desktop.assignedUser;
+  if (!deps.leasing || !assigned || sessionUser?.toLowerCase() !== assigned.toLowerCase()) return;
   const now = deps.clock.now();
   const last = deps.extended?.get(desktop.id);
   if (last !== undefined && now - last < EXTEND_EVERY_MS) return;
   const { config } = await deps.snapshot.get();
   if (!config.settings.leasing.enabled) return;
   await deps.leasing.leases.extend(
-    desktop.assignedUser,
+    assigned,
     desktop.id,
     now + config.settings.leasing.days * DAY_MS,
+    now,
   );
   deps.extended?.set(desktop.id, now);
 }

@@ -30,7 +30,12 @@ import {
   resolveEntries,
 } from './offers.ts';
 import type { ClaimRequest, DesktopStore, ReleaseRules } from './ports.ts';
-import { chooseProtocol, type ProtocolEntry, resolvePlan } from './protocol-plans.ts';
+import {
+  chooseProtocol,
+  type ProtocolEntry,
+  planForDesktop,
+  resolvePlan,
+} from './protocol-plans.ts';
 
 export interface DesktopDeps {
   readonly clock: Clock;
@@ -142,8 +147,12 @@ async function normalConnect(
     );
   }
   const entry = entryForPool(entries, claimed.poolId);
-  const plan = resolvePlan(snapshot.config, entry, session.locations);
-  const protocol = choice(entry)!;
+  // The desktop's own ports, over the plan's: the forward, the launch file and the lease use them.
+  const plan = planForDesktop(
+    resolvePlan(snapshot.config, entry, session.locations),
+    claimed.ports,
+  );
+  const protocol = chooseProtocol(plan, options.protocol);
   const path = await deps.gateways.open({
     user: session.user,
     desktop: { id: claimed.id, name: claimed.name, address: claimed.address },

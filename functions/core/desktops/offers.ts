@@ -3,12 +3,21 @@
  * hard-assigned desktops first, then desktops the user already holds, then free desktops
  * from each pool entry up to its `offer` count. When an entry has a backup pool and its
  * primary pool has no available or reachable desktop, the rest comes from the backup pool;
- * the user is not told (the offer names the entry's pool).
+ * the user is not told (the offer names the entry's pool). A backup desktop the user holds
+ * does not take a primary desktop's place: primary desktops that are available again are
+ * offered beside it ("Primary pool desktops are offered to the user if they are available
+ * when the user's offer list is refreshed, along with any currently assigned desktops from
+ * the backup pool").
  */
 
 import type { PolicyConfig, ProtocolPlanConfig, SiteConfig } from '../site-config/schema.ts';
 import { poolId, type SiteSnapshot } from '../site-config/snapshot.ts';
-import { offeredProtocols, resolvePlan } from './protocol-plans.ts';
+import {
+  type DesktopPorts,
+  offeredProtocols,
+  planForDesktop,
+  resolvePlan,
+} from './protocol-plans.ts';
 
 /** A desktop as the offer and claim queries return it. */
 export interface DesktopRecord {
@@ -16,6 +25,8 @@ export interface DesktopRecord {
   readonly name: string;
   readonly poolId: number;
   readonly address: string;
+  /** The desktop's own ports by protocol, over its plan's. */
+  readonly ports: DesktopPorts;
   readonly assignedUser: string | null;
   readonly heldBy: string | null;
   readonly sessionState: 'none' | 'connected' | 'disconnected';
@@ -97,21 +108,28 @@ export async function buildOffers(input: {
 }): Promise<Offer[]> {
   const { config, user, entries } = input;
   const planOf = (entry: ResolvedEntry | undefined) => resolvePlan(config, entry, input.locations);
+  // Probed on the port the desktop is reached on: its own, else the plan's.
   const reachable = (d: DesktopRecord, plan: ProtocolPlanConfig) =>
-    input.probe(d.address, plan.protocols[0]!.port);
+    input.probe(d.address, planForDesktop(plan, d.ports).protocols[0]!.port);
   const offers: Offer[] = [];
   const offered = new Set<number>();
-  const used = new Map<number, number>();
+  /** Per entry: desktops offered from its primary pool, and from its backup pool. */
+  const usedPrimary = new Map<number, number>();
+  const usedBackup = new Map<number, number>();
+  const count = (m: Map<number, number>, entry: ResolvedEntry) => m.get(entry.index) ?? 0;
   const add = (d: DesktopRecord, entry: ResolvedEntry | undefined, status: Offer['status']) => {
     offered.add(d.id);
-    if (entry) used.set(entry.index, (used.get(entry.index) ?? 0) + 1);
+    if (entry) {
+      const used = d.poolId === entry.poolId ? usedPrimary : usedBackup;
+      used.set(entry.index, count(used, entry) + 1);
+    }
     offers.push({
       desktopId: d.id,
       name: d.name,
       pool: entry?.pool ?? '',
       status,
       backup: false,
-      protocols: offeredProtocols(planOf(entry)),
+      protocols: offeredProtocols(planForDesktop(planOf(entry), d.ports)),
     });
   };
 
@@ -136,27 +154,28 @@ export async function buildOffers(input: {
         d.poolId === pool && d.heldBy === null && d.assignedUser === null && !offered.has(d.id),
     );
   for (const entry of entries) {
-    const need = entry.offer - (used.get(entry.index) ?? 0);
+    // Held backup desktops do not count here: primary desktops are offered beside them.
+    const need = entry.offer - count(usedPrimary, entry);
     if (need <= 0) continue;
     const plan = planOf(entry);
-    let picks = free(entry.poolId);
+    let picks = free(entry.poolId).slice(0, need);
     if (entry.backupPoolId !== undefined) {
       const checked = await Promise.all(
-        picks.map(async (d) => ((await reachable(d, plan)) ? d : undefined)),
+        free(entry.poolId).map(async (d) => ((await reachable(d, plan)) ? d : undefined)),
       );
       picks = checked.filter((d): d is DesktopRecord => d !== undefined).slice(0, need);
-      if (picks.length < need) {
+      // The backup pool fills only what the primary cannot, counting the backups already held.
+      const backupNeed = need - picks.length - count(usedBackup, entry);
+      if (backupNeed > 0) {
         const backups = await Promise.all(
           free(entry.backupPoolId).map(async (d) => ((await reachable(d, plan)) ? d : undefined)),
         );
         picks.push(
-          ...backups
-            .filter((d): d is DesktopRecord => d !== undefined)
-            .slice(0, need - picks.length),
+          ...backups.filter((d): d is DesktopRecord => d !== undefined).slice(0, backupNeed),
         );
       }
     }
-    for (const d of picks.slice(0, need)) add(d, entry, 'available');
+    for (const d of picks) add(d, entry, 'available');
   }
   return offers;
 }

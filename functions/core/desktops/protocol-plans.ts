@@ -29,6 +29,21 @@ export function resolvePlan(
   return byName(config.protocolPlans, entry?.protocolPlan) ?? DEFAULT_PLAN;
 }
 
+/** A desktop's own ports by protocol (`{ vnc: 5902 }`); absent protocols keep the plan's port. */
+export type DesktopPorts = Readonly<Partial<Record<string, number>>>;
+
+/**
+ * The plan as one desktop is reached with it: each protocol on the desktop's own port for it,
+ * when the desktop has one, else on the plan's port. The gateway choice is the plan's.
+ */
+export function planForDesktop(plan: ProtocolPlanConfig, ports: DesktopPorts): ProtocolPlanConfig {
+  if (Object.keys(ports).length === 0) return plan;
+  return {
+    ...plan,
+    protocols: plan.protocols.map((p) => ({ ...p, port: ports[p.protocol] ?? p.port })),
+  };
+}
+
 /**
  * The protocol to connect with: the one asked for, else the plan's first.
  * @throws {BadRequestError} `unsupported_protocol` when the plan does not offer it.

@@ -1,26 +1,16 @@
 /** Ports of gateways: the control API client, the path a connection takes, and the forward records. */
+import type { ForwardSpecBody, GatewayInfo, OpenForwardBody } from './control-contract.ts';
 
-/** One TCP port forward on a gateway: listenPort on the gateway → desktop host:port, for one client IP. */
-export interface ForwardSpec {
-  /** Random key naming the forward (the guide's `Key` column). */
-  readonly key: string;
-  /** A port from the gateway's range; the gateway picks a free one when absent. */
-  readonly listenPort?: number;
-  readonly desktopHost: string;
-  readonly desktopPort: number;
-  /** The only source address allowed to connect. */
-  readonly clientIp: string;
-  /** Epoch milliseconds after which the forward closes. */
-  readonly expiresAt: number;
-  /** Seconds without traffic after which a connection is closed; the forward stays. */
-  readonly idleSeconds?: number;
-}
+export type { GatewayInfo };
 
-export interface OpenForward extends ForwardSpec {
-  readonly listenPort: number;
-  /** Connections open through it now. */
-  readonly connections: number;
-}
+/**
+ * One TCP port forward on a gateway: listenPort on the gateway → desktop host:port, for one
+ * client IP. The shapes are the control API's contract (./control-contract.ts).
+ */
+export type ForwardSpec = Readonly<ForwardSpecBody>;
+
+/** An open forward: its port, and the connections through it now. */
+export type OpenForward = Readonly<OpenForwardBody>;
 
 /** How the broker reaches a gateway's control API. */
 export interface GatewayEndpoint {
@@ -37,8 +27,8 @@ export interface GatewayControl {
   list(gateway: GatewayEndpoint): Promise<OpenForward[]>;
   /** Resolves when the gateway's control API answers. */
   ping(gateway: GatewayEndpoint): Promise<void>;
-  /** The gateway's state; `forwards` is how many forwards it holds open. */
-  info(gateway: GatewayEndpoint): Promise<{ readonly forwards: number }>;
+  /** The gateway's state (`GET /info`): version, port range, forwards, connection counters. */
+  info(gateway: GatewayEndpoint): Promise<GatewayInfo>;
 }
 
 /** How a client reaches a desktop: directly, or through a gateway forward. */
@@ -94,4 +84,18 @@ export interface ForwardStore {
   closeForUser(user: string, desktopId?: number): Promise<ForwardRecord[]>;
   /** The live, unexpired forwards of one gateway (a restarted gateway re-opens them). */
   liveForGateway(gateway: string, now: number): Promise<ForwardRecord[]>;
+}
+
+/**
+ * Where verified nonces are remembered, for replay protection. A verifier that runs in many
+ * processes (broker Lambdas, several local brokers) must share one store, or a request
+ * captured on its way to one of them could be replayed against another.
+ */
+export interface NonceStore {
+  /**
+   * Remembers `nonce` until `until` (epoch ms) if it is new. `seen` when it is remembered
+   * already; `full` when the store cannot take more now (the request is refused, never let
+   * through).
+   */
+  remember(nonce: string, until: number, now: number): Promise<'new' | 'seen' | 'full'>;
 }

@@ -4,14 +4,16 @@
  * - Control requests (broker → gateway control API, gateway → broker forward list) carry
  *   three headers: a timestamp (epoch ms), a random 128-bit nonce and an HMAC over
  *   `METHOD\npath-with-query\ntimestamp\nnonce\nsha256hex(body)`. The receiver rejects a
- *   missing or forged signature, a timestamp outside its window, and a nonce it has seen.
+ *   missing or forged signature, a timestamp outside its window, and a nonce it has seen
+ *   (in a {@link NonceStore}: the broker's is the state table, shared by all its instances).
  * - The login tag: the gateway's reverse proxy adds {@link LOGIN_TAG_HEADER} to each login it
  *   forwards, naming itself and the client's IP, signed, so the broker can trust "login
  *   gateway" as a location attribute. An unsigned, forged or stale tag reads as no tag.
  *
- * Pure: node:crypto only, no I/O.
+ * Pure: node:crypto only; the nonce store is a port.
  */
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { NonceStore } from './ports.ts';
 
 /** Request header: epoch milliseconds when the request was signed. */
 export const TIMESTAMP_HEADER = 'x-deskbroker-timestamp';
@@ -102,18 +104,47 @@ export type VerifyFailure =
   | 'bad_signature'
   | 'stale_timestamp'
   | 'replayed_nonce'
-  | 'nonce_cache_full';
+  | 'nonce_cache_full'
+  | 'nonce_store_unavailable';
 
 export type VerifyResult = { ok: true } | { ok: false; reason: VerifyFailure };
 
 /** Request headers as node:http gives them (lowercase names) or a plain record. */
 export type HeaderBag = Readonly<Record<string, string | readonly string[] | undefined>>;
 
+/**
+ * Nonces in this process's memory, at most `maxNonces` at a time: for a verifier that runs in
+ * one process only (a gateway's control API).
+ */
+export function createMemoryNonceStore(
+  maxNonces = 100_000,
+): NonceStore & { readonly size: number } {
+  // nonce → epoch ms after which it may be forgotten. Insertion order is (nearly) expiry
+  // order because every entry lives for the same 2 × window after it was seen.
+  const seen = new Map<string, number>();
+  return {
+    get size() {
+      return seen.size;
+    },
+    async remember(nonce, until, now) {
+      for (const [old, expiry] of seen) {
+        if (expiry > now) break;
+        seen.delete(old);
+      }
+      if (seen.has(nonce)) return 'seen';
+      if (seen.size >= maxNonces) return 'full';
+      seen.set(nonce, until);
+      return 'new';
+    },
+  };
+}
+
 /** Checks signed requests; remembers nonces for replay protection. */
 export interface RequestVerifier {
   /**
-   * Verifies one request. Never throws. A request that passes has its nonce remembered,
-   * so the same signed request is refused the second time.
+   * Verifies one request. Never rejects. A request that passes has its nonce remembered,
+   * so the same signed request is refused the second time, by every verifier sharing the
+   * nonce store.
    */
   verify(input: {
     method: string;
@@ -121,9 +152,7 @@ export interface RequestVerifier {
     body?: SignableBody;
     headers: HeaderBag;
     now?: number;
-  }): VerifyResult;
-  /** Nonces remembered now (for tests and metrics). */
-  readonly rememberedNonces: number;
+  }): Promise<VerifyResult>;
 }
 
 function header(headers: HeaderBag, name: string): string | undefined {
@@ -135,34 +164,20 @@ function header(headers: HeaderBag, name: string): string | undefined {
 
 /**
  * Makes a verifier for requests signed with `secret`. Timestamps more than `windowMs` away
- * from `now` (either way) are refused; nonces are remembered until a request carrying them
- * would be stale anyway, at most `maxNonces` at a time (beyond that new requests are refused,
- * never let through, until old nonces age out).
+ * from `now` (either way) are refused; nonces are remembered in `nonces` (by default this
+ * process's memory) until a request carrying them would be stale anyway.
  */
 export function createRequestVerifier(options: {
   secret: string;
   windowMs?: number;
-  maxNonces?: number;
+  nonces?: NonceStore;
 }): RequestVerifier {
   const { secret } = options;
   const windowMs = options.windowMs ?? DEFAULT_SIGNATURE_WINDOW_MS;
-  const maxNonces = options.maxNonces ?? 100_000;
-  // nonce → epoch ms after which it may be forgotten. Insertion order is (nearly) expiry
-  // order because every entry lives for the same 2 × window after it was seen.
-  const seen = new Map<string, number>();
-
-  const forgetExpired = (now: number): void => {
-    for (const [nonce, until] of seen) {
-      if (until > now) break;
-      seen.delete(nonce);
-    }
-  };
+  const nonces = options.nonces ?? createMemoryNonceStore();
 
   return {
-    get rememberedNonces() {
-      return seen.size;
-    },
-    verify({ method, path, body, headers, now: at }): VerifyResult {
+    async verify({ method, path, body, headers, now: at }): Promise<VerifyResult> {
       const now = at ?? Date.now();
       const timestamp = header(headers, TIMESTAMP_HEADER);
       const nonce = header(headers, NONCE_HEADER);
@@ -179,11 +194,16 @@ export function createRequestVerifier(options: {
       if (Math.abs(now - Number(timestamp)) > windowMs) {
         return { ok: false, reason: 'stale_timestamp' };
       }
-      forgetExpired(now);
-      if (seen.has(nonce)) return { ok: false, reason: 'replayed_nonce' };
-      if (seen.size >= maxNonces) return { ok: false, reason: 'nonce_cache_full' };
       // A request signed at t is accepted until t + window, and t ≥ now - window.
-      seen.set(nonce, now + 2 * windowMs);
+      let remembered: 'new' | 'seen' | 'full';
+      try {
+        remembered = await nonces.remember(nonce, now + 2 * windowMs, now);
+      } catch {
+        // The store cannot say whether it is a replay: refuse rather than let it through.
+        return { ok: false, reason: 'nonce_store_unavailable' };
+      }
+      if (remembered === 'seen') return { ok: false, reason: 'replayed_nonce' };
+      if (remembered === 'full') return { ok: false, reason: 'nonce_cache_full' };
       return { ok: true };
     },
   };

@@ -1,14 +1,16 @@
 /**
  * The built-in job bodies: heartbeat, purge_records, refresh_pool and check_gateway. The
- * bodies of agent_timeout, delayed_release and lease_upkeep come from the composition
- * (the agent and leasing code); until then they log "not configured" and finish.
+ * bodies of agent_timeout and delayed_release (./release-bodies.ts) and lease_upkeep
+ * (../leasing/upkeep.ts) need the desktop, agent and leasing ports: the composition passes
+ * them in; without them they log "not configured" and finish.
  */
 
 import type { Clock } from '../clock.ts';
+import { portRangeDisagreement } from '../gateways/port-range.ts';
 import type { GatewayControl } from '../gateways/ports.ts';
 import { withTimeout } from '../health.ts';
 import type { BrokerIdentity, ClusterStore, MaintenanceStore } from './ports.ts';
-import { purgeCutoffs } from './purge.ts';
+import { PURGE_BUDGET_MS, purgeCutoffs } from './purge.ts';
 import { type JobBodies, notConfigured } from './runner.ts';
 
 /** Missed agent heartbeats after which a desktop is unavailable. */
@@ -41,10 +43,14 @@ export function jobBodies(deps: BodyDeps, extra: Partial<JobBodies> = {}): JobBo
     },
     async purge_records(_job, context) {
       const settings = await deps.maintenance.settings();
-      const deleted = await deps.maintenance.purge(
+      const result = await deps.maintenance.purge(
         purgeCutoffs(deps.clock.now(), settings.logRetentionDays),
+        { budgetMs: PURGE_BUDGET_MS },
       );
-      context.logger.info('records purged', { deleted });
+      // An unfinished purge goes on at the next run (hourly): it is idempotent.
+      context.logger.info(result.complete ? 'records purged' : 'records purged, more to do', {
+        ...result,
+      });
     },
     async refresh_pool(job, context) {
       const settings = await deps.maintenance.settings();
@@ -68,10 +74,22 @@ export function jobBodies(deps: BodyDeps, extra: Partial<JobBodies> = {}): JobBo
       const timeoutMs = deps.gatewayTimeoutMs ?? 3000;
       await Promise.all(
         gateways.map(async (gateway) => {
-          const up = await withTimeout(control.ping(gateway), timeoutMs, `gateway ${gateway.name}`)
-            .then(() => true)
-            .catch(() => false);
-          await deps.maintenance.recordGatewayCheck(gateway.name, up, deps.clock.now());
+          const info = await withTimeout(
+            control.info(gateway),
+            timeoutMs,
+            `gateway ${gateway.name}`,
+          ).catch(() => undefined);
+          // The range the gateway forwards on against the one the site configuration gives.
+          const disagreement =
+            info && portRangeDisagreement(gateway.name, gateway.portRange, info.portRange);
+          if (disagreement) context.logger.warn(disagreement, { gateway: gateway.name });
+          await deps.maintenance.recordGatewayCheck(
+            gateway.name,
+            info
+              ? { up: true, reported: { portRange: info.portRange, version: info.version } }
+              : { up: false },
+            deps.clock.now(),
+          );
         }),
       );
     },

@@ -34,6 +34,17 @@ export function maxLoad(cpus: number): number {
 }
 
 /**
+ * Whether a broker with `cpus` CPUs may start a new job at this 1-minute load average: only
+ * strictly below {@link maxLoad}. The guide (Appendix A) delays jobs "when either the maximum
+ * concurrent jobs or load average is met" and resumes them "when the number of jobs and load
+ * average are below the threshold", so a load exactly at the maximum holds them back.
+ * @throws {RangeError} unless `cpus` is a positive integer.
+ */
+export function belowLoadLimit(loadAverage: number, cpus: number): boolean {
+  return loadAverage < maxLoad(cpus);
+}
+
+/**
  * The SQS event source's maximum concurrency for a job Lambda sized like `cpus` CPUs:
  * {@link maxJobs} clamped to the 2..1000 that Lambda accepts.
  * @throws {RangeError} unless `cpus` is a positive integer.

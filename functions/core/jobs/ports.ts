@@ -3,6 +3,8 @@
  * status and history), the cluster's broker records, and the stores the built-in job bodies
  * work on. Times are epoch milliseconds.
  */
+
+import type { PortRange } from '../gateways/port-range.ts';
 import type { GatewayEndpoint } from '../gateways/ports.ts';
 import type { SiteSettings } from '../site-config/schema.ts';
 import type { JobPayload } from './payload.ts';
@@ -167,11 +169,37 @@ export interface ClusterStore {
   ): Promise<RemovalResult | undefined>;
 }
 
+export interface PurgeOptions {
+  /** Rows deleted per statement (default 5,000). */
+  readonly batchRows?: number;
+  /** Time after which no new batch starts (ms); the next run goes on where this one stopped. */
+  readonly budgetMs?: number;
+}
+
+export interface PurgeResult {
+  /** Rows deleted per table. */
+  readonly deleted: Record<string, number>;
+  /** Delete statements run. */
+  readonly batches: number;
+  /** False when the time ran out before everything due was deleted. */
+  readonly complete: boolean;
+}
+
+/** What the `check_gateway` job learnt of one gateway. */
+export interface GatewayCheck {
+  readonly up: boolean;
+  /** What `GET /info` said; absent when the gateway did not answer. */
+  readonly reported?: { readonly portRange: PortRange; readonly version: string };
+}
+
 /** What the built-in jobs change in the site database. */
 export interface MaintenanceStore {
   settings(): Promise<SiteSettings>;
-  /** Deletes what the cutoffs say; resolves the rows deleted per table. */
-  purge(cutoffs: PurgeCutoffs): Promise<Record<string, number>>;
+  /**
+   * Deletes what the cutoffs say, in bounded batches (each its own short statement, nothing
+   * read back); resolves the rows deleted per table.
+   */
+  purge(cutoffs: PurgeCutoffs, options?: PurgeOptions): Promise<PurgeResult>;
   /**
    * Desktops with an agent key: available when their agent was seen after `seenAfter`.
    * Resolves how many changed each way.
@@ -180,9 +208,10 @@ export interface MaintenanceStore {
     seenAfter: number,
     pool?: string,
   ): Promise<{ nowAvailable: number; nowUnavailable: number }>;
-  /** Live gateways (or the one named). */
-  gateways(name?: string): Promise<GatewayEndpoint[]>;
-  recordGatewayCheck(name: string, up: boolean, at: number): Promise<void>;
+  /** Live gateways (or the one named), with the port range the site configuration gives each. */
+  gateways(name?: string): Promise<(GatewayEndpoint & { readonly portRange: PortRange })[]>;
+  /** Records a check: up or down, and what the gateway reported when it answered. */
+  recordGatewayCheck(name: string, check: GatewayCheck, at: number): Promise<void>;
 }
 
 /** Options of {@link JobQueue.enqueue}. */

@@ -15,6 +15,11 @@ export const DELETED_RECORD_DAYS = 90;
 export const WORK_QUEUE_DAYS = 7;
 export const GATEWAY_FORWARD_DAYS = 2;
 export const DESKTOP_SESSION_DAYS = 7;
+/**
+ * How long one purge run deletes before it stops (half the job function's two-minute
+ * timeout); a larger backlog is finished by the next hourly runs.
+ */
+export const PURGE_BUDGET_MS = 60_000;
 
 /** Rows older than these instants (epoch milliseconds) are purged. */
 export interface PurgeCutoffs {

@@ -8,6 +8,7 @@
 import type { Offer } from '../desktops/offers.ts';
 import type { ProtocolEntry } from '../desktops/protocol-plans.ts';
 import type { GatewayClusterConfig, GatewayConfig, SiteConfig } from '../site-config/schema.ts';
+import type { LeaseFilter } from './ports.ts';
 
 /** How to launch a leased desktop again: the resolved protocol and the gateway choice. */
 export interface LeasedLaunch {
@@ -72,6 +73,15 @@ export function leaseForLaunch(
 }
 
 export const isLive = (lease: Pick<Lease, 'expiresAt'>, now: number) => lease.expiresAt > now;
+
+/** Whether a lease is one an administrator's filter means (user by name, case-insensitive). */
+export function leaseMatches(lease: Lease, filter: LeaseFilter, now: number): boolean {
+  if (filter.user !== undefined && lease.user.toLowerCase() !== filter.user.toLowerCase())
+    return false;
+  if (filter.desktopId !== undefined && lease.desktopId !== filter.desktopId) return false;
+  const state = filter.state ?? 'live';
+  return state === 'all' || (state === 'live') === isLive(lease, now);
+}
 
 /** The offer list of leased mode: the user's unexpired leases. */
 export function leasedOffers(leases: readonly Lease[], now: number): Offer[] {

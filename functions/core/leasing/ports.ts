@@ -5,18 +5,56 @@ import type { ForwardRecord } from '../gateways/ports.ts';
 import type { LocalAccount } from '../login/ports.ts';
 import type { Lease, LeasedSite } from './leases.ts';
 
+/** Which leases an administrator means (Citrix's Get-BrokerLease / Remove-BrokerLease filters). */
+export interface LeaseFilter {
+  readonly user?: string;
+  readonly desktopId?: number;
+  /**
+   * `live` (the default): unexpired; `expired`: past their expiry but not yet deleted by the
+   * table's TTL (DynamoDB deletes "within a few days"); `all`: both.
+   */
+  readonly state?: 'live' | 'expired' | 'all';
+}
+
+/** One page of a lease listing; `cursor` continues it, absent on the last page. */
+export interface LeasePage {
+  readonly leases: Lease[];
+  readonly cursor?: string;
+}
+
 /** Connection leases in the state table. Reads check expiry; writes are single-item. */
 export interface LeaseStore {
-  /** Writes the lease of a launch (keeps the creation time of an existing lease). */
+  /**
+   * Writes the lease of a launch at `lease.lastLaunchAt`: renews a live lease (keeping its
+   * creation time); an expired one is replaced by a new lease, never revived.
+   */
   record(lease: Lease): Promise<void>;
-  /** Moves an existing lease's expiry; resolves false when there is no such lease. */
-  extend(user: string, desktopId: number, expiresAt: number): Promise<boolean>;
+  /**
+   * Writes a lease rebuilt from the site database unless a lease of the same user and desktop
+   * already lasts as long (a rebuild never shortens a lease). Resolves whether it wrote.
+   */
+  restore(lease: Lease): Promise<boolean>;
+  /**
+   * Moves a live lease's expiry forward; resolves false when there is no such lease, or it
+   * has expired at `now` (an expired lease the table has not deleted yet is never revived).
+   */
+  extend(user: string, desktopId: number, expiresAt: number, now: number): Promise<boolean>;
   /** The user's unexpired leases, and whether an administrator revoked them. */
   forUser(user: string, now: number): Promise<{ leases: Lease[]; revoked: boolean }>;
-  /** Every unexpired lease, or one user's. */
-  list(filter: { user?: string }, now: number): Promise<Lease[]>;
+  /** One page of the leases matching `filter`, in the table's order. @throws on a bad cursor. */
+  list(
+    filter: LeaseFilter,
+    now: number,
+    page: { readonly limit: number; readonly cursor?: string },
+  ): Promise<LeasePage>;
   /** Removes one lease; resolves false when there was none. */
   remove(user: string, desktopId: number): Promise<boolean>;
+  /**
+   * Removes every lease (live or expired) of a user, of a desktop, of both (one lease), or,
+   * with an empty filter, every lease of the site. Returns how many were removed. Revocations
+   * stay as they are.
+   */
+  removeWhere(filter: Pick<LeaseFilter, 'user' | 'desktopId'>): Promise<number>;
   /** Removes all of a user's leases and keeps the user out of leased mode. Returns how many were removed. */
   revoke(user: string, now: number): Promise<number>;
   /** Lifts a revocation. */

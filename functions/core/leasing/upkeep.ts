@@ -5,7 +5,7 @@
  */
 
 import type { Clock } from '../clock.ts';
-import { resolvePlan } from '../desktops/protocol-plans.ts';
+import { type DesktopPorts, planForDesktop, resolvePlan } from '../desktops/protocol-plans.ts';
 import type { SiteSnapshotSource } from '../site-config/ports.ts';
 import type { SiteConfig } from '../site-config/schema.ts';
 import { byName } from '../site-config/snapshot.ts';
@@ -19,18 +19,29 @@ import type {
   OutboxReplayer,
 } from './ports.ts';
 
+/** A hard-assigned desktop as the site database holds it. */
+export interface AssignedDesktop {
+  readonly id: number;
+  readonly name: string;
+  readonly address: string;
+  /** Its own ports by protocol, over its plan's. */
+  readonly ports: DesktopPorts;
+  readonly pool: string;
+  readonly assignedUser: string;
+}
+
 /** What the site database says about leasable desktops and mirrored secrets. */
 export interface LeasingSource {
-  assignedDesktops(options?: { running?: boolean }): Promise<
-    {
-      id: number;
-      name: string;
-      address: string;
-      pool: string;
-      assignedUser: string;
-      heldAt: Date | null;
-    }[]
-  >;
+  /**
+   * Live hard-assigned desktops; with `running`, only those where the assigned user's own
+   * session is open (connected or disconnected).
+   */
+  assignedDesktops(options?: { running?: boolean }): Promise<AssignedDesktop[]>;
+  /**
+   * Hard-assigned desktops their assigned user launched (connected to) since `since`, epoch
+   * ms, with the time of the last launch: what Citrix's lease cache holds.
+   */
+  launchedDesktops(since: number): Promise<(AssignedDesktop & { lastLaunchAt: number })[]>;
   accounts(): Promise<MirroredAccount[]>;
   agentKeys(): Promise<MirroredAgentKey[]>;
   gatewayIds(): Promise<Record<string, number>>;
@@ -69,49 +80,89 @@ export async function syncMirror(
   return { accounts: accounts.length, agentKeys: agentKeys.length };
 }
 
-/** The protocols a desktop of `pool` is launched with: the first policy entry offering the pool. */
-function launchFor(config: SiteConfig, pool: string) {
+/**
+ * The protocols a desktop of `pool` is launched with: the first policy entry offering the
+ * pool, on the desktop's own ports.
+ */
+function launchFor(config: SiteConfig, pool: string, ports: DesktopPorts) {
   const policy = config.policies.find((p) =>
     p.entries.some((e) => e.pool === pool || e.backupPool === pool),
   );
   const entry =
     policy?.entries.find((e) => e.pool === pool) ??
     policy?.entries.find((e) => e.backupPool === pool);
-  const plan = resolvePlan(config, entry, []);
+  const plan = planForDesktop(resolvePlan(config, entry, []), ports);
   return { protocol: plan.protocols[0]!.protocol, protocols: [...plan.protocols] };
 }
 
+/** What a rebuild did. */
+export interface RebuildResult {
+  /** Hard-assigned desktops launched within the lease period: each has its lease now. */
+  readonly leases: number;
+  /** Of those, leases created or lengthened (an existing longer lease is kept as it is). */
+  readonly written: number;
+  /** Leases removed because their desktop is no longer hard-assigned to their user. */
+  readonly removed: number;
+  readonly accounts: number;
+  readonly agentKeys: number;
+}
+
 /**
- * Re-creates a lease for every hard-assigned desktop from the site database (existing leases
- * keep their creation time), and re-syncs the mirror.
+ * Rebuilds the leases from the site database (Citrix's Update-BrokerLocalLeaseCache): a lease
+ * for each hard-assigned desktop its user launched within the lease period (the `connect` rows
+ * of the log, leased-mode launches included once replayed), lasting from that launch; never
+ * one for a desktop that was not launched, nor for a revoked user; never shortening a lease.
+ * Leases of desktops no longer hard-assigned to their user are removed. Re-syncs the mirror.
+ * A site whose log retention is shorter than the lease period rebuilds only the launches its
+ * log still holds (existing leases are kept).
  */
-export async function rebuildLeases(
-  deps: UpkeepDeps,
-): Promise<{ leases: number; accounts: number; agentKeys: number }> {
+export async function rebuildLeases(deps: UpkeepDeps): Promise<RebuildResult> {
   const { config } = await deps.snapshot.get();
   const mirrored = await syncMirror(deps);
-  if (!config.settings.leasing.enabled) return { leases: 0, ...mirrored };
   const now = deps.clock.now();
-  const desktops = await deps.source.assignedDesktops();
-  for (const d of desktops) {
+  const assigned = new Set(
+    (await deps.source.assignedDesktops()).map((d) => `${d.assignedUser.toLowerCase()}#${d.id}`),
+  );
+  let removed = 0;
+  let cursor: string | undefined;
+  do {
+    const page = await deps.leases.list({ state: 'all' }, now, { limit: 1000, cursor });
+    for (const l of page.leases) {
+      if (assigned.has(`${l.user.toLowerCase()}#${l.desktopId}`)) continue;
+      if (await deps.leases.remove(l.user, l.desktopId)) removed++;
+    }
+    cursor = page.cursor;
+  } while (cursor);
+  if (!config.settings.leasing.enabled) return { leases: 0, written: 0, removed, ...mirrored };
+
+  const days = config.settings.leasing.days;
+  const launched = await deps.source.launchedDesktops(now - days * DAY_MS);
+  const revoked = new Map<string, boolean>();
+  let leases = 0;
+  let written = 0;
+  for (const d of launched) {
+    const user = d.assignedUser.toLowerCase();
+    if (!revoked.has(user))
+      revoked.set(user, (await deps.leases.forUser(d.assignedUser, now)).revoked);
+    if (revoked.get(user)) continue;
     const local = byName(config.users, d.assignedUser);
-    await deps.leases.record(
-      leaseForLaunch(
-        {
-          user: d.assignedUser,
-          authServer: local?.authServer ?? '(directory)',
-          desktopId: d.id,
-          desktopName: d.name,
-          address: d.address,
-          pool: d.pool,
-          launch: launchFor(config, d.pool),
-        },
-        now,
-        config.settings.leasing.days,
-      ),
+    const lease = leaseForLaunch(
+      {
+        user: d.assignedUser,
+        authServer: local?.authServer ?? '(directory)',
+        desktopId: d.id,
+        desktopName: d.name,
+        address: d.address,
+        pool: d.pool,
+        launch: launchFor(config, d.pool, d.ports),
+      },
+      d.lastLaunchAt,
+      days,
     );
+    leases++;
+    if (await deps.leases.restore(lease)) written++;
   }
-  return { leases: desktops.length, ...mirrored };
+  return { leases, written, removed, ...mirrored };
 }
 
 /** Writes the outbox back to the site database, oldest first, each item once. */
@@ -149,9 +200,10 @@ export async function leaseUpkeep(
   const { config } = await deps.snapshot.get();
   let extended = 0;
   if (config.settings.leasing.enabled) {
-    const expiresAt = deps.clock.now() + config.settings.leasing.days * DAY_MS;
+    const now = deps.clock.now();
+    const expiresAt = now + config.settings.leasing.days * DAY_MS;
     for (const d of await deps.source.assignedDesktops({ running: true })) {
-      if (await deps.leases.extend(d.assignedUser, d.id, expiresAt)) extended++;
+      if (await deps.leases.extend(d.assignedUser, d.id, expiresAt, now)) extended++;
     }
   }
   return { replayed: applied, extended };

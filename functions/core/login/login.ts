@@ -13,14 +13,17 @@ import {
   resolveEntries,
 } from '../desktops/offers.ts';
 import type { DesktopStore } from '../desktops/ports.ts';
-import { ForbiddenError, TooManyRequestsError, UnauthorizedError } from '../errors.ts';
+import { AppError, ForbiddenError, TooManyRequestsError, UnauthorizedError } from '../errors.ts';
 import { type LeasingDeps, leasedIdentity, siteOrLeases } from '../leasing/leased-mode.ts';
 import { leasedOffers } from '../leasing/leases.ts';
+import type { SecretOpener } from '../secrets/ports.ts';
 import type { SiteSnapshotSource } from '../site-config/ports.ts';
 import type { SiteConfig } from '../site-config/schema.ts';
 import { byName } from '../site-config/snapshot.ts';
+import { storableText } from '../text.ts';
 import { firstAssignment } from './assignments.ts';
 import { type AuthDeps, authenticate, type Identity } from './authenticate.ts';
+import { RECORDED_HEADER_LENGTH } from './client-limits.ts';
 import { type ClientAttributes, locationsOf } from './locations.ts';
 import { verifyTotp } from './mfa.ts';
 import type { SessionStore, ThrottleStore } from './ports.ts';
@@ -36,6 +39,8 @@ export interface LoginDeps extends SessionDeps, AuthDeps {
   /** Leased mode; without it a database outage is a 503. */
   readonly leasing?: LeasingDeps;
   readonly snapshot: SiteSnapshotSource;
+  /** Opens a user's stored (sealed) TOTP secret, only to check a code. */
+  readonly secrets: SecretOpener;
   readonly throttle: ThrottleStore;
   readonly throttleLimits: { readonly maxFailures: number; readonly lockoutSeconds: number };
   readonly desktops: DesktopStore;
@@ -66,7 +71,10 @@ export const BUILTIN_ADMIN_ROLE = 'Administrator';
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
- * Signs a user in and returns a new session and the offer list.
+ * Signs a user in and returns a new session and the offer list. Every attempt leaves a log
+ * row: a successful one its `login` row (written with the client registration), a refused one
+ * a `login_failed` row whose detail is the reason's code (to the outbox while the site
+ * database is down).
  * @throws {TooManyRequestsError} while the account or the source address is locked out.
  * @throws {UnauthorizedError} `invalid_credentials`, `mfa_required`, `invalid_mfa_code`.
  * @throws {ForbiddenError} `no_assignment` when no assignment rule matches the user.
@@ -76,15 +84,15 @@ export async function login(deps: LoginDeps, input: LoginInput): Promise<LoginOu
   const started = deps.clock.now();
   const userKey = `user:${input.username.toLowerCase()}`;
   const keys = [userKey, `ip:${input.client.ip}`];
-  const throttled = await deps.throttle.check(keys, started);
-  const locked = throttled.lockedSeconds;
-  if (locked > 0) {
-    throw new TooManyRequestsError(
-      `too many failed sign-ins; try again in ${Math.ceil(locked)} seconds`,
-      locked,
-    );
-  }
   try {
+    const throttled = await deps.throttle.check(keys, started);
+    const locked = throttled.lockedSeconds;
+    if (locked > 0) {
+      throw new TooManyRequestsError(
+        `too many failed sign-ins; try again in ${Math.ceil(locked)} seconds`,
+        locked,
+      );
+    }
     const outcome = deps.leasing
       ? await siteOrLeases(
           deps.leasing,
@@ -97,21 +105,37 @@ export async function login(deps: LoginDeps, input: LoginInput): Promise<LoginOu
   } catch (e: unknown) {
     if (e instanceof UnauthorizedError && e.code !== 'mfa_required') {
       await deps.throttle.recordFailure(keys, deps.clock.now(), deps.throttleLimits);
-      const entry = {
-        event: 'login_failed',
-        user: input.username,
-        clientIp: input.client.ip,
-        detail: e.code,
-      };
-      await deps.desktops.appendLog([entry]).catch(async () => {
-        await deps.leasing?.outbox
-          .append([{ kind: 'log', entry, at: deps.clock.now() }])
-          .catch(() => {});
-      });
     }
-    await sleep(Math.max(0, deps.failureFloorMs - (deps.clock.now() - started)));
+    await logFailedLogin(deps, {
+      user: input.username,
+      clientIp: input.client.ip,
+      detail: e instanceof AppError ? e.code : 'error',
+    });
+    // A lockout answers at once: it tells nothing about the account.
+    if (!(e instanceof TooManyRequestsError)) {
+      await sleep(Math.max(0, deps.failureFloorMs - (deps.clock.now() - started)));
+    }
     throw e;
   }
+}
+
+/**
+ * Writes the `login_failed` row of a refused sign-in: to the site database, or to the outbox
+ * while it does not answer (leased mode). Never throws: a refused sign-in stays refused for
+ * the reason it was, even when its row cannot be written anywhere.
+ */
+export async function logFailedLogin(
+  deps: Pick<LoginDeps, 'desktops' | 'leasing' | 'clock'>,
+  failure: { readonly user: string | null; readonly clientIp: string; readonly detail: string },
+): Promise<void> {
+  const entry = { event: 'login_failed', ...failure };
+  const leasing = deps.leasing;
+  const toOutbox = async () => {
+    await leasing?.outbox.append([{ kind: 'log', entry, at: deps.clock.now() }]).catch(() => {});
+  };
+  if (leasing && leasing.breaker.state !== 'closed') return toOutbox();
+  const write = () => deps.desktops.appendLog([entry]);
+  await (leasing ? leasing.withDeadline(write) : write()).catch(toOutbox);
 }
 
 /** Role, admin flag and policy from the first matching assignment; checks MFA when it asks. */
@@ -126,7 +150,7 @@ async function assign(
   const match = firstAssignment(config, identity.groups, locations);
   if (!match)
     throw new ForbiddenError('no_assignment', 'no assignment rule gives you a role and policy');
-  if (match.rule.mfa === 'totp') await checkTotp(identity, mfaCode, deps.clock.now());
+  if (match.rule.mfa === 'totp') await checkTotp(deps, identity, mfaCode);
   return {
     role: match.rule.role,
     isAdmin: byName(config.roles, match.rule.role)?.admin ?? false,
@@ -204,7 +228,7 @@ async function leasedLogin(
     role = (await assign(deps, config, identity, locations, input.mfaCode)).role;
   } else if (identity.mfaSecret) {
     // Only the mirror is at hand (no assignment rules): an enrolled user always gives the code.
-    await checkTotp(identity, input.mfaCode, deps.clock.now());
+    await checkTotp(deps, identity, input.mfaCode);
   }
   const now = deps.clock.now();
   await leasing.outbox.append([
@@ -243,7 +267,7 @@ function recordedHeaders(
   const out: Record<string, string> = {};
   for (const name of names) {
     const value = headers[name.toLowerCase()];
-    if (value !== undefined) out[name.toLowerCase()] = value.slice(0, 512);
+    if (value !== undefined) out[name.toLowerCase()] = storableText(value, RECORDED_HEADER_LENGTH);
   }
   return out;
 }
@@ -251,8 +275,13 @@ function recordedHeaders(
 /**
  * @throws {UnauthorizedError} `mfa_required` without a code, `invalid_mfa_code` for a wrong one.
  * @throws {ForbiddenError} `mfa_not_enrolled` when the user has no TOTP secret.
+ * @throws {SecretUnavailableError} when the stored secret cannot be opened on this broker.
  */
-async function checkTotp(identity: Identity, code: string | undefined, now: number): Promise<void> {
+async function checkTotp(
+  deps: Pick<LoginDeps, 'secrets' | 'clock'>,
+  identity: Identity,
+  code: string | undefined,
+): Promise<void> {
   if (!identity.mfaSecret) {
     throw new ForbiddenError(
       'mfa_not_enrolled',
@@ -264,7 +293,9 @@ async function checkTotp(identity: Identity, code: string | undefined, now: numb
       'mfa_required',
       'enter the one-time code from your authenticator (mfaCode)',
     );
-  if (!(await verifyTotp(identity.mfaSecret, code, now))) {
+  // The secret is stored sealed: opened here, for this check only.
+  const secret = await deps.secrets.open(identity.mfaSecret);
+  if (!(await verifyTotp(secret, code, deps.clock.now()))) {
     throw new UnauthorizedError('invalid_mfa_code', 'the one-time code is wrong or has expired');
   }
 }

@@ -6,10 +6,34 @@ import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { hashAgentKey } from '../agents/keys.ts';
 import { BadRequestError } from '../errors.ts';
 import type { PasswordHasher } from '../login/ports.ts';
+import type { SecretBox } from '../secrets/ports.ts';
+import { findTextProblem } from '../text.ts';
 import { type ConfigChange, diffSiteConfig } from './diff.ts';
-import type { SiteConfigStore } from './ports.ts';
+import type { SiteConfigStore, SiteSnapshotSource } from './ports.ts';
 import { KEPT_SECRET, type SiteConfig } from './schema.ts';
-import { InvalidConfigError, parseSiteConfig } from './validate.ts';
+import { redactSecrets, sealSecrets } from './stored-secrets.ts';
+import {
+  type ConfigProblem,
+  checkSiteConfig,
+  formatPath,
+  InvalidConfigError,
+  sortProblems,
+} from './validate.ts';
+
+/** What applying a configuration needs. */
+export interface ApplyDeps {
+  readonly store: SiteConfigStore;
+  readonly hasher: PasswordHasher;
+  /** Seals bind passwords and TOTP secrets before they are stored. */
+  readonly secrets: SecretBox;
+  /**
+   * This broker's cached view of the configuration: dropped as soon as a change is committed,
+   * before anything else runs, so the login path never serves the configuration it replaced.
+   */
+  readonly snapshot: Pick<SiteSnapshotSource, 'invalidate'>;
+  /** Runs after a committed change (leased mode mirrors accounts and agent keys). */
+  readonly afterApply?: (before: SiteConfig, after: SiteConfig) => Promise<void>;
+}
 
 export interface ApplyResult {
   readonly changes: readonly ConfigChange[];
@@ -19,137 +43,111 @@ export interface ApplyResult {
 /**
  * Validates `document`, hashes its secrets, and makes the site match it in one transaction.
  * Applying the same document twice changes nothing the second time.
- * @throws {InvalidConfigError} listing every problem with its path; the site is unchanged.
+ * @throws {InvalidConfigError} listing every problem of the document with its path (shape,
+ *   references and secrets to keep, in one pass); the site is unchanged.
  */
 export async function applySiteConfig(
-  deps: {
-    store: SiteConfigStore;
-    hasher: PasswordHasher;
-    /** Runs after a committed change (leased mode mirrors accounts and agent keys). */
-    afterApply?: (before: SiteConfig, after: SiteConfig) => Promise<void>;
-  },
+  deps: ApplyDeps,
   document: unknown,
   options: { dryRun?: boolean } = {},
 ): Promise<ApplyResult> {
-  const parsed = parseSiteConfig(document);
+  const checked = checkSiteConfig(document);
   const current = await deps.store.read();
-  const desired = await resolveSecrets(parsed, current, deps.hasher);
+  const problems = [...checked.problems, ...keptSecretProblems(document, current)];
+  if (!checked.config || problems.length > 0) throw new InvalidConfigError(sortProblems(problems));
+  const desired = await resolveSecrets(checked.config, current, deps);
   const changes = await deps.store.apply(desired, (now) => diffSiteConfig(now, desired), {
     dryRun: options.dryRun ?? false,
   });
-  if (changes.length > 0 && !options.dryRun) await deps.afterApply?.(current, desired);
+  if (changes.length > 0 && !options.dryRun) {
+    deps.snapshot.invalidate();
+    await deps.afterApply?.(current, desired);
+  }
   return { changes, dryRun: options.dryRun ?? false };
+}
+
+/** The site configuration as `export` writes it: no stored secret, `(kept)` in its place. */
+export async function exportSiteConfig(store: SiteConfigStore): Promise<SiteConfig> {
+  return redactSecrets(await store.read());
 }
 
 /**
  * Replaces clear secrets with what is stored: password → argon2id hash (the current hash is
  * kept when the password is unchanged, so apply stays idempotent), agent key → SHA-256,
- * a kept ("(kept)") bind password, TOTP secret, password hash or agent-key hash → the stored
- * one. Fills each user's default auth
- * server.
+ * LDAP bind password and TOTP secret → sealed (the stored one when kept or unchanged; a kept
+ * one is checked to exist beforehand). Fills each user's default auth server.
  */
 async function resolveSecrets(
   config: SiteConfig,
   current: SiteConfig,
-  hasher: PasswordHasher,
+  { hasher, secrets }: Pick<ApplyDeps, 'hasher' | 'secrets'>,
 ): Promise<SiteConfig> {
   const firstLocal = config.authServers.find((s) => s.type === 'local')?.name;
   const currentUsers = new Map(current.users.map((u) => [u.name.toLowerCase(), u]));
-  const problems: { path: string; message: string }[] = [];
   const users = await Promise.all(
-    config.users.map(async ({ password, ...given }, i) => {
-      const stored = currentUsers.get(given.name.toLowerCase());
-      const user = { ...given };
-      if (user.mfaSecret === KEPT_SECRET) {
-        user.mfaSecret = stored?.mfaSecret;
-        if (user.mfaSecret === undefined)
-          problems.push({
-            path: `users[${i}].mfaSecret`,
-            message: 'no stored TOTP secret to keep',
-          });
-      }
-      if (user.passwordHash === KEPT_SECRET) {
-        user.passwordHash = stored?.passwordHash;
-        if (user.passwordHash === undefined)
-          problems.push({ path: `users[${i}].passwordHash`, message: 'no stored password to keep' });
-      }
+    config.users.map(async ({ password, ...user }) => {
       const authServer = user.authServer ?? firstLocal;
       if (password === undefined) return { ...user, authServer };
-      const old = stored?.passwordHash;
+      const old = currentUsers.get(user.name.toLowerCase())?.passwordHash;
       const passwordHash =
         old && (await hasher.verify(old, password)) ? old : await hasher.hash(password);
       return { ...user, authServer, passwordHash };
     }),
   );
 
-  const currentServers = new Map(current.authServers.map((s) => [s.name.toLowerCase(), s]));
-  const authServers = config.authServers.map((server, i) => {
-    if (server.type !== 'ldap' || server.bindPassword !== KEPT_SECRET) return server;
-    const old = currentServers.get(server.name.toLowerCase());
-    const stored = old?.type === 'ldap' ? old.bindPassword : undefined;
-    if (stored === undefined) {
+  const problems: { path: string; message: string }[] = [];
+  const sealed = await sealSecrets({ ...config, users }, current, secrets, problems);
+  if (problems.length > 0) throw new InvalidConfigError(problems);
+
+  const pools = config.pools.map((pool) => ({
+    ...pool,
+    desktops: pool.desktops.map(({ agentKey, ...desktop }) =>
+      agentKey === undefined ? desktop : { ...desktop, agentKeyHash: hashAgentKey(agentKey) },
+    ),
+  }));
+  return { ...config, ...sealed, pools };
+}
+
+/**
+ * `(kept)` secrets with nothing stored to keep (LDAP bind passwords, TOTP secrets), read from
+ * the raw document whatever its shape, so they are reported with the file's other problems.
+ */
+function keptSecretProblems(document: unknown, current: SiteConfig): ConfigProblem[] {
+  const doc = (document ?? {}) as { authServers?: unknown; users?: unknown };
+  const entries = (list: unknown) =>
+    (Array.isArray(list) ? list : []).map((e: unknown) => (e ?? {}) as Record<string, unknown>);
+  const named = <T extends { name: string }>(list: readonly T[], name: unknown): T | undefined =>
+    typeof name === 'string'
+      ? list.find((e) => e.name.toLowerCase() === name.trim().toLowerCase())
+      : undefined;
+  const problems: ConfigProblem[] = [];
+  entries(doc.authServers).forEach((s, i) => {
+    if (s.type !== 'ldap' || s.bindPassword !== KEPT_SECRET) return;
+    const old = named(current.authServers, s.name);
+    if (old?.type !== 'ldap' || old.bindPassword === undefined)
       problems.push({
         path: `authServers[${i}].bindPassword`,
         message: 'no stored bind password to keep',
       });
-    }
-    return { ...server, bindPassword: stored };
   });
-
-  const storedKeys = new Map(
-    current.pools.flatMap((p) => p.desktops.map((d) => [d.name.toLowerCase(), d.agentKeyHash])),
-  );
-  const pools = config.pools.map((pool, p) => ({
-    ...pool,
-    desktops: pool.desktops.map(({ agentKey, ...desktop }, d) => {
-      if (agentKey !== undefined) return { ...desktop, agentKeyHash: hashAgentKey(agentKey) };
-      if (desktop.agentKeyHash !== KEPT_SECRET) return desktop;
-      const agentKeyHash = storedKeys.get(desktop.name.toLowerCase());
-      if (agentKeyHash === undefined)
-        problems.push({
-          path: `pools[${p}].desktops[${d}].agentKeyHash`,
-          message: 'no stored agent key to keep',
-        });
-      return { ...desktop, agentKeyHash };
-    }),
-  }));
-  if (problems.length > 0) throw new InvalidConfigError(problems);
-  return { ...config, authServers, users, pools };
+  entries(doc.users).forEach((u, i) => {
+    if (u.mfaSecret !== KEPT_SECRET) return;
+    if (named(current.users, u.name)?.mfaSecret === undefined)
+      problems.push({ path: `users[${i}].mfaSecret`, message: 'no stored TOTP secret to keep' });
+  });
+  return problems;
 }
 
 /**
- * The configuration with no secret in it, for showing and downloading over the API: LDAP
- * bind passwords, TOTP secrets, password hashes and agent-key hashes become "(kept)", which
- * apply reads as "keep the stored one", so the text applies back unchanged. (A hash is not
- * the password, but it is what an offline guess is checked against: it stays in the site
- * database.)
+ * Decodes a configuration file's text: JSON when it looks like JSON, else YAML.
+ * @throws {BadRequestError} `invalid_config_syntax`, or `invalid_text` for a string the site
+ *   database cannot store (a NUL character or a lone surrogate, escaped in the file).
  */
-export function withoutSecrets(config: SiteConfig): SiteConfig {
-  const kept = <T>(value: T | undefined) => (value === undefined ? undefined : KEPT_SECRET);
-  return {
-    ...config,
-    authServers: config.authServers.map((s) =>
-      s.type === 'ldap' && s.bindPassword !== undefined ? { ...s, bindPassword: KEPT_SECRET } : s,
-    ),
-    users: config.users.map(({ passwordHash, mfaSecret, ...u }) => ({
-      ...u,
-      ...(passwordHash === undefined ? {} : { passwordHash: kept(passwordHash) }),
-      ...(mfaSecret === undefined ? {} : { mfaSecret: kept(mfaSecret) }),
-    })),
-    pools: config.pools.map((p) => ({
-      ...p,
-      desktops: p.desktops.map((d) =>
-        d.agentKeyHash === undefined ? d : { ...d, agentKeyHash: KEPT_SECRET },
-      ),
-    })),
-  };
-}
-
-/** Decodes a configuration file's text: JSON when it looks like JSON, else YAML. */
 export function decodeConfigText(text: string): unknown {
   const trimmed = text.trim();
+  let document: unknown;
   try {
-    return trimmed.startsWith('{') ? JSON.parse(trimmed) : parseYaml(text);
+    document = trimmed.startsWith('{') ? JSON.parse(trimmed) : parseYaml(text);
   } catch (e: unknown) {
     const reason = e instanceof Error ? e.message.split('\n')[0] : String(e);
     throw new BadRequestError(
@@ -157,6 +155,9 @@ export function decodeConfigText(text: string): unknown {
       `the configuration is not valid YAML or JSON: ${reason}`,
     );
   }
+  const bad = findTextProblem(document);
+  if (bad) throw new BadRequestError('invalid_text', `${formatPath(bad.path)}: ${bad.message}`);
+  return document;
 }
 
 /** Encodes a configuration for `export`: YAML by default, JSON on request. */

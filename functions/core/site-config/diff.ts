@@ -30,13 +30,19 @@ export interface DesktopEntry {
   name: string;
   pool: string;
   address: string;
+  ports?: Partial<Record<string, number>>;
   assignedTo?: string;
   agentKeyHash?: string;
 }
 
+/** Every desktop with its pool; no `ports` when it has none (as export writes it). */
 export function desktopsOf(config: Pick<SiteConfig, 'pools'>): DesktopEntry[] {
   return config.pools.flatMap((pool) =>
-    pool.desktops.map(({ agentKey: _key, ...desktop }) => ({ ...desktop, pool: pool.name })),
+    pool.desktops.map(({ agentKey: _key, ports, ...desktop }) => ({
+      ...desktop,
+      ...(ports && Object.keys(ports).length > 0 ? { ports } : {}),
+      pool: pool.name,
+    })),
   );
 }
 

@@ -4,9 +4,15 @@
  * `validate.ts` checks the references between entries.
  */
 import * as z from 'zod';
+import { RECORDED_HEADERS_MAX } from '../login/client-limits.ts';
 
-/** In an export, a stored secret (LDAP bind password) is written as this; apply keeps the stored one. */
+/**
+ * In an export, a stored secret (LDAP bind password, TOTP secret) is written as this; apply
+ * reads it as "keep the stored value". An export never holds a secret.
+ */
 export const KEPT_SECRET = '(kept)';
+
+const BASE32_SECRET = /^[A-Z2-7]{26,128}=*$/;
 
 const name = z
   .string()
@@ -59,21 +65,15 @@ export const userSchema = z
     name: name.refine((n) => !/\s/.test(n), 'must not contain spaces'),
     password: z.string().min(8, 'must be at least 8 characters').max(1024).optional(),
     /** An argon2id hash, as `export` writes it. */
-    passwordHash: z
-      .string()
-      .refine(
-        (v) => v === KEPT_SECRET || v.startsWith('$argon2'),
-        'must be an argon2 hash, or "(kept)"',
-      )
-      .optional(),
+    passwordHash: z.string().startsWith('$argon2', 'must be an argon2 hash').optional(),
     groups: z.array(name).default([]),
     authServer: name.optional(),
     /** Base32 TOTP enrolment secret (RFC 6238), for assignments that require MFA. */
     mfaSecret: z
       .string()
       .refine(
-        (v) => v === KEPT_SECRET || /^[A-Z2-7]{26,128}=*$/.test(v),
-        'must be a base32 secret of at least 26 characters (128 bits), or "(kept)"',
+        (v) => v === KEPT_SECRET || BASE32_SECRET.test(v),
+        `must be a base32 secret of at least 26 characters (128 bits), or "${KEPT_SECRET}"`,
       )
       .optional(),
   })
@@ -132,16 +132,18 @@ export const desktopSchema = z
   .strictObject({
     name,
     address: host,
+    /**
+     * The desktop's own port for some protocols, overriding its protocol plan's port for that
+     * protocol (`{ vnc: 5902 }`): several displays on one host, desktops behind NAT.
+     */
+    ports: z.partialRecord(z.enum(PROTOCOLS), port).optional(),
     /** Hard assignment to one user. */
     assignedTo: name.optional(),
     /** The agent's key for the event API; stored hashed. */
     agentKey: z.string().min(16, 'must be at least 16 characters').optional(),
     agentKeyHash: z
       .string()
-      .refine(
-        (v) => v === KEPT_SECRET || /^[0-9a-f]{64}$/.test(v),
-        'must be a SHA-256 hex digest, or "(kept)"',
-      )
+      .regex(/^[0-9a-f]{64}$/, 'must be a SHA-256 hex digest')
       .optional(),
   })
   .refine((d) => !(d.agentKey && d.agentKeyHash), {
@@ -232,7 +234,15 @@ export const settingsSchema = z.strictObject({
   logRetentionDays: z.number().int().min(1).max(3650).default(30),
   heartbeatSeconds: z.number().int().min(5).max(3600).default(20),
   /** Headers recorded with each client registration (and usable in location rules). */
-  clientHeaders: z.array(z.string().regex(/^[A-Za-z0-9-]+$/)).default(['user-agent']),
+  clientHeaders: z
+    .array(
+      z
+        .string()
+        .regex(/^[A-Za-z0-9-]+$/, 'must be an HTTP header name')
+        .max(64, 'must be at most 64 characters'),
+    )
+    .max(RECORDED_HEADERS_MAX, `at most ${RECORDED_HEADERS_MAX} headers (each login stores them)`)
+    .default(['user-agent']),
 });
 
 export const siteConfigSchema = z.strictObject({

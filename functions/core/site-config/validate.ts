@@ -1,10 +1,12 @@
 /**
- * Validates a site configuration: its shape (zod) and the references between entries.
- * Every problem names its exact path, such as `policies[1].entries[0].pool: unknown pool "eng"`.
+ * Validates a site configuration: its shape (zod) and the references between entries, in one
+ * pass. Every problem names its exact path, such as
+ * `policies[1].entries[0].pool: unknown pool "eng"`.
  */
 import { BadRequestError } from '../errors.ts';
 import { isValidIpRange } from '../ip-range.ts';
 import { BUILTIN_ADMIN } from '../login/sessions.ts';
+import { type ReferenceView, salvage } from './salvage.ts';
 import { type SiteConfig, siteConfigSchema } from './schema.ts';
 
 export interface ConfigProblem {
@@ -37,32 +39,76 @@ export class InvalidConfigError extends BadRequestError {
 }
 
 /**
+ * Checks a configuration document: its shape (zod) and the references between its entries,
+ * in one pass. Reference errors are found even when the shape is wrong (the references are
+ * read from whatever the document holds, `salvage.ts`), so every mistake of a file is reported
+ * at once, in the order of the file's sections.
+ */
+export function checkSiteConfig(
+  document: unknown,
+): { config: SiteConfig; problems: [] } | { config: undefined; problems: ConfigProblem[] } {
+  const parsed = siteConfigSchema.safeParse(document ?? {});
+  const shape: ConfigProblem[] = parsed.success
+    ? []
+    : parsed.error.issues.map((issue) => ({
+        path: formatPath(issue.path),
+        message: issue.message,
+      }));
+  const references = checkReferences(parsed.success ? parsed.data : salvage(document));
+  const problems = sortProblems(uniqueProblems([...shape, ...references]));
+  if (parsed.success && problems.length === 0) return { config: parsed.data, problems: [] };
+  return { config: undefined, problems };
+}
+
+/**
  * Parses and checks a configuration document (already decoded from YAML or JSON).
  * @throws {InvalidConfigError} with every problem and its path.
  */
 export function parseSiteConfig(document: unknown): SiteConfig {
-  const parsed = siteConfigSchema.safeParse(document ?? {});
-  if (!parsed.success) {
-    throw new InvalidConfigError(
-      parsed.error.issues.map((issue) => ({
-        path: formatPath(issue.path),
-        message: issue.message,
-      })),
-    );
-  }
-  const problems = checkReferences(parsed.data);
-  if (problems.length > 0) throw new InvalidConfigError(problems);
-  return parsed.data;
+  const { config, problems } = checkSiteConfig(document);
+  if (!config) throw new InvalidConfigError(problems);
+  return config;
+}
+
+const uniqueProblems = (problems: ConfigProblem[]) => {
+  const seen = new Set<string>();
+  return problems.filter((p) => {
+    const key = `${p.path}\n${p.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+};
+
+const SECTIONS = Object.keys(siteConfigSchema.shape);
+/** `policies[1].entries[0].pool` → its section's place in the file, then its indices. */
+const sortKey = (path: string): number[] => {
+  const section = SECTIONS.indexOf(path.split(/[.[]/)[0]!);
+  const indices = [...path.matchAll(/\[(\d+)\]/g)].map((m) => Number(m[1]));
+  return [section < 0 ? SECTIONS.length : section, ...indices];
+};
+
+/** Problems in the order of the file: by section, then by entry (stable within an entry). */
+export function sortProblems(problems: readonly ConfigProblem[]): ConfigProblem[] {
+  const keyed = problems.map((p, i) => ({ p, i, key: sortKey(p.path) }));
+  keyed.sort((a, b) => {
+    for (let k = 0; k < Math.min(a.key.length, b.key.length); k++) {
+      if (a.key[k] !== b.key[k]) return a.key[k]! - b.key[k]!;
+    }
+    return a.i - b.i;
+  });
+  return keyed.map((x) => x.p);
 }
 
 /** The reference and uniqueness checks zod cannot express. */
-export function checkReferences(config: SiteConfig): ConfigProblem[] {
+export function checkReferences(config: ReferenceView): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   const problem = (path: string, message: string) => problems.push({ path, message });
 
-  const names = <T extends { name: string }>(list: T[], key: string) => {
+  const names = <T extends { name: string | undefined }>(list: readonly T[], key: string) => {
     const seen = new Map<string, number>();
     list.forEach((entry, i) => {
+      if (entry.name === undefined) return;
       const lower = entry.name.toLowerCase();
       const first = seen.get(lower);
       if (first !== undefined) {
@@ -71,7 +117,7 @@ export function checkReferences(config: SiteConfig): ConfigProblem[] {
         seen.set(lower, i);
       }
     });
-    return new Set(list.map((e) => e.name));
+    return new Set(list.flatMap((e) => (e.name === undefined ? [] : [e.name])));
   };
 
   const authServers = names(config.authServers, 'authServers');
@@ -96,7 +142,7 @@ export function checkReferences(config: SiteConfig): ConfigProblem[] {
   }
 
   config.users.forEach((user, i) => {
-    if (user.name.toLowerCase() === BUILTIN_ADMIN) {
+    if (user.name?.toLowerCase() === BUILTIN_ADMIN) {
       problem(
         `users[${i}].name`,
         `"${user.name}" is the built-in administrator and cannot be configured`,
@@ -121,6 +167,7 @@ export function checkReferences(config: SiteConfig): ConfigProblem[] {
   config.pools.forEach((pool, p) => {
     pool.desktops.forEach((desktop, d) => {
       const path = `pools[${p}].desktops[${d}]`;
+      if (desktop.name === undefined) return;
       const lower = desktop.name.toLowerCase();
       const other = desktopNames.get(lower);
       if (other)
@@ -132,6 +179,7 @@ export function checkReferences(config: SiteConfig): ConfigProblem[] {
   config.gatewayClusters.forEach((cluster, c) => {
     const seen = new Set<string>();
     cluster.members.forEach((member, m) => {
+      if (member === undefined) return;
       if (!gateways.has(member))
         problem(`gatewayClusters[${c}].members[${m}]`, `unknown gateway "${member}"`);
       if (seen.has(member))
@@ -160,7 +208,11 @@ export function checkReferences(config: SiteConfig): ConfigProblem[] {
       problem(`locations[${l}].protocolPlan`, `unknown protocol plan "${location.protocolPlan}"`);
     }
     location.rules.forEach((rule, r) => {
-      if (rule.op.endsWith('in_range') && !isValidIpRange(rule.value)) {
+      if (
+        rule.op?.endsWith('in_range') &&
+        rule.value !== undefined &&
+        !isValidIpRange(rule.value)
+      ) {
         problem(
           `locations[${l}].rules[${r}].value`,
           `"${rule.value}" is not an IP range (10.0.0.0/8 or 10.0.0.1-10.0.0.9)`,
@@ -172,7 +224,8 @@ export function checkReferences(config: SiteConfig): ConfigProblem[] {
   config.policies.forEach((policy, p) => {
     policy.entries.forEach((entry, e) => {
       const path = `policies[${p}].entries[${e}]`;
-      if (!pools.has(entry.pool)) problem(`${path}.pool`, `unknown pool "${entry.pool}"`);
+      if (entry.pool !== undefined && !pools.has(entry.pool))
+        problem(`${path}.pool`, `unknown pool "${entry.pool}"`);
       if (entry.backupPool !== undefined) {
         if (!pools.has(entry.backupPool))
           problem(`${path}.backupPool`, `unknown pool "${entry.backupPool}"`);
@@ -190,8 +243,9 @@ export function checkReferences(config: SiteConfig): ConfigProblem[] {
     if (assignment.location !== undefined && !locations.has(assignment.location)) {
       problem(`${path}.location`, `unknown location "${assignment.location}"`);
     }
-    if (!roles.has(assignment.role)) problem(`${path}.role`, `unknown role "${assignment.role}"`);
-    if (!policies.has(assignment.policy))
+    if (assignment.role !== undefined && !roles.has(assignment.role))
+      problem(`${path}.role`, `unknown role "${assignment.role}"`);
+    if (assignment.policy !== undefined && !policies.has(assignment.policy))
       problem(`${path}.policy`, `unknown policy "${assignment.policy}"`);
   });
 

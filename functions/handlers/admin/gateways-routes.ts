@@ -23,6 +23,12 @@ export function gatewaysRoutes(broker: Broker): Route[] {
         gateways: page.items.map((g) => ({
           ...g,
           portRange: [g.portRange[0], g.portRange[1]] as [number, number],
+          reported: g.reported && {
+            version: g.reported.version,
+            portRange: g.reported.portRange
+              ? ([g.reported.portRange[0], g.reported.portRange[1]] as [number, number])
+              : null,
+          },
           clusters: [...g.clusters],
           statusSince: isoOrNull(g.statusSince),
           checkedAt: isoOrNull(g.checkedAt),

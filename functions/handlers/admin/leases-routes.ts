@@ -1,14 +1,18 @@
 /**
- * `/api/v1/admin/leases`: list leases (by user), remove one, revoke all of a user's (and keep
- * them out of leased mode), lift a revocation, rebuild leases from the site database.
+ * `/api/v1/admin/leases`, as Citrix's lease cmdlets: list leases (filtered by user, desktop,
+ * live or expired, a page at a time), remove one or all of a user's or a desktop's (or every
+ * lease), revoke all of a user's (and keep them out of leased mode), lift a revocation,
+ * rebuild leases from the site database.
  */
 import type { Broker } from '../../compose.ts';
 import { NotFoundError } from '../../core/errors.ts';
+import { isLive } from '../../core/leasing/leases.ts';
 import { rebuildLeases } from '../../core/leasing/upkeep.ts';
 import {
   leasesRoute,
   rebuildLeasesRoute,
   removeLeaseRoute,
+  removeLeasesRoute,
   revokeLeasesRoute,
   unrevokeLeasesRoute,
 } from '../api/admin.ts';
@@ -20,16 +24,29 @@ export function leasesRoutes(broker: Broker): Route[] {
   const now = () => broker.clock.now();
   return [
     sessionEndpoint(broker, leasesRoute, async ({ query }) => {
-      const list = await leases.list({ user: query.user || undefined }, now());
+      const at = now();
+      const page = await leases.list(
+        { user: query.user, desktopId: query.desktopId, state: query.state },
+        at,
+        { limit: query.limit, cursor: query.cursor },
+      );
       return {
-        leases: list.map((l) => ({
+        leases: page.leases.map((l) => ({
           ...l,
           launch: { ...l.launch, protocols: [...l.launch.protocols] },
           createdAt: new Date(l.createdAt).toISOString(),
           lastLaunchAt: new Date(l.lastLaunchAt).toISOString(),
           expiresAt: new Date(l.expiresAt).toISOString(),
+          state: isLive(l, at) ? ('live' as const) : ('expired' as const),
         })),
+        nextCursor: page.cursor ?? null,
       };
+    }),
+    sessionEndpoint(broker, removeLeasesRoute, async ({ session, query }) => {
+      const filter = { user: query.user, desktopId: query.desktopId };
+      const removed = await leases.removeWhere(filter);
+      broker.logger.info('leases removed', { by: session.user, ...filter, removed });
+      return { removed };
     }),
     sessionEndpoint(broker, removeLeaseRoute, async ({ session, params }) => {
       const { user, desktopId } = params;

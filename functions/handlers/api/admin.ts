@@ -136,14 +136,58 @@ const lease = z.object({
   expiresAt: isoTime,
 });
 
+/** A name in a filter; empty means no filter. */
+const optionalName = z
+  .string()
+  .max(256)
+  .optional()
+  .transform((v) => v || undefined);
+
+/** Paging of admin lists: at most `limit` items, and the cursor of the next page. */
+const paging = {
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  cursor: z.string().min(1).max(2000).optional(),
+};
+
 export const leasesRoute = route({
   method: 'GET',
   path: '/api/v1/admin/leases',
   function: 'admin',
   auth: 'admin',
-  summary: 'Connection leases (Get-BrokerLease)',
-  query: z.object({ user: z.string().max(256).optional() }),
-  response: z.object({ leases: z.array(lease) }),
+  summary:
+    'Connection leases, filtered by user, desktop and state, a page at a time (Get-BrokerLease)',
+  query: z.object({
+    user: optionalName,
+    desktopId: idParam('desktop').optional(),
+    /** live (default), expired (past expiry, not yet deleted by the table's TTL), or all */
+    state: z.enum(['live', 'expired', 'all']).default('live'),
+    ...paging,
+  }),
+  response: z.object({
+    leases: z.array(lease.extend({ state: z.enum(['live', 'expired']) })),
+    /** Pass as `cursor` for the next page; null on the last one. */
+    nextCursor: z.string().nullable(),
+  }),
+  errors: ADMIN_ERRORS,
+});
+
+export const removeLeasesRoute = route({
+  method: 'DELETE',
+  path: '/api/v1/admin/leases',
+  function: 'admin',
+  auth: 'admin',
+  summary:
+    'Remove the leases of a user, of a desktop, or one lease (both); all=true removes every lease (Remove-BrokerLease)',
+  query: z
+    .object({
+      user: optionalName,
+      desktopId: idParam('desktop').optional(),
+      all: z.enum(['true']).optional(),
+    })
+    .refine((q) => (q.user !== undefined || q.desktopId !== undefined) !== (q.all === 'true'), {
+      message: 'name a user, a desktop (desktopId) or both, or give all=true alone',
+    }),
+  response: z.object({ removed: z.number().int() }),
   errors: ADMIN_ERRORS,
 });
 
@@ -187,11 +231,42 @@ export const rebuildLeasesRoute = route({
   path: '/api/v1/admin/leases/rebuild',
   function: 'admin',
   auth: 'admin',
-  summary: 'Re-create leases and the leased-mode copy (Update-BrokerLocalLeaseCache)',
+  summary:
+    'Re-create the leases of launched hard-assigned desktops, drop stale ones, re-copy what leased mode needs (Update-BrokerLocalLeaseCache)',
   response: z.object({
     leases: z.number().int(),
+    written: z.number().int(),
+    removed: z.number().int(),
     accounts: z.number().int(),
     agentKeys: z.number().int(),
+  }),
+  errors: ADMIN_ERRORS,
+});
+
+const secretsByKey = z.record(z.string(), z.number().int()).meta({
+  description: 'Stored secrets by the id of the key that sealed them ("clear": not sealed yet)',
+});
+
+export const secretsStatusRoute = route({
+  method: 'GET',
+  path: '/api/v1/admin/secrets',
+  function: 'admin',
+  auth: 'admin',
+  summary: 'How the stored secrets (LDAP bind passwords, TOTP secrets) are sealed, by key',
+  response: z.object({ byKey: secretsByKey }),
+  errors: ADMIN_ERRORS,
+});
+
+export const reencryptSecretsRoute = route({
+  method: 'POST',
+  path: '/api/v1/admin/secrets/reencrypt',
+  function: 'admin',
+  auth: 'admin',
+  summary: 'Re-encrypt every stored secret under the current key, with fresh data keys',
+  response: z.object({
+    resealed: z.number().int(),
+    total: z.number().int(),
+    byKey: secretsByKey,
   }),
   errors: ADMIN_ERRORS,
 });
@@ -203,8 +278,11 @@ export const adminRoutes = [
   removeBrokerRoute,
   jobsRoute,
   leasesRoute,
+  removeLeasesRoute,
   removeLeaseRoute,
   revokeLeasesRoute,
   unrevokeLeasesRoute,
   rebuildLeasesRoute,
+  secretsStatusRoute,
+  reencryptSecretsRoute,
 ] as const;

@@ -1,5 +1,6 @@
 /** Signing in and out, and what the sign-in page needs to know beforehand. */
 import * as z from 'zod';
+import { attributesBytes, CLIENT_LIMITS as L } from '../../core/login/client-limits.ts';
 import { isoTime, mode, okBody } from './common.ts';
 import { noOffersReason, offer } from './offers.ts';
 import { route } from './route.ts';
@@ -15,8 +16,24 @@ export const loginBody = z
       .optional(),
     client: z
       .strictObject({
-        name: z.string().max(256).optional(),
-        attributes: z.record(z.string().max(64), z.string().max(1024)).optional(),
+        name: z.string().max(L.nameLength, `must be at most ${L.nameLength} characters`).optional(),
+        attributes: z
+          .record(
+            z
+              .string()
+              .min(1, 'must not be empty')
+              .max(L.attributeNameLength, `must be at most ${L.attributeNameLength} characters`),
+            z
+              .string()
+              .max(L.attributeValueLength, `must be at most ${L.attributeValueLength} characters`),
+          )
+          .refine((a) => Object.keys(a).length <= L.attributes, {
+            message: `at most ${L.attributes} attributes`,
+          })
+          .refine((a) => attributesBytes(a) <= L.attributesBytes, {
+            message: `at most ${L.attributesBytes} bytes in all (as JSON); the broker keeps about 5 KB of database per login`,
+          })
+          .optional(),
       })
       .optional(),
   })

@@ -4,7 +4,10 @@
 import type { Broker } from '../../compose.ts';
 import type { AgentDeps } from '../../core/agents/events.ts';
 import type { DesktopDeps } from '../../core/desktops/desktops.ts';
+import { syncMirror } from '../../core/leasing/upkeep.ts';
 import type { LoginDeps, SessionDeps } from '../../core/login/login.ts';
+import type { ResealDeps } from '../../core/secrets/reseal.ts';
+import type { ApplyDeps } from '../../core/site-config/apply.ts';
 
 export const sessionDeps = (b: Broker): SessionDeps => ({
   sessions: b.sessions,
@@ -27,9 +30,32 @@ export const loginDeps = (b: Broker): LoginDeps => ({
   accounts: b.accounts,
   hasher: b.hasher,
   directory: b.directory,
+  secrets: b.secrets,
   throttle: b.throttle,
   throttleLimits: b.config.throttle,
   failureFloorMs: b.config.loginFailureFloorMs,
+});
+
+/** Applying a site configuration: the store, the hasher, this broker's cache, the leased-mode mirror. */
+export const applyDeps = (b: Broker): ApplyDeps => ({
+  store: b.siteConfig,
+  hasher: b.hasher,
+  secrets: b.secrets,
+  snapshot: b.snapshot,
+  afterApply: b.leasing.afterApply,
+});
+
+/**
+ * Sealing and re-encrypting stored secrets: after a change, this broker's cached configuration
+ * is dropped and the leased-mode copy in the state table is written again (with the new texts).
+ */
+export const resealDeps = (b: Broker): ResealDeps => ({
+  box: b.secrets,
+  stored: b.storedSecrets,
+  afterChange: async () => {
+    b.snapshot.invalidate();
+    await syncMirror(b.leasing.upkeep);
+  },
 });
 
 /** Lease extensions by desktop, shared by every agent request of this broker. */

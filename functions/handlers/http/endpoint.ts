@@ -3,6 +3,10 @@
  * parameters, query and JSON body with the contract's schemas (400 `{ error, message }` for
  * anything malformed, before the implementation runs), then answers what the
  * implementation returns: a body (sent as JSON with 200) or a whole {@link HttpResponse}.
+ * This is the only place that percent-decodes: the local load balancer and the router pass
+ * paths and queries on as they came, as the ALB does. Every route's query is decoded, even
+ * a route that takes none, so a malformed escape is a 400 everywhere. Text the site database
+ * cannot store (NUL, lone surrogates) is refused in headers, path, query and body alike.
  * Routes for users and administrators go through {@link sessionEndpoint}, which checks the
  * session the contract asks for before anything else, so no route can forget it.
  */
@@ -11,9 +15,10 @@ import type * as z from 'zod';
 import type { Broker } from '../../compose.ts';
 import { BadRequestError } from '../../core/errors.ts';
 import type { Session } from '../../core/login/sessions.ts';
+import { textProblem } from '../../core/text.ts';
 import type { ApiRoute } from '../api/route.ts';
 import type { Route } from './handler.ts';
-import { jsonBody, validate } from './request.ts';
+import { checkText, jsonBody, validate } from './request.ts';
 import { type HttpResponse, json } from './response.ts';
 import { requireAdminSession, requireSession } from './session.ts';
 
@@ -40,7 +45,11 @@ export function decodeComponent(value: string, where: string, plusIsSpace = fals
 /** The path parameters the router matched, decoded. */
 function pathParams(event: ALBEvent): Record<string, string> {
   const raw = (event as ALBEvent & { pathParameters?: Record<string, string> }).pathParameters;
-  return Object.fromEntries(Object.entries(raw ?? {}).map(([k, v]) => [k, decodeComponent(v, k)]));
+  const params = Object.fromEntries(
+    Object.entries(raw ?? {}).map(([k, v]) => [k, decodeComponent(v, k)]),
+  );
+  checkText(params, 'path');
+  return params;
 }
 
 /** The query, decoded (the ALB passes it still encoded); the first value of a repeated key. */
@@ -53,7 +62,19 @@ function queryParams(event: ALBEvent): Record<string, string> {
     if (v === undefined) continue;
     out[decodeComponent(k, 'query', true)] = decodeComponent(v, k, true);
   }
+  checkText(out, 'query');
   return out;
+}
+
+/** Refuses header values the site database could not store (recorded client headers reach it). */
+function checkHeaders(event: ALBEvent): void {
+  const headers = event.multiValueHeaders ?? event.headers ?? {};
+  for (const [name, value] of Object.entries(headers)) {
+    for (const v of Array.isArray(value) ? value : [value]) {
+      const problem = typeof v === 'string' ? textProblem(v) : undefined;
+      if (problem) throw new BadRequestError('invalid_text', `header ${name}: ${problem}`);
+    }
+  }
 }
 
 const isResponse = (x: unknown): x is HttpResponse =>
@@ -76,8 +97,11 @@ function build<P, Q, B, S extends z.ZodType, Extra>(
     path: contract.path,
     handler: async (event: ALBEvent, context: Context) => {
       const extra = await before(event);
-      const params = contract.params ? validate(contract.params, pathParams(event)) : {};
-      const query = contract.query ? validate(contract.query, queryParams(event)) : {};
+      checkHeaders(event);
+      const rawParams = pathParams(event);
+      const rawQuery = queryParams(event);
+      const params = contract.params ? validate(contract.params, rawParams) : {};
+      const query = contract.query ? validate(contract.query, rawQuery) : {};
       const body =
         contract.body && contract.bodyType !== 'text' ? jsonBody(event, contract.body) : undefined;
       const result = await implementation({

@@ -28,6 +28,9 @@ export type AlbHandler = (event: ALBEvent, context: Context) => Promise<ALBResul
 /** Maps any thrown value to a response; unknown errors are logged and hidden. */
 export function responseForError(e: unknown, logger: Logger, requestId: string): HttpResponse {
   if (e instanceof AppError) {
+    // A backing service failed: the answer says which part; the log keeps the whole error.
+    if (e.status >= 500 && e.cause !== undefined)
+      logger.warn('request failed', { requestId, code: e.code, error: e as Error });
     return errorResponse(e.status, e.code, e.message, {
       headers: { ...e.headers },
       details: e.details,

@@ -1,7 +1,7 @@
 /**
- * Reading ALB events: headers, query, cookies, JSON bodies validated with zod, and the
- * client's address as the load balancer saw it. Works with and without the target group's
- * multi-value headers mode.
+ * Reading ALB events: headers, cookies, JSON bodies validated with zod, and the client's
+ * address as the load balancer saw it. Works with and without the target group's multi-value
+ * headers mode. Path parameters and the query are decoded in one place only, `endpoint.ts`.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { ALBEvent } from 'aws-lambda';
@@ -9,6 +9,7 @@ import type { z } from 'zod';
 import { AppError, BadRequestError } from '../../core/errors.ts';
 import { normalizeIp } from '../../core/ip-range.ts';
 import { formatPath } from '../../core/site-config/validate.ts';
+import { findTextProblem } from '../../core/text.ts';
 
 /** Largest request body the broker reads (the ALB's own limit for Lambda targets is 1 MB). */
 export const MAX_BODY_BYTES = 1_000_000;
@@ -30,19 +31,6 @@ export function headerValues(event: ALBEvent, name: string): string[] {
 
 export function header(event: ALBEvent, name: string): string | undefined {
   return headerValues(event, name)[0];
-}
-
-/** A query parameter, URL-decoded (the ALB passes them encoded). */
-export function queryParam(event: ALBEvent, name: string): string | undefined {
-  const raw = event.multiValueQueryStringParameters
-    ? event.multiValueQueryStringParameters[name]?.[0]
-    : event.queryStringParameters?.[name];
-  if (raw === undefined) return undefined;
-  try {
-    return decodeURIComponent(raw.replace(/\+/g, ' '));
-  } catch {
-    return raw;
-  }
 }
 
 export function cookies(event: ALBEvent): Map<string, string> {
@@ -101,8 +89,22 @@ export function bodyText(event: ALBEvent): string {
 }
 
 /**
- * Parses a JSON body and validates it.
- * @throws {BadRequestError} `invalid_json` or `invalid_request` naming the first bad field.
+ * Refuses text the site database cannot store (NUL characters, lone surrogates) anywhere in
+ * `value`, its keys included.
+ * @throws {BadRequestError} `invalid_text` naming where, under `where` (`body`, `query`, ...).
+ */
+export function checkText(value: unknown, where: string): void {
+  const found = findTextProblem(value);
+  if (found) {
+    const path = found.path.length > 0 ? formatPath(found.path) : where;
+    throw new BadRequestError('invalid_text', `${path}: ${found.message}`);
+  }
+}
+
+/**
+ * Parses a JSON body, refuses text the database cannot store, and validates it.
+ * @throws {BadRequestError} `invalid_json`, `invalid_text` or `invalid_request` naming the
+ *   first bad field.
  */
 export function jsonBody<S extends z.ZodType>(event: ALBEvent, schema: S): z.output<S> {
   const text = bodyText(event);
@@ -112,6 +114,7 @@ export function jsonBody<S extends z.ZodType>(event: ALBEvent, schema: S): z.out
   } catch {
     throw new BadRequestError('invalid_json', 'the request body is not valid JSON');
   }
+  checkText(value, 'body');
   return validate(schema, value);
 }
 
@@ -120,18 +123,14 @@ export function validate<S extends z.ZodType>(schema: S, value: unknown): z.outp
   const parsed = schema.safeParse(value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    const where = issue.path.length > 0 ? `${formatPath(issue.path)}: ` : '';
-    throw new BadRequestError('invalid_request', `${where}${issue.message}`);
+    // A bad record key: name the record, and say what is wrong with the key.
+    const inner = issue.code === 'invalid_key' ? issue.issues[0] : undefined;
+    const path = inner ? issue.path.slice(0, -1) : issue.path;
+    const message = inner
+      ? `key "${String(issue.path.at(-1)).slice(0, 64)}": ${inner.message}`
+      : issue.message;
+    const where = path.length > 0 ? `${formatPath(path)}: ` : '';
+    throw new BadRequestError('invalid_request', `${where}${message}`);
   }
   return parsed.data;
-}
-
-/** A path parameter set by the router. @throws {BadRequestError} when missing. */
-export function pathParam(event: ALBEvent, name: string): string {
-  const value = (event as ALBEvent & { pathParameters?: Record<string, string> }).pathParameters?.[
-    name
-  ];
-  if (value === undefined)
-    throw new BadRequestError('invalid_request', `missing ${name} in the path`);
-  return decodeURIComponent(value);
 }

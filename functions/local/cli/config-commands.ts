@@ -5,9 +5,15 @@
 import { readFile } from 'node:fs/promises';
 import { ensureSchema } from '../../adapters/site-db/migrate.ts';
 import { loadConfig } from '../../config.ts';
-import { applySiteConfig, decodeConfigText, encodeConfig } from '../../core/site-config/apply.ts';
+import {
+  applySiteConfig,
+  decodeConfigText,
+  encodeConfig,
+  exportSiteConfig,
+} from '../../core/site-config/apply.ts';
 import { describeChange } from '../../core/site-config/diff.ts';
 import { InvalidConfigError } from '../../core/site-config/validate.ts';
+import { applyDeps } from '../../handlers/http/deps.ts';
 import { openLocal } from '../runtime.ts';
 import { adminFetch } from './remote.ts';
 import { type Command, envWithFlags, siteFlags } from './shared.ts';
@@ -47,15 +53,7 @@ export const applyCommand: Command = {
         const local = await openLocal(loadConfig(envWithFlags(env, flags)));
         try {
           await ensureSchema(local.broker.site.db, { createIfEmpty: true, upgrade: false });
-          const result = await applySiteConfig(
-            {
-              store: local.broker.siteConfig,
-              hasher: local.broker.hasher,
-              afterApply: local.broker.leasing.afterApply,
-            },
-            document,
-            { dryRun },
-          );
+          const result = await applySiteConfig(applyDeps(local.broker), document, { dryRun });
           changes = result.changes.map(describeChange);
         } finally {
           await local.close();
@@ -82,7 +80,8 @@ export const applyCommand: Command = {
 
 export const exportCommand: Command = {
   usage: 'export [--format yaml|json] [--db URL | --url BROKER_URL]',
-  summary: 'print the site configuration (passwords as hashes, bind passwords as "(kept)")',
+  summary:
+    'print the site configuration (local passwords as hashes; bind passwords and TOTP secrets as "(kept)")',
   options: { ...siteFlags, ...remoteFlags, format: { type: 'string' } },
   async run(flags, _positionals, env) {
     const format = flags.format === 'json' ? 'json' : 'yaml';
@@ -100,7 +99,7 @@ export const exportCommand: Command = {
     const local = await openLocal(loadConfig(envWithFlags(env, flags)));
     try {
       await ensureSchema(local.broker.site.db, { createIfEmpty: false, upgrade: false });
-      process.stdout.write(encodeConfig(await local.broker.siteConfig.read(), format));
+      process.stdout.write(encodeConfig(await exportSiteConfig(local.broker.siteConfig), format));
       return 0;
     } finally {
       await local.close();

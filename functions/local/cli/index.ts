@@ -5,6 +5,7 @@ import { applyCommand, exportCommand } from './config-commands.ts';
 import { migrateCommand } from './db-commands.ts';
 import { switchCommand } from './db-switch.ts';
 import { leasesCommand } from './leases.ts';
+import { secretsCommand } from './secrets.ts';
 import { serveCommand } from './serve.ts';
 import type { Command } from './shared.ts';
 import { stateServerCommand } from './state-server.ts';
@@ -19,6 +20,7 @@ export const commands: Record<string, Command> = {
   'db switch': switchCommand,
   'state-server': stateServerCommand,
   leases: leasesCommand,
+  secrets: secretsCommand,
 };
 
 export function usage(): string {

@@ -4,6 +4,7 @@
  */
 import { adminApi, type Desktop, type DesktopStatus } from '../shared/admin-api.ts';
 import { ActionButton, DataState, Filters, Pager, ViewHeader, When } from './components.tsx';
+import { href } from './router.ts';
 import { useData } from './use-data.ts';
 
 export const DESKTOP_STATUSES: readonly DesktopStatus[] = [
@@ -166,11 +167,13 @@ export function DesktopsView(props: { readonly params: URLSearchParams }) {
                     {d.leases.length === 0 ? (
                       <span class="muted">none</span>
                     ) : (
-                      d.leases.map((l) => (
-                        <span key={l.user} class="nowrap">
-                          {l.user}, until <When iso={l.expiresAt} />
-                        </span>
-                      ))
+                      <a href={href('leases', { desktopId: String(d.id) })}>
+                        {d.leases.map((l) => (
+                          <span key={l.user} class="nowrap">
+                            {l.user}, until <When iso={l.expiresAt} />
+                          </span>
+                        ))}
+                      </a>
                     )}
                   </td>
                   <td>

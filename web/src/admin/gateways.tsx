@@ -56,6 +56,7 @@ export function GatewaysView(props: { readonly params: URLSearchParams }) {
                 <th scope="col">Address</th>
                 <th scope="col">Public address</th>
                 <th scope="col">Ports</th>
+                <th scope="col">Reports</th>
                 <th scope="col">State</th>
                 <th scope="col">Last checked</th>
                 <th scope="col">Forwards open</th>
@@ -70,6 +71,22 @@ export function GatewaysView(props: { readonly params: URLSearchParams }) {
                   <td>{g.publicAddress}</td>
                   <td>
                     {g.portRange[0]}–{g.portRange[1]}
+                  </td>
+                  <td>
+                    {g.reported ? (
+                      <>
+                        {g.reported.version ? `version ${g.reported.version}` : ''}
+                        {g.reported.portRange &&
+                          (g.reported.portRange[0] !== g.portRange[0] ||
+                            g.reported.portRange[1] !== g.portRange[1]) && (
+                            <span class="badge warn">
+                              forwards on {g.reported.portRange[0]}–{g.reported.portRange[1]}
+                            </span>
+                          )}
+                      </>
+                    ) : (
+                      <span class="muted">—</span>
+                    )}
                   </td>
                   <td>
                     <GatewayStatus gateway={g} />

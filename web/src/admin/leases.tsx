@@ -1,8 +1,9 @@
 /**
- * Connection leases (Citrix's leasing): the list, searched by user; remove one; revoke all of
- * a user's leases (and keep the user out of leased mode) or lift that; rebuild the leases
- * from the hard assignments. The leases live in the state table, so the list answers in
- * leased mode too.
+ * Connection leases (Citrix's leasing): the list, searched by user, desktop and state, paged;
+ * remove one, or all those of the user or desktop searched for; revoke all of a user's
+ * leases (and keep the user out of leased mode) or lift that; rebuild the leases from the
+ * hard assignments. The leases live in the state table, so the list answers in leased mode
+ * too.
  */
 import { useState } from 'preact/hooks';
 import { adminApi } from '../shared/admin-api.ts';
@@ -61,12 +62,17 @@ function RevokeForm(props: { readonly onDone: () => void }) {
 
 export function LeasesView(props: { readonly params: URLSearchParams }) {
   const p = props.params;
-  const query = { user: p.get('user') ?? undefined, cursor: p.get('cursor') ?? undefined };
+  const query = {
+    user: p.get('user') ?? undefined,
+    desktopId: p.get('desktopId') ?? undefined,
+    state: p.get('state') ?? undefined,
+    cursor: p.get('cursor') ?? undefined,
+    limit: '50',
+  };
   const key = JSON.stringify(query);
   const leases = useData(key, () => adminApi.leases(query), { needsDatabase: false });
   const list = leases.data?.leases ?? [];
-  // Pages when the API pages the list (it returns every lease otherwise).
-  const next = (leases.data as { nextCursor?: string | null } | undefined)?.nextCursor;
+  const filtered = Boolean(query.user || query.desktopId);
 
   return (
     <>
@@ -95,7 +101,9 @@ export function LeasesView(props: { readonly params: URLSearchParams }) {
       </Filters>
       <DataState data={leases} what="leases" />
       {leases.data && list.length === 0 && (
-        <p class="muted">{query.user ? `${query.user} has no lease.` : 'There is no lease.'}</p>
+        <p class="muted">
+          {query.user && !query.desktopId ? `${query.user} has no lease.` : 'No lease matches.'}
+        </p>
       )}
       {list.length > 0 && (
         <div class="table-wrap">
@@ -109,6 +117,7 @@ export function LeasesView(props: { readonly params: URLSearchParams }) {
                 <th scope="col">Protocol</th>
                 <th scope="col">Last launch</th>
                 <th scope="col">Expires</th>
+                <th scope="col">State</th>
                 <th scope="col">
                   <span class="sr-only">Actions</span>
                 </th>
@@ -130,6 +139,9 @@ export function LeasesView(props: { readonly params: URLSearchParams }) {
                     <When iso={l.expiresAt} />
                   </td>
                   <td>
+                    <span class={`badge ${l.state === 'live' ? 'ok' : 'neutral'}`}>{l.state}</span>
+                  </td>
+                  <td>
                     <ActionButton
                       label="Remove"
                       busyLabel="Removing…"
@@ -148,7 +160,7 @@ export function LeasesView(props: { readonly params: URLSearchParams }) {
           </table>
         </div>
       )}
-      <Pager view="leases" params={p} next={next} label="leases" />
+      <Pager view="leases" params={p} next={leases.data?.nextCursor} label="leases" />
       <RevokeForm onDone={leases.reload} />
     </>
   );

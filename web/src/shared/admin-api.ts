@@ -21,6 +21,7 @@ import type {
   rebuildLeasesRoute,
   removeBrokerRoute,
   removeLeaseRoute,
+  removeLeasesRoute,
   revokeLeasesRoute,
   unrevokeLeasesRoute,
 } from '../../../functions/handlers/api/admin.ts';
@@ -111,6 +112,8 @@ export const adminApi = {
   logDownload,
   leases: (query: Params<typeof leasesRoute>) =>
     call<Leases>('GET', '/api/v1/admin/leases', { query }),
+  removeLeases: (query: Params<typeof removeLeasesRoute>) =>
+    call<Answer<typeof removeLeasesRoute>>('DELETE', '/api/v1/admin/leases', { query }),
   removeLease: (user: string, desktopId: number) =>
     call<Answer<typeof removeLeaseRoute>>(
       'DELETE',

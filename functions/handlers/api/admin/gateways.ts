@@ -27,6 +27,13 @@ export const gatewaysRoute = route({
         status: z.enum(['up', 'down', 'unknown']),
         statusSince: isoTime.nullable(),
         checkedAt: isoTime.nullable(),
+        reported: z
+          .object({
+            version: z.string().nullable(),
+            portRange: z.tuple([z.number().int(), z.number().int()]).nullable(),
+          })
+          .nullable()
+          .meta({ description: 'what the gateway reported at its last check (GET /info)' }),
         forwardsOpen: z.number().int(),
         clusters: z.array(z.string()),
       }),

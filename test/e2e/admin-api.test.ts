@@ -487,9 +487,8 @@ describe('the configuration, as the console edits it', () => {
     const desktop = config.pools[0].desktops.find((d: { name: string }) => d.name === 'demo-03');
     desktop.agentKey = 'agent-key-of-demo-03-0123456789';
     expect((await admin('/api/v1/admin/config', { method: 'PUT', body: config })).status).toBe(200);
-    const keyHash = (await broker.broker.siteConfig.read()).pools[0]!.desktops.find(
-      (d) => d.name === 'demo-03',
-    )?.agentKeyHash;
+    const before = await broker.broker.siteConfig.read();
+    const keyHash = before.pools[0]!.desktops.find((d) => d.name === 'demo-03')?.agentKeyHash;
 
     const yaml = await admin('/api/v1/admin/config?format=yaml');
     const again = await put(yaml.text);
@@ -501,11 +500,8 @@ describe('the configuration, as the console edits it', () => {
     expect(keyHash).toMatch(/^[0-9a-f]{64}$/);
     expect(again.status, again.text).toBe(200);
     expect(again.body.changed).toBe(false);
-    const stored = await broker.broker.siteConfig.read();
-    expect(stored.users[0]!.mfaSecret).toBe('JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP');
-    expect(stored.pools[0]!.desktops.find((d) => d.name === 'demo-03')?.agentKeyHash).toBe(keyHash);
-    const corp = stored.authServers.find((a) => a.name === 'corp');
-    expect(corp?.type === 'ldap' && corp.bindPassword).toBe('bind-secret-42');
+    // The stored (sealed) secrets are the ones from before the round trip.
+    expect(await broker.broker.siteConfig.read()).toEqual(before);
   });
 
   it('names every problem with its path and the line of the file it is on', async () => {

@@ -127,7 +127,7 @@ function startChild(): Promise<{ proc: ChildProcess; url: string }> {
     let out = '';
     proc.stdout!.on('data', (chunk) => {
       out += chunk;
-      const url = /broker\s+(http:\/\/\S+)/.exec(out)?.[1];
+      const url = /\bportal\s+(http:\/\/[^\s/]+)/.exec(out)?.[1];
       if (url && out.includes('Press Ctrl-C')) resolve({ proc, url });
     });
     proc.stderr!.on('data', (chunk) => {

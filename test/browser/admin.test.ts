@@ -96,6 +96,36 @@ describe('the admin console', () => {
     expect(consoleErrors).toEqual([]);
   });
 
+  it('removes a Stopped broker from the cluster, after asking', async () => {
+    const long = new Date(Date.now() - 3_600_000);
+    await broker.broker.site.db
+      .insertInto('broker')
+      .values({
+        siteId: 9,
+        uuid: 'a5d0c1e2-0000-4000-8000-000000000009',
+        name: 'old-broker',
+        address: '10.0.0.9',
+        version: '0.1.0',
+        bootedAt: long,
+        heartbeatAt: long,
+        status: 'stopped',
+      })
+      .execute();
+    await signInAsAdmin();
+    const old = row('old-broker');
+    await expect.poll(() => old.getByText('Stopped').count()).toBe(1);
+    // The running broker has no Remove; the stopped one has.
+    const brokers = page.getByRole('region', { name: 'Brokers' });
+    expect(await brokers.getByRole('button', { name: 'Remove' }).count()).toBe(1);
+    await old.getByRole('button', { name: 'Remove' }).click();
+    const confirm = old.getByRole('group', { name: /Remove broker old-broker \(site ID 9\)/ });
+    await confirm.getByRole('button', { name: 'Yes, remove' }).click();
+    await expect.poll(() => old.count()).toBe(0);
+    expect(
+      await page.getByRole('status').filter({ hasText: 'Broker old-broker removed' }).count(),
+    ).toBe(1);
+  });
+
   it('filters the job queue by status, the filter kept in the URL', async () => {
     await signInAsAdmin();
     await page.getByRole('heading', { name: 'Overview', level: 1 }).waitFor();

@@ -41,7 +41,7 @@ export function sessionsRoutes(broker: Broker): Route[] {
         })),
       };
     }),
-    sessionEndpoint(broker, endSessionRoute, async ({ params, session: me, event }) => {
+    sessionEndpoint(broker, endSessionRoute, async ({ params, session: me }) => {
       const target = await broker.sessions.get(params.sessionId);
       if (!target) {
         throw new NotFoundError(
@@ -58,11 +58,7 @@ export function sessionsRoutes(broker: Broker): Route[] {
           detail: `by administrator ${me.user}`,
         },
       ]);
-      broker.logger.info('session ended by an administrator', {
-        by: me.user,
-        user: target.user,
-        path: event.path,
-      });
+      broker.logger.info('session ended by an administrator', { by: me.user, user: target.user });
       return { ended: true as const, user: target.user };
     }),
     sessionEndpoint(broker, clientsRoute, async ({ query }) => {

@@ -270,8 +270,15 @@ describe('the admin console', () => {
     });
     expect(connect.status, connect.text).toBe(200);
 
-    await signInAsAdmin('/admin/leases?user=alice');
+    // Found from the desktop's side too (state all), marked live.
+    await signInAsAdmin(`/admin/leases?desktopId=${ws.desktopId}&state=all`);
     await page.getByRole('heading', { name: 'Leases', level: 1 }).waitFor();
+    await expect.poll(() => row('alice').count()).toBe(1);
+    expect(await row('alice').getByText('live').count()).toBe(1);
+    expect(await page.getByRole('button', { name: 'Remove these leases' }).count()).toBe(1);
+    expect(await page.getByLabel('Desktop ID').inputValue()).toBe(String(ws.desktopId));
+
+    await page.goto(`${broker.url}/admin/leases?user=alice`);
     await expect.poll(() => row('alice').count()).toBe(1);
     expect(await row('alice').getByRole('cell').first().textContent()).toContain('alice-ws');
 

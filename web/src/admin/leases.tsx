@@ -98,7 +98,43 @@ export function LeasesView(props: { readonly params: URLSearchParams }) {
             defaultValue={query.user ?? ''}
           />
         </div>
+        <div class="field">
+          <label for="lease-desktop">Desktop ID</label>
+          <input
+            id="lease-desktop"
+            name="desktopId"
+            inputMode="numeric"
+            pattern="[0-9]*"
+            defaultValue={query.desktopId ?? ''}
+          />
+        </div>
+        <div class="field">
+          <label for="lease-state">State</label>
+          <select id="lease-state" name="state" defaultValue={query.state ?? 'live'}>
+            <option value="live">live</option>
+            <option value="expired">expired</option>
+            <option value="all">all</option>
+          </select>
+        </div>
       </Filters>
+      {filtered && list.length > 0 && (
+        <p>
+          <ActionButton
+            label="Remove these leases"
+            busyLabel="Removing…"
+            tone="danger"
+            confirm={`Remove every lease${query.user ? ` of ${query.user}` : ''}${query.desktopId ? ` on desktop ${query.desktopId}` : ''}?`}
+            run={async () => {
+              const r = await adminApi.removeLeases({
+                user: query.user,
+                desktopId: query.desktopId,
+              });
+              return `${r.removed} lease${r.removed === 1 ? '' : 's'} removed.`;
+            }}
+            onDone={leases.reload}
+          />
+        </p>
+      )}
       <DataState data={leases} what="leases" />
       {leases.data && list.length === 0 && (
         <p class="muted">

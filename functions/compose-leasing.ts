@@ -13,12 +13,13 @@ import type { DynamoMirrorStore } from './adapters/state/mirror-store.ts';
 import { DynamoOutbox } from './adapters/state/outbox-store.ts';
 import type { StateTable } from './adapters/state/state-table.ts';
 import type { Clock } from './core/clock.ts';
-import type { ForwardRecord, GatewayControl } from './core/gateways/ports.ts';
+import type { ForwardRecord, GatewayControl, GatewayRegistry } from './core/gateways/ports.ts';
 import { createGatewayRouter } from './core/gateways/routing.ts';
 import { CircuitBreaker } from './core/leasing/circuit-breaker.ts';
 import type { LeasingDeps } from './core/leasing/leased-mode.ts';
 import type { Outbox } from './core/leasing/ports.ts';
 import { leaseUpkeep, replayOutbox, syncMirror, type UpkeepDeps } from './core/leasing/upkeep.ts';
+import type { Metrics } from './core/metrics/ports.ts';
 import type { SiteSnapshotSource } from './core/site-config/ports.ts';
 import type { SiteConfig } from './core/site-config/schema.ts';
 
@@ -48,10 +49,12 @@ export function composeLeasing(deps: {
   readonly snapshot: SiteSnapshotSource;
   readonly mirror: DynamoMirrorStore;
   readonly gatewayControl: GatewayControl | undefined;
+  readonly gatewayRegistry: GatewayRegistry;
   /** Per-statement limit on the request path (DB_REQUEST_TIMEOUT_MS). */
   readonly requestTimeoutMs: number;
+  readonly metrics: Metrics;
 }): BrokerLeasing {
-  const { state, clock, logger, snapshot, mirror } = deps;
+  const { state, clock, logger, snapshot, mirror, metrics } = deps;
   const stored = new DynamoOutbox(state);
   // Set when this broker put something in the outbox: the next request the database serves
   // starts a replay (even when too few requests failed to open the breaker).
@@ -60,9 +63,11 @@ export function composeLeasing(deps: {
     append: async (items) => {
       dirty = true;
       await stored.append(items);
+      metrics.count('outboxAppended', {}, items.length);
     },
     pending: (limit) => stored.pending(limit),
     remove: (ids) => stored.remove(ids),
+    depth: () => stored.depth(),
   };
   const leases = new DynamoLeaseStore(state);
   const breaker = new CircuitBreaker(clock, {
@@ -74,6 +79,8 @@ export function composeLeasing(deps: {
     snapshot,
     control: deps.gatewayControl,
     forwards: leasedForwardStore,
+    registry: deps.gatewayRegistry,
+    now: () => clock.now(),
     warn: (message, details) => logger.warn(message, details),
   });
   const upkeep: UpkeepDeps = {
@@ -84,6 +91,7 @@ export function composeLeasing(deps: {
     outbox,
     replayer: new SqlOutboxReplayer(deps.db, deps.siteId),
     clock,
+    metrics,
   };
   let replaying: Promise<void> | undefined;
   let retry: NodeJS.Timeout | undefined;
@@ -122,6 +130,7 @@ export function composeLeasing(deps: {
     outbox,
     leasedGateways,
     withDeadline: (fn) => withStatementDeadline(deps.requestTimeoutMs, fn),
+    metrics,
     upkeep,
     replay,
     leasedForwards: (gateway, now) => leasedForwardStore.liveForGateway(gateway, now),

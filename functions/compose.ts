@@ -11,6 +11,8 @@ import { HttpGatewayControl } from './adapters/gateway/gateway-client.ts';
 import { createHealthProbes } from './adapters/health-probes.ts';
 import { type BrokerJobs, composeJobs, type JobsOptions } from './adapters/jobs/compose-jobs.ts';
 import { createLogger, type Logger } from './adapters/logger.ts';
+import { EmfMetrics } from './adapters/metrics/emf-metrics.ts';
+import { PrometheusMetrics } from './adapters/metrics/prometheus-metrics.ts';
 import { createTcpProbe } from './adapters/net/tcp-probe.ts';
 import { SqlAccountStore } from './adapters/site-db/account-store.ts';
 import { SqlActivityViews } from './adapters/site-db/admin-activity.ts';
@@ -23,6 +25,7 @@ import { SqlForwardStore } from './adapters/site-db/forward-store.ts';
 import { SqlStoredSecrets } from './adapters/site-db/secret-store.ts';
 import { SqlSiteConfigStore } from './adapters/site-db/site-config-store.ts';
 import { CachedSnapshotSource } from './adapters/site-db/snapshot-source.ts';
+import { DynamoGatewayRegistry } from './adapters/state/gateway-registry.ts';
 import { DynamoMirrorStore } from './adapters/state/mirror-store.ts';
 import { DynamoSessionStore } from './adapters/state/session-store.ts';
 import { createStateTable, type StateTable } from './adapters/state/state-table.ts';
@@ -34,7 +37,12 @@ import type { AgentStore } from './core/agents/ports.ts';
 import type { Clock } from './core/clock.ts';
 import type { ReachabilityProbe } from './core/desktops/offers.ts';
 import type { DesktopStore } from './core/desktops/ports.ts';
-import type { ForwardStore, GatewayControl, GatewayRouter } from './core/gateways/ports.ts';
+import type {
+  ForwardStore,
+  GatewayControl,
+  GatewayRegistry,
+  GatewayRouter,
+} from './core/gateways/ports.ts';
 import { createGatewayRouter } from './core/gateways/routing.ts';
 import type { HealthProbes } from './core/health.ts';
 import { releaseJobBodies } from './core/jobs/release-bodies.ts';
@@ -46,6 +54,7 @@ import type {
   ThrottleStore,
 } from './core/login/ports.ts';
 import type { SessionLimits } from './core/login/sessions.ts';
+import { type Metrics, type MetricsOutput, NO_METRICS } from './core/metrics/ports.ts';
 import type { SecretBox, StoredSecrets } from './core/secrets/ports.ts';
 import type { SiteConfigStore, SiteSnapshotSource } from './core/site-config/ports.ts';
 
@@ -79,12 +88,16 @@ export interface Broker {
   /** Undefined without GATEWAY_SECRET. */
   readonly gatewayControl: GatewayControl | undefined;
   readonly gateways: GatewayRouter;
+  /** Gateways that registered themselves (state table). */
+  readonly gatewayRegistry: GatewayRegistry;
   /** Job queue, ledger, cluster records and job bodies. */
   readonly jobs: BrokerJobs;
   /** Connection leasing and leased mode. */
   readonly leasing: BrokerLeasing;
   /** The admin console's views of the site database. */
   readonly admin: { readonly desktops: DesktopViews; readonly activity: ActivityViews };
+  /** What the broker records (logins, connects, jobs, ...), and where it goes. */
+  readonly metrics: Metrics & MetricsOutput;
   close(): Promise<void>;
 }
 
@@ -95,14 +108,29 @@ export interface ComposeOptions {
   readonly loadAverage?: () => number;
   /** Job bodies from elsewhere (and test overrides), the broker's UUID, retry policy. */
   readonly jobs?: JobsOptions;
+  /** Replaces the metrics adapter that the configuration picks. */
+  readonly metrics?: Metrics & MetricsOutput;
 }
 
 export const systemClock: Clock = { now: () => Date.now() };
+
+/** The metrics adapter for the configuration: EMF on Lambda, Prometheus locally, or none. */
+async function composeMetrics(config: Config['metrics']): Promise<Metrics & MetricsOutput> {
+  switch (config.kind) {
+    case 'emf':
+      return new EmfMetrics({ namespace: config.namespace });
+    case 'prometheus':
+      return PrometheusMetrics.create();
+    case 'off':
+      return NO_METRICS;
+  }
+}
 
 /** Builds every adapter from the configuration. Nothing connects until first used. */
 export async function compose(config: Config, options: ComposeOptions = {}): Promise<Broker> {
   const logger = options.logger ?? createLogger('deskbroker', config.logLevel);
   const clock = options.clock ?? systemClock;
+  const metrics = options.metrics ?? (await composeMetrics(config.metrics));
   const state = createStateTable({
     tableName: config.stateTable,
     region: config.region,
@@ -125,10 +153,13 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
   const gatewayControl = config.gatewaySecret
     ? new HttpGatewayControl({ secret: config.gatewaySecret, timeoutMs: config.gatewayTimeoutMs })
     : undefined;
+  const gatewayRegistry = new DynamoGatewayRegistry(state, () => clock.now());
   const gateways = createGatewayRouter({
     snapshot,
     control: gatewayControl,
     forwards,
+    registry: gatewayRegistry,
+    now: () => clock.now(),
     warn: (message, details) => logger.warn(message, details),
   });
   const desktops = new SqlDesktopStore(site.db, config.siteId);
@@ -142,7 +173,9 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     snapshot,
     mirror,
     gatewayControl,
+    gatewayRegistry,
     requestTimeoutMs: config.dbRequestTimeoutMs,
+    metrics,
   });
   const jobs = composeJobs({
     config,
@@ -151,6 +184,7 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     clock,
     version: VERSION,
     gatewayControl,
+    metrics,
     options: {
       ...options.jobs,
       bodies: {
@@ -184,12 +218,14 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     forwards,
     gatewayControl,
     gateways,
+    gatewayRegistry,
     jobs,
     leasing,
     admin: {
       desktops: new SqlDesktopViews(site.db, config.siteId),
       activity: new SqlActivityViews(site.db),
     },
+    metrics,
     async close() {
       jobs.close();
       await directory.close();

@@ -68,6 +68,12 @@ const schema = z.object({
   PROBE_TIMEOUT_MS: intIn(50, 10_000).default(300),
   PROBE_CACHE_SECONDS: intIn(0, 3600).default(30),
   LOG_LEVEL: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT']).default('INFO'),
+  METRICS: z.enum(['prometheus', 'emf', 'off']).default('prometheus'),
+  METRICS_NAMESPACE: z
+    .string()
+    .regex(/^[A-Za-z0-9._/#:-]{1,255}$/, 'must be a CloudWatch namespace such as Deskbroker')
+    .default('Deskbroker'),
+  HEARTBEAT_SECONDS: intIn(5, 3600).optional(),
 });
 
 type Env = z.infer<typeof schema>;
@@ -137,6 +143,17 @@ export interface Config {
   readonly loginFailureFloorMs: number;
   readonly probe: { readonly timeoutMs: number; readonly cacheMs: number };
   readonly logLevel: Env['LOG_LEVEL'];
+  /**
+   * Where metrics go: `prometheus` (the local runtime's `GET /metrics`), `emf` (CloudWatch's
+   * embedded metric format in the logs, on Lambda), or `off`.
+   */
+  readonly metrics: { readonly kind: Env['METRICS']; readonly namespace: string };
+  /**
+   * The heartbeat period fixed by the runtime (on AWS, the EventBridge schedule that drives
+   * the heartbeat job): it overrides the site's `settings.heartbeatSeconds`, which is then
+   * refused when it differs. Undefined locally, where the setting rules.
+   */
+  readonly heartbeatSeconds?: number;
 }
 
 /**
@@ -189,6 +206,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     loginFailureFloorMs: e.LOGIN_FAILURE_FLOOR_MS,
     probe: { timeoutMs: e.PROBE_TIMEOUT_MS, cacheMs: e.PROBE_CACHE_SECONDS * 1000 },
     logLevel: e.LOG_LEVEL,
+    metrics: { kind: e.METRICS, namespace: e.METRICS_NAMESPACE },
+    heartbeatSeconds: e.HEARTBEAT_SECONDS,
   };
 }
 

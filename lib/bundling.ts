@@ -21,13 +21,15 @@ export const NODE_TARGET = 'node22';
  * Left out of every bundle. `@aws-sdk/*`: provided by the Lambda runtime. The others are
  * imported only on paths Lambda never takes (the site database is the Data API there, not
  * PGlite; `pg-native` is pg's optional native binding; dynalite is the local runtime's
- * DynamoDB stand-in), so they must not be bundled and are never loaded.
+ * DynamoDB stand-in; prom-client serves the local runtime's `GET /metrics`, Lambda writes
+ * EMF), so they must not be bundled and are never loaded.
  */
 export const EXTERNAL_MODULES: readonly string[] = [
   '@aws-sdk/*',
   '@electric-sql/pglite',
   'pg-native',
   'dynalite',
+  'prom-client',
 ];
 
 /**

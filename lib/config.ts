@@ -63,6 +63,8 @@ export interface DeployConfig {
   readonly portalDomainName?: string;
   /** ACM certificate for portalDomainName, in us-east-1 (CloudFront's region for certificates). */
   readonly portalCertificateArn?: string;
+  /** Where alarm notifications are emailed (an SNS email subscription); undefined: none. */
+  readonly alarmEmail?: string;
 }
 
 const bool = z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]);
@@ -141,6 +143,10 @@ const schema = z.object({
   portalCertificateArn: optionalText.refine(
     (v) => v === undefined || /^arn:aws[a-z-]*:acm:us-east-1:/.test(v),
     'must be an ACM certificate ARN in us-east-1 (CloudFront reads certificates only from there), or empty',
+  ),
+  alarmEmail: optionalText.refine(
+    (v) => v === undefined || /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(v),
+    'must be an email address, or empty for no email',
   ),
 });
 

@@ -12,11 +12,17 @@ import { sqsMaxConcurrency } from '../functions/core/jobs/limits.ts';
 import type { DeployConfig } from './config.ts';
 import { Alarms } from './constructs/alarms.ts';
 import { BrokerApi } from './constructs/broker-api.ts';
-import { BrokerFunctions, bindBrokerSettings } from './constructs/broker-functions.ts';
+import {
+  BrokerFunctions,
+  bindBrokerSettings,
+  metricsNamespace,
+} from './constructs/broker-functions.ts';
+import { Dashboard } from './constructs/dashboard.ts';
 import { GatewayService } from './constructs/gateway-service.ts';
 import { Migration } from './constructs/migration.ts';
 import { Portal } from './constructs/portal.ts';
 import { Schedules } from './constructs/schedules.ts';
+import { SiteDatabase } from './constructs/site-database.ts';
 import type { StatefulStack } from './stateful-stack.ts';
 
 /** The feature flag (read from the consuming stack) that picks the cross-stack reference kind. */
@@ -38,6 +44,7 @@ export class StatelessStack extends Stack {
   public readonly portal?: Portal;
   public readonly schedules: Schedules;
   public readonly alarms: Alarms;
+  public readonly dashboard: Dashboard;
   /** The broker's base URL (undefined in LocalStack mode). */
   public readonly brokerUrl?: string;
 
@@ -58,13 +65,21 @@ export class StatelessStack extends Stack {
       logRetention,
     });
     this.functions = functions;
+    const namespace = metricsNamespace(this.stackName);
     const settings = {
       siteId: config.siteId,
       brokerCpus: config.brokerCpus,
       brokerName: `${config.stackPrefix.toLowerCase()}-${config.siteId}`,
+      metricsNamespace: namespace,
     };
+    this.schedules = new Schedules(this, 'Schedules', {
+      queue: stateful.jobQueue.queue,
+      siteId: config.siteId,
+    });
     for (const fn of functions.all) {
       bindBrokerSettings(fn, settings);
+      // The heartbeat period the cluster status judges by is the schedule's: one source.
+      this.schedules.bindHeartbeat(fn);
       stateful.siteDatabase.bind(fn);
       stateful.secondaryDatabase?.bind(fn);
       stateful.stateTable.bind(fn);
@@ -143,16 +158,34 @@ export class StatelessStack extends Stack {
       });
     }
 
-    this.schedules = new Schedules(this, 'Schedules', {
-      queue: stateful.jobQueue.queue,
-      siteId: config.siteId,
-    });
+    const siteDatabase =
+      stateful.siteDatabase instanceof SiteDatabase ? stateful.siteDatabase.cluster : undefined;
+    const gatewayTargetGroup =
+      this.gateway && config.gatewayDesiredCount > 0 ? this.gateway.targetGroup : undefined;
     this.alarms = new Alarms(this, 'Alarms', {
       queue: stateful.jobQueue.queue,
       deadLetterQueue: stateful.jobQueue.deadLetterQueue,
       loadBalancer: this.api?.loadBalancer,
       healthTargetGroup: this.api?.healthTargetGroup,
+      gatewayTargetGroup,
+      siteDatabase,
+      metricsNamespace: namespace,
+      email: config.alarmEmail,
     });
+    this.dashboard = new Dashboard(this, 'Dashboard', {
+      metricsNamespace: namespace,
+      queue: stateful.jobQueue.queue,
+      deadLetterQueue: stateful.jobQueue.deadLetterQueue,
+      loadBalancer: this.api?.loadBalancer,
+      healthTargetGroup: this.api?.healthTargetGroup,
+      gatewayTargetGroup: this.gateway?.targetGroup,
+      gatewayActiveForwards: this.gateway?.activeForwardsMetric,
+      siteDatabase,
+      alarms: this.alarms.all,
+      dashboardName: `${this.stackName}-dashboard`,
+    });
+    new CfnOutput(this, 'AlarmTopicArn', { value: this.alarms.topic.topicArn });
+    new CfnOutput(this, 'DashboardName', { value: this.dashboard.dashboard.dashboardName });
 
     for (const [name, fn] of Object.entries(functions.http)) {
       new CfnOutput(this, `${name.replace('-', '')}FunctionName`, { value: fn.functionName });

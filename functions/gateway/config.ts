@@ -16,10 +16,20 @@
  * | `GATEWAY_IDLE_SECONDS` | `3600` | a forwarded connection without traffic this long is closed |
  * | `GATEWAY_CONNECT_TIMEOUT_MS` | `10000` | how long a forward waits for the desktop to accept |
  * | `GATEWAY_WORKERS` | `1` | threads forwarding, each holding a share of the port range; 1 forwards in the main thread. More pays off only when the gateway has cores to itself (see docs/bench-gateway.md) |
+ * | `GATEWAY_REGISTER` | `on` (with BROKER_URL) | `off`: do not register with the broker (the gateway is then only known through `gateways[]`) |
+ * | `GATEWAY_TAGS` | `default` | comma-separated tags: the gateway is a member of every gateway cluster with one of them |
+ * | `GATEWAY_RENEW_SECONDS` | `20` | how often the registration is renewed; the broker drops the gateway after 3 missed renewals |
+ * | `GATEWAY_PUBLIC_ADDRESS` | the bind address, else what the broker sees | the address clients connect to |
+ * | `GATEWAY_ADDRESS` | the control bind address, else the task's (ECS metadata) or the machine's private IPv4 | the address in the control URL the broker calls |
  * | `LOG_LEVEL` | `INFO` | `DEBUG`, `INFO`, `WARN`, `ERROR` or `SILENT` |
  */
 import os from 'node:os';
 import * as z from 'zod';
+import {
+  DEFAULT_GATEWAY_TAG,
+  gatewayTagSchema,
+  RENEW_SECONDS,
+} from '../core/gateways/registration-contract.ts';
 import { isValidIpRange } from '../core/ip-range.ts';
 
 /** Thrown when an environment variable is missing or malformed; the message names it. */
@@ -46,6 +56,10 @@ export const portRangeSchema = (lowest = 1) =>
     });
 
 const portRange = portRangeSchema();
+const host = z
+  .string()
+  .max(253)
+  .regex(/^[A-Za-z0-9.:_-]+$/, 'must be a host name or IP address');
 
 const schema = z.object({
   GATEWAY_NAME: z.string().min(1).max(200).default(os.hostname()),
@@ -78,6 +92,24 @@ const schema = z.object({
   GATEWAY_IDLE_SECONDS: intIn(1, 30 * 86_400).default(3600),
   GATEWAY_CONNECT_TIMEOUT_MS: intIn(100, 600_000).default(10_000),
   GATEWAY_WORKERS: intIn(1, 64).default(1),
+  GATEWAY_REGISTER: z.enum(['on', 'off']).default('on'),
+  GATEWAY_TAGS: z
+    .string()
+    .transform((v) =>
+      v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    )
+    .refine((tags) => tags.every((t) => gatewayTagSchema.safeParse(t).success), {
+      message: 'must be a comma-separated list of tags (letters, digits, dots, dashes)',
+    })
+    .default([DEFAULT_GATEWAY_TAG]),
+  GATEWAY_RENEW_SECONDS: intIn(RENEW_SECONDS.min, RENEW_SECONDS.max).default(RENEW_SECONDS.default),
+  GATEWAY_PUBLIC_ADDRESS: host.optional(),
+  GATEWAY_ADDRESS: host.optional(),
+  /** Set by ECS in every task: where the task metadata (its private address) is read. */
+  ECS_CONTAINER_METADATA_URI_V4: z.string().url().optional(),
   LOG_LEVEL: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT']).default('INFO'),
 });
 
@@ -98,6 +130,17 @@ export interface GatewayConfig {
   readonly connectTimeoutMs: number;
   /** Threads forwarding; 1 runs the forwarder in the main thread. */
   readonly workers: number;
+  /** Registration with the broker (with BROKER_URL, unless GATEWAY_REGISTER=off). */
+  readonly registration: {
+    readonly on: boolean;
+    readonly tags: readonly string[];
+    readonly renewSeconds: number;
+    /** Where clients connect; undefined: the bind address, else what the broker sees. */
+    readonly publicAddress?: string;
+    /** The address in the control URL; undefined: found at start. */
+    readonly address?: string;
+    readonly ecsMetadataUri?: string;
+  };
   readonly logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'SILENT';
 }
 
@@ -131,6 +174,14 @@ export function loadGatewayConfig(
     idleSeconds: e.GATEWAY_IDLE_SECONDS,
     connectTimeoutMs: e.GATEWAY_CONNECT_TIMEOUT_MS,
     workers: e.GATEWAY_WORKERS,
+    registration: {
+      on: e.GATEWAY_REGISTER === 'on' && e.BROKER_URL !== undefined,
+      tags: e.GATEWAY_TAGS,
+      renewSeconds: e.GATEWAY_RENEW_SECONDS,
+      publicAddress: e.GATEWAY_PUBLIC_ADDRESS,
+      address: e.GATEWAY_ADDRESS,
+      ecsMetadataUri: e.ECS_CONTAINER_METADATA_URI_V4,
+    },
     logLevel: e.LOG_LEVEL,
   };
 }

@@ -1,6 +1,7 @@
 /**
  * The gateway program put together: the forwarder, the control API for the broker, the
- * public HTTP face (ping and login forwarding), and the start-up forward recovery.
+ * public HTTP face (ping and login forwarding), the start-up forward recovery, and the
+ * registration with the broker (renewed while it runs, withdrawn when it stops).
  */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -11,6 +12,7 @@ import type { GatewayConfig } from './config.ts';
 import { createControlApi, type GatewayInfo } from './control-api.ts';
 import { ForwarderPool, type ForwardTable } from './forwarder-pool.ts';
 import { createPublicHttp } from './public-http.ts';
+import { privateAddress, type Registration, startRegistration } from './registration.ts';
 
 /** The gateway's version (the package version). */
 export const GATEWAY_VERSION: string = pkg.version;
@@ -28,8 +30,10 @@ export interface RunningGateway {
   readonly workers: number;
   /** The start-up recovery from the broker; undefined when BROKER_URL is unset. */
   readonly sync?: ForwardSync;
+  /** The registration with the broker; undefined when off (no BROKER_URL, GATEWAY_REGISTER=off). */
+  readonly registration?: Registration;
   info(): Promise<GatewayInfo>;
-  /** Stops accepting, closes every forward and connection. Idempotent. */
+  /** Deregisters, stops accepting, closes every forward and connection. Idempotent. */
   stop(): Promise<void>;
 }
 
@@ -76,6 +80,7 @@ export async function startGateway(
   const startedAt = new Date().toISOString();
   let state: GatewayInfo['state'] = 'RUNNING';
   let sync: ForwardSync | undefined;
+  let registration: Registration | undefined;
   const forwarder = await ForwarderPool.start({
     bind: config.bind,
     portRange: config.portRange,
@@ -132,6 +137,9 @@ export async function startGateway(
       initialDelayMs: options.syncInitialDelayMs,
     });
   }
+  if (config.brokerUrl && config.registration.on) {
+    registration = await register(config, controlPort, forwarder, logger);
+  }
   logger.info('gateway running', {
     name: config.name,
     version: GATEWAY_VERSION,
@@ -161,11 +169,14 @@ export async function startGateway(
     get sync() {
       return sync;
     },
+    registration,
     info,
     stop() {
       stopping ??= (async () => {
         state = 'STOPPING';
         clearInterval(stats);
+        // First out of the broker's choice, so no new forward comes while the rest closes.
+        await registration?.stop();
         sync?.stop();
         await Promise.all([closeServer(publicHttp), closeServer(control), forwarder.stop()]);
         logger.info('gateway stopped', { name: config.name });
@@ -173,4 +184,48 @@ export async function startGateway(
       return stopping;
     },
   };
+}
+
+/** Starts the registration with the broker: who this gateway is, where, and its counters. */
+async function register(
+  config: GatewayConfig,
+  controlPort: number,
+  forwarder: ForwardTable,
+  logger: Logger,
+): Promise<Registration> {
+  const r = config.registration;
+  const address = await privateAddress({
+    configured: r.address,
+    controlBind: config.controlBind,
+    ecsMetadataUri: r.ecsMetadataUri,
+  });
+  const publicAddress =
+    r.publicAddress ??
+    (config.bind === '0.0.0.0' || config.bind === '::' ? undefined : config.bind);
+  const controlHost = address.includes(':') ? `[${address}]` : address;
+  return startRegistration({
+    brokerUrl: config.brokerUrl!,
+    secret: config.secret,
+    logger,
+    describe: async () => {
+      const stats = await forwarder.stats();
+      return {
+        name: config.name,
+        address,
+        ...(publicAddress ? { publicAddress } : {}),
+        controlUrl: `http://${controlHost}:${controlPort}`,
+        portRange: { from: config.portRange.from, to: config.portRange.to },
+        version: GATEWAY_VERSION,
+        tags: [...r.tags],
+        renewSeconds: r.renewSeconds,
+        capacity: { forwards: config.portRange.to - config.portRange.from + 1 },
+        stats: {
+          forwards: stats.forwards,
+          connections: stats.connections,
+          bytesFromClients: stats.bytesFromClients,
+          bytesToClients: stats.bytesToClients,
+        },
+      };
+    },
+  });
 }

@@ -1,55 +1,25 @@
 /**
- * `GET /api/v1/gateway/forwards?gateway=NAME`: a restarting gateway asks which forwards it
- * should hold open. Requests are signed with the gateway secret (HMAC, timestamp, nonce).
+ * The gateways' API on the broker, every call signed with the gateway secret (HMAC,
+ * timestamp, nonce):
+ * - `GET /api/v1/gateway/forwards?gateway=NAME`: the forwards a restarting gateway re-opens;
+ * - `POST /api/v1/gateway/registrations`, `DELETE /api/v1/gateway/registrations/{name}`:
+ *   gateways that register themselves (./gateway/registration-routes.ts).
  */
-import { DynamoNonceStore } from '../adapters/state/nonce-store.ts';
 import type { Broker } from '../compose.ts';
-import { DatabaseUnavailableError, UnauthorizedError } from '../core/errors.ts';
-import { createRequestVerifier } from '../core/gateways/signature.ts';
+import { DatabaseUnavailableError } from '../core/errors.ts';
 import { gatewayForwardsRoute } from './api/gateway.ts';
+import { registrationRoutes } from './gateway/registration-routes.ts';
+import { signedRequests } from './gateway/signed.ts';
 import { endpoint } from './http/endpoint.ts';
 import { type AlbHandler, httpHandler, type Route } from './http/handler.ts';
-import { bodyText, headerValues } from './http/request.ts';
-import { errorResponse } from './http/response.ts';
 import { lambdaHandler } from './lambda.ts';
 
 /** The routes this handler serves, each the implementation of its contract. */
 export function gatewayApiEndpoints(broker: Broker): Route[] {
-  const secret = broker.config.gatewaySecret;
-  // Nonces in the state table: a request replayed against another instance is refused too.
-  const verifier = secret
-    ? createRequestVerifier({ secret, nonces: new DynamoNonceStore(broker.state) })
-    : undefined;
+  const signed = signedRequests(broker);
   return [
     endpoint(gatewayForwardsRoute, async ({ event, query }) => {
-      if (!verifier)
-        return errorResponse(
-          503,
-          'gateway_not_configured',
-          'this broker has no gateway secret (GATEWAY_SECRET)',
-        );
-      const raw = event.multiValueQueryStringParameters
-        ? Object.entries(event.multiValueQueryStringParameters).flatMap(([k, vs]) =>
-            (vs ?? []).map((v) => `${k}=${v}`),
-          )
-        : Object.entries(event.queryStringParameters ?? {}).map(([k, v]) => `${k}=${v}`);
-      const headers = Object.fromEntries(
-        ['x-deskbroker-timestamp', 'x-deskbroker-nonce', 'x-deskbroker-signature'].map((h) => [
-          h,
-          headerValues(event, h)[0],
-        ]),
-      );
-      const verdict = await verifier.verify({
-        method: event.httpMethod,
-        path: `${event.path}${raw.length > 0 ? `?${raw.join('&')}` : ''}`,
-        body: bodyText(event),
-        headers,
-      });
-      if (!verdict.ok)
-        throw new UnauthorizedError(
-          'bad_signature',
-          `the request is not signed by a gateway (${verdict.reason})`,
-        );
+      await signed.verify(event);
       const { gateway } = query;
       const now = broker.clock.now();
       // Forwards recorded in the site database, and those opened in leased mode (state table).
@@ -72,6 +42,7 @@ export function gatewayApiEndpoints(broker: Broker): Route[] {
         })),
       };
     }),
+    ...registrationRoutes(broker, signed),
   ];
 }
 

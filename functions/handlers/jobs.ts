@@ -61,8 +61,13 @@ export function buildJobsHandler(broker: Broker): JobsHandler {
 
 let built: JobsHandler | undefined;
 
-/** The Lambda entry: composes the broker once per cold start. */
+/** The Lambda entry: composes the broker once per cold start; publishes the batch's metrics. */
 export const handler: JobsHandler = async (event, context) => {
-  built ??= buildJobsHandler(await lambdaBroker());
-  return built(event, context);
+  const broker = await lambdaBroker();
+  built ??= buildJobsHandler(broker);
+  try {
+    return await built(event, context);
+  } finally {
+    broker.metrics.flush();
+  }
 };

@@ -1,7 +1,8 @@
 /**
  * The Lambda entry of every HTTP handler: composes the broker from the environment once per
  * cold start, checks the schema version once it can reach the database, then builds the
- * handler. The local runtime skips this and calls the same `build` with its own broker.
+ * handler, and publishes the invocation's metrics (EMF) when it is done. The local runtime
+ * skips this and calls the same `build` with its own broker.
  */
 import type { ALBEvent, Context } from 'aws-lambda';
 import { resolveSecretArns } from '../adapters/secrets.ts';
@@ -57,6 +58,10 @@ export function lambdaHandler(build: (broker: Broker) => AlbHandler): AlbHandler
       throw e;
     }
     handler ??= build(b);
-    return handler(event, context);
+    try {
+      return await handler(event, context);
+    } finally {
+      b.metrics.flush();
+    }
   };
 }

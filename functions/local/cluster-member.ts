@@ -90,6 +90,7 @@ export async function joinCluster(
     cpus: options.cpus ?? config.brokerCpus,
     loadAverage: options.loadAverage,
     pollMs: options.pollMs,
+    metrics: broker.metrics,
   });
   const unsubscribe = jobs.onEnqueue(() => runner.wake());
   const scheduler = startScheduler({
@@ -97,7 +98,9 @@ export async function joinCluster(
     siteId: config.siteId,
     clock,
     logger,
-    heartbeatSeconds: async () => (await jobs.maintenance.settings()).heartbeatSeconds,
+    // A runtime-fixed period (HEARTBEAT_SECONDS) wins over the site setting, as on AWS.
+    heartbeatSeconds: async () =>
+      config.heartbeatSeconds ?? (await jobs.maintenance.settings()).heartbeatSeconds,
     onHeartbeat: () => runner.wake(),
     beatDirectly:
       jobs.queue.transport === 'sqs' ? () => jobs.cluster.beat(jobs.identity) : undefined,

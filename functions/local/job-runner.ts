@@ -8,6 +8,7 @@ import os from 'node:os';
 import type { JobSource } from '../adapters/jobs/job-source.ts';
 import type { Logger } from '../adapters/logger.ts';
 import { belowLoadLimit, maxJobs, maxLoad } from '../core/jobs/limits.ts';
+import type { Metrics } from '../core/metrics/ports.ts';
 
 export interface JobRunnerOptions {
   readonly source: JobSource;
@@ -18,6 +19,8 @@ export interface JobRunnerOptions {
   readonly loadAverage?: () => number;
   /** Pause between polls when the queue is empty or the load is too high (ms, default 1000). */
   readonly pollMs?: number;
+  /** Counts the polls at which a limit held jobs back. */
+  readonly metrics: Metrics;
 }
 
 export interface JobRunnerStats {
@@ -106,6 +109,7 @@ export function startJobRunner(options: JobRunnerOptions): JobRunner {
       const overloaded = free > 0 && !belowLoadLimit(loadAverage(), cpus);
       if (free <= 0 || overloaded) {
         if (overloaded) loadWaits++;
+        options.metrics.count('jobLimitWaits', { limit: overloaded ? 'load' : 'concurrency' });
         await runExempt();
         await pause(pollMs);
         continue;

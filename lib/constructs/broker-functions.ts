@@ -177,21 +177,30 @@ export interface BrokerSettings {
   readonly brokerCpus: number;
   /** The name shown in the cluster view. */
   readonly brokerName: string;
+  /** The CloudWatch namespace of the broker's metrics (EMF), which the dashboard and alarms read. */
+  readonly metricsNamespace: string;
   /** @default 'INFO' */
   readonly logLevel?: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
 }
 
 /**
- * Sets the broker's own settings on `fn`: SITE_ID, BROKER_NAME, BROKER_CPUS, LOG_LEVEL, and
- * NODE_OPTIONS for source-mapped stack traces. Grants nothing (there is nothing to reach).
+ * Sets the broker's own settings on `fn`: SITE_ID, BROKER_NAME, BROKER_CPUS, LOG_LEVEL,
+ * METRICS=emf with METRICS_NAMESPACE (metrics as EMF log lines, which CloudWatch turns into
+ * metrics: no API call, nothing to grant), and NODE_OPTIONS for source-mapped stack traces.
+ * Grants nothing (there is nothing to reach).
  */
 export function bindBrokerSettings(fn: lambda.Function, settings: BrokerSettings): void {
   fn.addEnvironment('SITE_ID', String(settings.siteId));
   fn.addEnvironment('BROKER_NAME', settings.brokerName);
   fn.addEnvironment('BROKER_CPUS', String(settings.brokerCpus));
   fn.addEnvironment('LOG_LEVEL', settings.logLevel ?? 'INFO');
+  fn.addEnvironment('METRICS', 'emf');
+  fn.addEnvironment('METRICS_NAMESPACE', settings.metricsNamespace);
   fn.addEnvironment('NODE_OPTIONS', '--enable-source-maps');
 }
+
+/** The CloudWatch namespace of a deployment's own metrics (broker EMF and gateway log metrics). */
+export const metricsNamespace = (stackName: string) => `Deskbroker/${stackName}`;
 
 const pascalCase = (name: string) =>
   name

@@ -27,6 +27,7 @@ import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { REPO_ROOT } from '../bundling.ts';
 import { GATEWAY_CONTROL_PORT, GATEWAY_HTTP_PORT, type PortRange } from '../config.ts';
+import { metricsNamespace } from './broker-functions.ts';
 
 /** The gateway's liveness query (functions/gateway/public-http.ts). */
 export const GATEWAY_PING_PATH = '/app/system/ping';
@@ -218,7 +219,7 @@ export class GatewayService extends Construct {
 
     const forwards = this.logGroup.addMetricFilter('ActiveForwards', {
       filterPattern: logs.FilterPattern.numberValue(`$.${ACTIVE_FORWARDS_FIELD}`, '>=', 0),
-      metricNamespace: `Deskbroker/${Stack.of(this).stackName}`,
+      metricNamespace: metricsNamespace(Stack.of(this).stackName),
       metricName: 'GatewayActiveForwards',
       metricValue: `$.${ACTIVE_FORWARDS_FIELD}`,
     });

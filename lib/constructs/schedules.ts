@@ -6,6 +6,7 @@
  * repeated delivery of one firing runs once.
  */
 import { Duration } from 'aws-cdk-lib';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import {
   ContextAttribute,
   Schedule,
@@ -35,9 +36,9 @@ export interface SchedulesProps {
    */
   readonly jobs?: readonly PeriodicJob[];
   /**
-   * Heartbeat period. The scheduler's shortest rate is one minute, so on AWS set the site's
-   * `settings.heartbeatSeconds` to 60 (or more), or a broker shows as Unavailable between
-   * beats.
+   * Heartbeat period, a whole number of minutes (the scheduler's shortest rate is one). The
+   * functions learn it through {@link Schedules.bindHeartbeat}, so the cluster status follows
+   * the schedule whatever the site's `settings.heartbeatSeconds` says.
    * @default 60
    */
   readonly heartbeatSeconds?: number;
@@ -47,13 +48,16 @@ export interface SchedulesProps {
 export class Schedules extends Construct {
   /** The schedules, by job kind. */
   public readonly schedules: Readonly<Record<string, Schedule>>;
+  /** How often the heartbeat schedule fires, in seconds. */
+  public readonly heartbeatSeconds: number;
 
   constructor(scope: Construct, id: string, props: SchedulesProps) {
     super(scope, id);
+    this.heartbeatSeconds = props.heartbeatSeconds ?? 60;
     const all: PeriodicJob[] = [
       {
         job: { kind: 'heartbeat', siteId: props.siteId },
-        everySeconds: props.heartbeatSeconds ?? 60,
+        everySeconds: this.heartbeatSeconds,
       },
       ...(props.jobs ?? PERIODIC_JOBS),
     ];
@@ -71,6 +75,14 @@ export class Schedules extends Construct {
       });
     }
     this.schedules = schedules;
+  }
+
+  /**
+   * Sets HEARTBEAT_SECONDS on `fn` to the heartbeat schedule's period: the one source of the
+   * period that the cluster status judges brokers by. Grants nothing.
+   */
+  public bindHeartbeat(fn: lambda.Function): void {
+    fn.addEnvironment('HEARTBEAT_SECONDS', String(this.heartbeatSeconds));
   }
 }
 

@@ -322,9 +322,11 @@ describe('gateways', () => {
     expect(res.body.checked).toBe(false);
     expect(res.body.gateways).toEqual([
       {
+        source: 'configured',
         name: 'gw-a',
         address: '10.0.0.1',
         publicAddress: 'a.example.org',
+        controlUrl: 'http://10.0.0.1:9443',
         portRange: [20001, 23000],
         status: 'unknown',
         statusSince: null,
@@ -334,6 +336,7 @@ describe('gateways', () => {
         clusters: ['east'],
       },
       expect.objectContaining({
+        source: 'configured',
         name: 'gw-b',
         status: 'down',
         statusSince: '2026-01-01T09:00:00.000Z',

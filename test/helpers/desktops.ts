@@ -67,7 +67,10 @@ export function echoes(
 
 export const TEST_GATEWAY_SECRET = 'test-gateway-secret-0123456789';
 
-/** The configuration of a gateway on loopback for tests (one forwarding thread, silent). */
+/**
+ * The configuration of a gateway on loopback for tests (one forwarding thread, silent). As
+ * the real one, it registers with the broker when it has a `brokerUrl`.
+ */
 export function testGatewayConfig(
   name: string,
   overrides: Partial<GatewayConfig> = {},
@@ -86,6 +89,7 @@ export function testGatewayConfig(
     connectTimeoutMs: 2000,
     workers: 1,
     logLevel: 'SILENT',
+    registration: { on: overrides.brokerUrl !== undefined, tags: ['default'], renewSeconds: 20 },
     ...overrides,
   };
 }

@@ -13,7 +13,11 @@ import type { LoginDeps } from '../../functions/core/login/login.ts';
 import type { LocalAccount } from '../../functions/core/login/ports.ts';
 import type { SiteConfigInput } from '../../functions/core/site-config/schema.ts';
 import { frozenClock } from './clock.ts';
-import { MemoryForwardStore, MemoryGatewayControl } from './memory-gateways.ts';
+import {
+  MemoryForwardStore,
+  MemoryGatewayControl,
+  MemoryGatewayRegistry,
+} from './memory-gateways.ts';
 import { MemoryLeaseStore, MemoryMirror, MemoryOutbox } from './memory-leasing.ts';
 import {
   MemoryAccountStore,
@@ -22,6 +26,7 @@ import {
   MemoryThrottleStore,
   plainHasher,
 } from './memory-login.ts';
+import { RecordingMetrics } from './memory-metrics.ts';
 import { type MemorySite, memorySite } from './memory-site.ts';
 
 export interface MemoryBroker {
@@ -38,6 +43,10 @@ export interface MemoryBroker {
   /** Forwards opened in leased mode. */
   readonly leasedForwards: MemoryForwardStore;
   readonly control: MemoryGatewayControl;
+  /** Gateways that registered themselves. */
+  readonly registry: MemoryGatewayRegistry;
+  /** What the use cases recorded. */
+  readonly metrics: RecordingMetrics;
   readonly breaker: CircuitBreaker;
   /** Addresses the reachability probe says are down. */
   readonly unreachable: Set<string>;
@@ -69,6 +78,8 @@ export function memoryBroker(
   const forwards = new MemoryForwardStore();
   const leasedForwards = new MemoryForwardStore();
   const control = new MemoryGatewayControl();
+  const registry = new MemoryGatewayRegistry();
+  const metrics = new RecordingMetrics();
   const breaker = new CircuitBreaker(clock, { failureThreshold: 2, probeIntervalMs: 1000 });
   const unreachable = new Set<string>();
   const warnings: string[] = [];
@@ -76,7 +87,14 @@ export function memoryBroker(
     warnings.push(message);
   };
   const router = (store: MemoryForwardStore) =>
-    createGatewayRouter({ snapshot: site.snapshot, control, forwards: store, warn });
+    createGatewayRouter({
+      snapshot: site.snapshot,
+      control,
+      forwards: store,
+      registry,
+      now: () => clock.now(),
+      warn,
+    });
   const leasing: LeasingDeps = {
     breaker,
     leases,
@@ -84,6 +102,7 @@ export function memoryBroker(
     outbox,
     leasedGateways: router(leasedForwards),
     withDeadline: (fn) => fn(),
+    metrics,
   };
   const desktopDeps: DesktopDeps = {
     clock,
@@ -92,6 +111,7 @@ export function memoryBroker(
     desktops: site.desktops,
     probe: async (address) => !unreachable.has(address),
     gateways: router(forwards),
+    metrics,
   };
   const loginDeps: LoginDeps = {
     ...desktopDeps,
@@ -127,6 +147,8 @@ export function memoryBroker(
     forwards,
     leasedForwards,
     control,
+    registry,
+    metrics,
     breaker,
     unreachable,
     leasing,

@@ -1,6 +1,7 @@
 /**
- * In-memory gateway ports for unit tests: the `gateway_forward` records and the gateways'
- * control API (ports handed out from 20001, gateways that do not answer, their load).
+ * In-memory gateway ports for unit tests: the `gateway_forward` records, the gateways'
+ * control API (ports handed out from 20001, gateways that do not answer, their load), and the
+ * registrations of gateways that register themselves.
  */
 import { GatewayUnavailableError } from '../../functions/core/errors.ts';
 import type {
@@ -10,13 +11,32 @@ import type {
   GatewayControl,
   GatewayEndpoint,
   GatewayInfo,
+  GatewayRegistry,
   OpenForward,
+  RegisteredGateway,
 } from '../../functions/core/gateways/ports.ts';
+import { EXPIRED_LISTED_MS } from '../../functions/core/gateways/registration.ts';
 
 /** The `gateway_forward` records. */
 export class MemoryForwardStore implements ForwardStore {
   readonly forwards: (ForwardRecord & { closed: boolean })[] = [];
-  async record(forwards: readonly ForwardRecord[]) {
+  async record(
+    forwards: readonly ForwardRecord[],
+    replacing?: { user: string; desktopId: number; live: readonly string[] },
+  ) {
+    if (replacing) {
+      const live = new Set(replacing.live.map((n) => n.toLowerCase()));
+      for (const f of this.forwards) {
+        if (
+          !f.closed &&
+          f.gatewayId === null &&
+          f.desktopId === replacing.desktopId &&
+          f.user.toLowerCase() === replacing.user.toLowerCase() &&
+          !live.has(f.gateway.toLowerCase())
+        )
+          f.closed = true;
+      }
+    }
     this.forwards.push(...forwards.map((f) => ({ ...f, closed: false })));
   }
   async closeForUser(user: string, desktopId?: number) {
@@ -94,5 +114,22 @@ export class MemoryGatewayControl implements GatewayControl {
       startedAt: new Date(0).toISOString(),
       rssBytes: 0,
     };
+  }
+}
+
+/** Registrations by lower-case name; listed for an hour past their expiry, as the adapter does. */
+export class MemoryGatewayRegistry implements GatewayRegistry {
+  readonly items = new Map<string, RegisteredGateway>();
+  async get(name: string) {
+    return this.items.get(name.toLowerCase());
+  }
+  async put(g: RegisteredGateway) {
+    this.items.set(g.name.toLowerCase(), g);
+  }
+  async remove(name: string) {
+    return this.items.delete(name.toLowerCase());
+  }
+  async listRegistered(now: number) {
+    return [...this.items.values()].filter((g) => g.expiresAt + EXPIRED_LISTED_MS > now);
   }
 }

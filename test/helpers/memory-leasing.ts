@@ -106,6 +106,9 @@ export class MemoryOutbox implements Outbox {
       if (i >= 0) this.items.splice(i, 1);
     }
   }
+  async depth() {
+    return this.items.length;
+  }
 }
 
 /** What leased mode keeps of the site, accounts and agent keys. */

@@ -72,6 +72,7 @@ describe.each(HANDLERS)('%s bundle', (handler) => {
       '@electric-sql/pglite',
       'pg-native',
       'dynalite',
+      'prom-client',
     ]);
     const unexpected = reports
       .get(handler)!

@@ -49,7 +49,7 @@ describe('LocalStack mode', () => {
     }
   });
 
-  it('keeps the state table, the queues, the schedules, the migration and the queue alarms', () => {
+  it('keeps the state table, the queues, the schedules, the migration, the queue and leased-mode alarms', () => {
     stateful.resourceCountIs('AWS::DynamoDB::Table', 1);
     stateful.resourceCountIs('AWS::SQS::Queue', 2);
     stateless.resourceCountIs('AWS::Lambda::EventSourceMapping', 1);
@@ -57,7 +57,10 @@ describe('LocalStack mode', () => {
     expect(Object.keys(stateless.findResources('AWS::Scheduler::Schedule')).length).toBeGreaterThan(
       1,
     );
-    stateless.resourceCountIs('AWS::CloudWatch::Alarm', 2);
+    // The DLQ, job age and leased-mode alarms: no load balancer, gateway or Aurora here.
+    stateless.resourceCountIs('AWS::CloudWatch::Alarm', 3);
+    stateless.resourceCountIs('AWS::RDS::EventSubscription', 0);
+    stateless.resourceCountIs('AWS::SNS::Topic', 1);
   });
 
   it('references the stateful stack through classic exports (Fn::ImportValue)', () => {

@@ -1,7 +1,8 @@
 /**
  * The stateless stack with cdk.json's context (brokerCpus overridden to 3): functions and
  * their environment, the load balancer and its routes, the job event source, schedules,
- * the gateway service, alarms and the migration. One synthesis for the file (with cdk-nag).
+ * the gateway service and the migration (alarms and the dashboard: observability.test.ts).
+ * One synthesis for the file (with cdk-nag).
  */
 import { Duration } from 'aws-cdk-lib';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
@@ -366,27 +367,6 @@ describe('gateway service', () => {
     t.hasResourceProperties('AWS::Logs::MetricFilter', {
       MetricTransformations: [Match.objectLike({ MetricValue: '$.activeForwards' })],
     });
-  });
-});
-
-describe('alarms', () => {
-  const metricsOf = () =>
-    resources('AWS::CloudWatch::Alarm').map(([, a]) => JSON.stringify(a.Properties));
-
-  it('alarms on a non-empty DLQ, old jobs, failing is_alive and a 5xx rate', () => {
-    const alarms = metricsOf();
-    expect(alarms).toHaveLength(4);
-    const find = (needle: string) => alarms.filter((a) => a.includes(needle));
-    expect(find('ApproximateNumberOfMessagesVisible')).toHaveLength(1);
-    expect(find('DeadLetterQueue')).toHaveLength(1);
-    expect(find('ApproximateAgeOfOldestMessage')).toHaveLength(1);
-    const unhealthy = find('UnHealthyHostCount');
-    expect(unhealthy).toHaveLength(1);
-    expect(unhealthy[0]).toContain('ApiHealthTarget');
-    const errors = find('HTTPCode_Target_5XX_Count');
-    expect(errors).toHaveLength(1);
-    expect(errors[0]).toContain('HTTPCode_ELB_5XX_Count');
-    expect(errors[0]).toContain('RequestCount');
   });
 });
 

@@ -229,6 +229,7 @@ describe('construct props', () => {
           queue,
           deadLetterQueue: queue,
           loadBalancer: new elbv2.ApplicationLoadBalancer(stack, 'Lb', { vpc }),
+          metricsNamespace: 'Deskbroker/Test',
         }),
     ).toThrow(/both loadBalancer and healthTargetGroup/);
   });

@@ -12,12 +12,14 @@ import {
   WorkQueueJobSource,
 } from '../../functions/adapters/jobs/work-queue-queue.ts';
 import { createLogger } from '../../functions/adapters/logger.ts';
+import { PrometheusMetrics } from '../../functions/adapters/metrics/prometheus-metrics.ts';
 import { SqlClusterStore } from '../../functions/adapters/site-db/cluster-store.ts';
 import { ensureSchema } from '../../functions/adapters/site-db/migrate.ts';
 import { jobBodies } from '../../functions/core/jobs/bodies.ts';
 import { maxJobs } from '../../functions/core/jobs/limits.ts';
 import type { MaintenanceStore } from '../../functions/core/jobs/ports.ts';
 import type { RunnerDeps } from '../../functions/core/jobs/runner.ts';
+import { NO_METRICS } from '../../functions/core/metrics/ports.ts';
 import { startJobRunner } from '../../functions/local/job-runner.ts';
 import { openTestSiteDatabase, type TestSiteDatabase } from '../helpers/site-databases.ts';
 
@@ -35,6 +37,7 @@ const deps = (jobMs: number): RunnerDeps => ({
   logger,
   clock: { now: () => Date.now() },
   staleAfterMs: 60_000,
+  metrics: NO_METRICS,
   bodies: jobBodies(
     {
       self: { siteId: 1, uuid: 'u', name: 'b', address: 'a', version: 'v' },
@@ -96,6 +99,7 @@ describe('the local job runner', () => {
       cpus: 2,
       loadAverage: () => 0.5,
       pollMs: 50,
+      metrics: NO_METRICS,
     });
 
     await until(() => done === 200, 30_000);
@@ -117,12 +121,14 @@ describe('the local job runner', () => {
     for (let i = 0; i < 20; i++) {
       await queue.enqueue({ kind: 'delayed_release', desktopId: 1, user: `load-${i}` });
     }
+    const metrics = await PrometheusMetrics.create();
     const runner = startJobRunner({
       source: new WorkQueueJobSource(deps(5)),
       logger,
       cpus: 2,
       loadAverage: () => load,
       pollMs: 50,
+      metrics,
     });
 
     await sleep(1000);
@@ -130,6 +136,10 @@ describe('the local job runner', () => {
     await sleep(700);
     const waiting = await pending();
     const whileHigh = { done, waits: runner.stats().loadWaits };
+    const counted = /deskbroker_job_limit_waits_total\{limit="load"\} (\d+)/.exec(
+      (await metrics.exposition()).body,
+    );
+    expect(Number(counted?.[1])).toBeGreaterThanOrEqual(whileHigh.waits);
     load = 2.9;
     await until(() => done === 20, 10_000);
     await runner.stop();
@@ -153,6 +163,7 @@ describe('the local job runner', () => {
       cpus: 2,
       loadAverage: () => 50,
       pollMs: 50,
+      metrics: NO_METRICS,
     });
 
     await until(

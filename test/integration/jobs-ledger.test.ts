@@ -17,6 +17,7 @@ import { checkRegistration, removeBroker } from '../../functions/core/jobs/clust
 import type { JobPayload } from '../../functions/core/jobs/payload.ts';
 import type { BrokerIdentity, MaintenanceStore } from '../../functions/core/jobs/ports.ts';
 import type { RunnerDeps } from '../../functions/core/jobs/runner.ts';
+import { NO_METRICS } from '../../functions/core/metrics/ports.ts';
 import {
   DIALECTS,
   openTestSiteDatabase,
@@ -147,6 +148,7 @@ describe.each(DIALECTS)('job ledger on %s', (dialect) => {
       logger: silent,
       clock: { now: () => Date.now() },
       staleAfterMs: 60_000,
+      metrics: NO_METRICS,
       bodies: jobBodies(
         {
           self: identity(siteId),

@@ -126,11 +126,11 @@ describe('purge_records', () => {
     await exec(
       sql`insert into desktop (id, name, pool_id, address) values (502, 'd-live', 103, '10.0.0.3')`,
     );
-    await exec(sql`insert into gateway_forward (id, gateway_id, desktop_id, user_name, client_ip, listen_port,
+    await exec(sql`insert into gateway_forward (id, gateway_id, gateway_name, desktop_id, user_name, client_ip, listen_port,
         desktop_host, desktop_port, forward_key, expires_at, deleted_at) values
-      (601, 501, 502, 'ann', '1.2.3.4', 20001, '10.0.0.3', 3389, 'a', now(), now() - interval '3 days'),
-      (602, 501, 502, 'ann', '1.2.3.4', 20002, '10.0.0.3', 3389, 'b', now(), now() - interval '1 day'),
-      (603, 501, 502, 'ann', '1.2.3.4', 20003, '10.0.0.3', 3389, 'c', now() - interval '9 days', null)`);
+      (601, 501, 'gw-p', 502, 'ann', '1.2.3.4', 20001, '10.0.0.3', 3389, 'a', now(), now() - interval '3 days'),
+      (602, 501, 'gw-p', 502, 'ann', '1.2.3.4', 20002, '10.0.0.3', 3389, 'b', now(), now() - interval '1 day'),
+      (603, 501, 'gw-p', 502, 'ann', '1.2.3.4', 20003, '10.0.0.3', 3389, 'c', now() - interval '9 days', null)`);
     await exec(sql`insert into desktop_session (id, desktop_id, user_name, state, deleted_at) values
       (701, 502, 'ann', 'ended', now() - interval '8 days'),
       (702, 502, 'ann', 'ended', now() - interval '6 days')`);

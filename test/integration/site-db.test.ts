@@ -7,6 +7,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Argon2PasswordHasher } from '../../functions/adapters/auth/password-hasher.ts';
 import { SqlAccountStore } from '../../functions/adapters/site-db/account-store.ts';
+import { SqlForwardStore } from '../../functions/adapters/site-db/forward-store.ts';
 import {
   databaseSchemaVersion,
   ensureSchema,
@@ -340,6 +341,58 @@ describe.each(DIALECTS)('site database on %s', (dialect) => {
 
     expect(afterRead - start).toBe(1);
     expect(t.site.stats.roundTrips - afterRead).toBe(3);
+  });
+
+  it('keeps forwards of registered gateways by name, and replaces those of gateways gone in one statement', async () => {
+    await apply({
+      ...example,
+      gatewayClusters: [
+        ...(example.gatewayClusters as unknown[]),
+        { name: 'auto', mode: 'fewest', tag: 'default' },
+      ],
+    });
+    const forwards = new SqlForwardStore(t.site.db);
+    const desktop = await t.site.db.selectFrom('desktop').select('id').executeTakeFirstOrThrow();
+    const forward = (gateway: string, key: string, listenPort: number) => ({
+      gatewayId: null,
+      gateway,
+      desktopId: desktop.id,
+      user: 'Reg',
+      clientIp: '192.0.2.7',
+      listenPort,
+      desktopHost: '10.0.2.11',
+      desktopPort: 3389,
+      key,
+      expiresAt: Date.now() + 3_600_000,
+    });
+    await forwards.record([forward('gw-gone', 'k1', 20001)]);
+    await forwards.record([forward('gw-live', 'k2', 20001)]);
+    const before = t.site.stats.roundTrips;
+
+    await forwards.record([forward('gw-new', 'k3', 20002)], {
+      user: 'reg',
+      desktopId: desktop.id,
+      live: ['GW-LIVE', 'gw-new'],
+    });
+
+    expect(t.site.stats.roundTrips - before).toBe(1);
+    expect((await forwards.liveForGateway('gw-gone', Date.now())).map((f) => f.key)).toEqual([]);
+    expect((await forwards.liveForGateway('GW-LIVE', Date.now())).map((f) => f.key)).toEqual([
+      'k2',
+    ]);
+    const closed = await forwards.closeForUser('reg');
+    expect(closed.map((f) => [f.gateway, f.key, f.gatewayId]).sort()).toEqual([
+      ['gw-live', 'k2', null],
+      ['gw-new', 'k3', null],
+    ]);
+    const exported = await store.read();
+    expect(exported.gatewayClusters.find((c) => c.name === 'auto')).toEqual({
+      name: 'auto',
+      mode: 'fewest',
+      members: [],
+      tag: 'default',
+    });
+    await apply(example);
   });
 });
 

@@ -23,6 +23,7 @@ import { ensureSchema } from '../../functions/adapters/site-db/migrate.ts';
 import { type Broker, compose } from '../../functions/compose.ts';
 import { loadConfig } from '../../functions/config.ts';
 import type { JobPayload } from '../../functions/core/jobs/payload.ts';
+import { NO_METRICS } from '../../functions/core/metrics/ports.ts';
 import { buildJobsHandler, type JobsHandler } from '../../functions/handlers/jobs.ts';
 import { startJobRunner } from '../../functions/local/job-runner.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/pg.ts';
@@ -293,6 +294,7 @@ describe('jobs on SQS', () => {
       cpus: 2,
       loadAverage: () => 0,
       pollMs: 50,
+      metrics: NO_METRICS,
     });
 
     const started = Date.now();

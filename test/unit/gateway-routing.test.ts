@@ -7,7 +7,11 @@ import { describe, expect, it } from 'vitest';
 import type { PathRequest } from '../../functions/core/gateways/ports.ts';
 import { createGatewayRouter } from '../../functions/core/gateways/routing.ts';
 import { frozenClock } from '../helpers/clock.ts';
-import { MemoryForwardStore, MemoryGatewayControl } from '../helpers/memory-gateways.ts';
+import {
+  MemoryForwardStore,
+  MemoryGatewayControl,
+  MemoryGatewayRegistry,
+} from '../helpers/memory-gateways.ts';
 import { memorySite } from '../helpers/memory-site.ts';
 
 const gateway = (name: string) => ({
@@ -40,6 +44,8 @@ function router(withControl = true) {
     snapshot: site.snapshot,
     control: withControl ? control : undefined,
     forwards,
+    registry: new MemoryGatewayRegistry(),
+    now: () => Date.now(),
     warn: (m) => warnings.push(m),
   });
   return { r, control, forwards, warnings };

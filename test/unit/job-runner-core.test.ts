@@ -17,6 +17,7 @@ import {
   runClaimedJob,
   runDeliveredJob,
 } from '../../functions/core/jobs/runner.ts';
+import { NO_METRICS } from '../../functions/core/metrics/ports.ts';
 
 const silent = { info() {}, warn() {}, error() {} };
 
@@ -95,6 +96,7 @@ describe('the job runner', () => {
     clock: { now: () => 1_000_000 },
     retry: { baseSeconds: 10, maxSeconds: 900 },
     staleAfterMs: 60_000,
+    metrics: NO_METRICS,
   });
   const job = (user: string): JobPayload => ({ kind: 'delayed_release', desktopId: 1, user });
 

@@ -11,6 +11,7 @@ import {
   rebuildLeases,
   type UpkeepDeps,
 } from '../../functions/core/leasing/upkeep.ts';
+import { NO_METRICS } from '../../functions/core/metrics/ports.ts';
 import { frozenClock } from '../helpers/clock.ts';
 import { MemoryLeaseStore, MemoryMirror, MemoryOutbox } from '../helpers/memory-leasing.ts';
 import { memorySite } from '../helpers/memory-site.ts';
@@ -58,6 +59,7 @@ function deps(launches: [AssignedDesktop, number][], assigned: AssignedDesktop[]
     outbox: new MemoryOutbox(),
     replayer: { apply: async () => 'applied', purgeMarkers: async () => 0 },
     clock,
+    metrics: NO_METRICS,
   };
   return { upkeep, leases, asked };
 }

@@ -13,6 +13,7 @@ import { jobBodies } from '../../core/jobs/bodies.ts';
 import type { RetryPolicy } from '../../core/jobs/limits.ts';
 import type { BrokerIdentity, JobQueue } from '../../core/jobs/ports.ts';
 import type { JobBodies, RunnerDeps } from '../../core/jobs/runner.ts';
+import type { Metrics } from '../../core/metrics/ports.ts';
 import type { Logger } from '../logger.ts';
 import { SqlClusterStore } from '../site-db/cluster-store.ts';
 import type { SiteDb } from '../site-db/connect.ts';
@@ -68,6 +69,7 @@ export function composeJobs(deps: {
   readonly clock: Clock;
   readonly version: string;
   readonly gatewayControl?: GatewayControl;
+  readonly metrics: Metrics;
   readonly options?: JobsOptions;
 }): BrokerJobs {
   const { config, db, logger, clock, options = {} } = deps;
@@ -79,7 +81,7 @@ export function composeJobs(deps: {
     version: deps.version,
   };
   const ledger = new SqlJobLedger(db);
-  const cluster = new SqlClusterStore(db);
+  const cluster = new SqlClusterStore(db, config.heartbeatSeconds);
   const maintenance = new SqlMaintenanceStore(db);
   const bodies = jobBodies(
     { self: identity, cluster, maintenance, clock, gateways: deps.gatewayControl },
@@ -93,6 +95,7 @@ export function composeJobs(deps: {
     clock,
     retry: options.retry,
     staleAfterMs: options.staleAfterMs ?? DEFAULT_STALE_AFTER_MS,
+    metrics: deps.metrics,
   };
   let client: SQSClient | undefined;
   let sqs: SqsDeliveryDeps | undefined;

@@ -80,6 +80,7 @@ export class SqlActivityViews implements ActivityViews {
         'g.name',
         'g.address',
         'g.publicAddress',
+        'g.controlUrl',
         'g.portFrom',
         'g.portTo',
         'g.status',
@@ -120,6 +121,7 @@ export class SqlActivityViews implements ActivityViews {
         name: r.name,
         address: r.address,
         publicAddress: r.publicAddress,
+        controlUrl: r.controlUrl,
         portRange: [r.portFrom, r.portTo],
         status: r.status,
         statusSince: time(r.statusSince),
@@ -139,6 +141,27 @@ export class SqlActivityViews implements ActivityViews {
       }),
       (r) => r.name,
     );
+  }
+
+  async forwardsOnRegistered(names: readonly string[], now: number): Promise<Map<string, number>> {
+    if (names.length === 0) return new Map();
+    const rows = await this.#db
+      .selectFrom('gatewayForward')
+      .select([
+        sql<string>`lower(gateway_name)`.as('name'),
+        sql<number>`cast(count(*) as int)`.as('n'),
+      ])
+      .where('gatewayId', 'is', null)
+      .where('deletedAt', 'is', null)
+      .where('expiresAt', '>', new Date(now))
+      .where(
+        sql`lower(gateway_name)`,
+        'in',
+        names.map((n) => n.toLowerCase()),
+      )
+      .groupBy(sql`lower(gateway_name)`)
+      .execute();
+    return new Map(rows.map((r) => [r.name, Number(r.n)]));
   }
 
   async log(

@@ -41,20 +41,29 @@ const toRecord = (r: BrokerRow): BrokerRecord => ({
   status: r.status,
 });
 
-/** The database's clock and the site's heartbeat setting. */
-async function clockAndHeartbeat(db: Tx): Promise<{ now: number; heartbeatSeconds: number }> {
+/**
+ * The database's clock and the heartbeat period: the one the runtime fixes (`fixed`, on AWS
+ * the EventBridge schedule's), else the site's setting.
+ */
+async function clockAndHeartbeat(
+  db: Tx,
+  fixed: number | undefined,
+): Promise<{ now: number; heartbeatSeconds: number }> {
   const rows = await sql<{ key: string; value: unknown; now: Date }>`
     select s.key, s.value, n.now from (select now() as now) n
     left join setting s on s.key = 'heartbeatSeconds'`.execute(db);
   const now = rows.rows[0]!.now.getTime();
   const settings = mergeSettings(rows.rows.filter((r) => r.key !== null));
-  return { now, heartbeatSeconds: settings.heartbeatSeconds };
+  return { now, heartbeatSeconds: fixed ?? settings.heartbeatSeconds };
 }
 
 export class SqlClusterStore implements ClusterStore {
   readonly #db: SiteDb;
-  constructor(db: SiteDb) {
+  readonly #heartbeatSeconds: number | undefined;
+  /** @param heartbeatSeconds the runtime's fixed heartbeat period (HEARTBEAT_SECONDS), if any. */
+  constructor(db: SiteDb, heartbeatSeconds?: number) {
     this.#db = db;
+    this.#heartbeatSeconds = heartbeatSeconds;
   }
 
   register(
@@ -65,7 +74,7 @@ export class SqlClusterStore implements ClusterStore {
       await sql`select pg_advisory_xact_lock(cast(${CLUSTER_LOCK} as integer), cast(${self.siteId} as integer))`.execute(
         tx,
       );
-      const { now, heartbeatSeconds } = await clockAndHeartbeat(tx);
+      const { now, heartbeatSeconds } = await clockAndHeartbeat(tx, this.#heartbeatSeconds);
       const existing = await tx
         .selectFrom('broker')
         .selectAll()
@@ -119,7 +128,7 @@ export class SqlClusterStore implements ClusterStore {
   }
 
   async snapshot(): Promise<ClusterSnapshot> {
-    const { now, heartbeatSeconds } = await clockAndHeartbeat(this.#db);
+    const { now, heartbeatSeconds } = await clockAndHeartbeat(this.#db, this.#heartbeatSeconds);
     const rows = await this.#db.selectFrom('broker').selectAll().orderBy('siteId').execute();
     return { now, heartbeatSeconds, brokers: rows.map(toRecord) };
   }
@@ -132,7 +141,7 @@ export class SqlClusterStore implements ClusterStore {
       await sql`select pg_advisory_xact_lock(cast(${CLUSTER_LOCK} as integer), cast(${siteId} as integer))`.execute(
         tx,
       );
-      const { now, heartbeatSeconds } = await clockAndHeartbeat(tx);
+      const { now, heartbeatSeconds } = await clockAndHeartbeat(tx, this.#heartbeatSeconds);
       const row = await tx
         .selectFrom('broker')
         .selectAll()

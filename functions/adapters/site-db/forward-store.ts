@@ -1,7 +1,8 @@
 /**
  * Gateway forwards in the site database (`gateway_forward`): what each gateway should hold
- * open, so a restarted gateway can re-open them. Closing is a soft delete; the purge removes
- * closed rows after two days (the guide's rule for gateway_forward).
+ * open, so a restarted gateway can re-open them. Each row names its gateway; a fixed gateway's
+ * rows also carry its id (registered gateways have no row in `gateway`). Closing is a soft
+ * delete; the purge removes closed rows after two days (the guide's rule for gateway_forward).
  */
 import { type Selectable, sql } from 'kysely';
 import type { ForwardRecord, ForwardStore } from '../../core/gateways/ports.ts';
@@ -11,7 +12,7 @@ import type { GatewayForwardTable } from './schema.ts';
 /** The columns a forward record is read from, the gateway's name joined in. */
 const COLUMNS = [
   'f.gatewayId',
-  'g.name as gateway',
+  'f.gatewayName as gateway',
   'f.desktopId',
   'f.userName',
   'f.clientIp',
@@ -52,6 +53,7 @@ const toRecord = (r: Row): ForwardRecord => ({
 export function forwardRow(f: ForwardRecord, openedAt?: Date) {
   return {
     gatewayId: f.gatewayId,
+    gatewayName: f.gateway,
     desktopId: f.desktopId,
     userName: f.user,
     clientIp: f.clientIp,
@@ -70,9 +72,31 @@ export class SqlForwardStore implements ForwardStore {
     this.#db = db;
   }
 
-  async record(forwards: readonly ForwardRecord[]): Promise<void> {
+  async record(
+    forwards: readonly ForwardRecord[],
+    replacing?: { user: string; desktopId: number; live: readonly string[] },
+  ): Promise<void> {
     if (forwards.length === 0) return;
+    const insert = (db: SiteDb) =>
+      db.insertInto('gatewayForward').values(forwards.map((f) => forwardRow(f)));
+    if (!replacing) {
+      await insert(this.#db).execute();
+      return;
+    }
+    // One statement: the insert, and the closing of what it replaces.
+    const live = replacing.live.map((n) => n.toLowerCase());
     await this.#db
+      .with('replaced', (db) =>
+        db
+          .updateTable('gatewayForward')
+          .set({ deletedAt: sql`now()` })
+          .where('deletedAt', 'is', null)
+          .where('gatewayId', 'is', null)
+          .where('desktopId', '=', replacing.desktopId)
+          .where(sql<boolean>`lower(user_name) = lower(${replacing.user})`)
+          .$if(live.length > 0, (q) => q.where(sql<string>`lower(gateway_name)`, 'not in', live))
+          .returning('id'),
+      )
       .insertInto('gatewayForward')
       .values(forwards.map((f) => forwardRow(f)))
       .execute();
@@ -81,9 +105,7 @@ export class SqlForwardStore implements ForwardStore {
   async closeForUser(user: string, desktopId?: number): Promise<ForwardRecord[]> {
     const rows = await this.#db
       .updateTable('gatewayForward as f')
-      .from('gateway as g')
       .set({ deletedAt: sql`now()` })
-      .whereRef('g.id', '=', 'f.gatewayId')
       .where('f.deletedAt', 'is', null)
       .where(sql<boolean>`lower(f.user_name) = lower(${user})`)
       .$if(desktopId !== undefined, (q) => q.where('f.desktopId', '=', desktopId!))
@@ -95,10 +117,11 @@ export class SqlForwardStore implements ForwardStore {
   async liveForGateway(gateway: string, now: number): Promise<ForwardRecord[]> {
     const rows = await this.#db
       .selectFrom('gatewayForward as f')
-      .innerJoin('gateway as g', 'g.id', 'f.gatewayId')
+      .leftJoin('gateway as g', 'g.id', 'f.gatewayId')
       .select(COLUMNS)
-      .where(sql<boolean>`lower(g.name) = lower(${gateway})`)
-      .where('g.deletedAt', 'is', null)
+      .where(sql<boolean>`lower(f.gateway_name) = lower(${gateway})`)
+      // A fixed gateway removed from the configuration holds nothing any more.
+      .where((eb) => eb.or([eb('f.gatewayId', 'is', null), eb('g.deletedAt', 'is', null)]))
       .where('f.deletedAt', 'is', null)
       .where('f.expiresAt', '>', new Date(now))
       .orderBy('f.id')

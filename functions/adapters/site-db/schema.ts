@@ -143,6 +143,8 @@ export interface GatewayClusterTable {
   name: string;
   mode: 'all' | 'login' | 'fewest';
   loadBalancerAddress: string | null;
+  /** Registered gateways with this tag are members (migration 0004). */
+  tag: string | null;
   createdAt: Timestamp;
   updatedAt: Timestamp;
   deletedAt: NullableTimestamp;
@@ -224,7 +226,9 @@ export interface AssignmentTable {
 
 export interface GatewayForwardTable {
   id: Generated<number>;
-  gatewayId: number;
+  /** Null for a forward on a registered gateway (no row in `gateway`). */
+  gatewayId: number | null;
+  gatewayName: string;
   desktopId: number;
   userName: string;
   clientIp: string;

@@ -184,6 +184,7 @@ export async function readSiteConfig(db: Tx): Promise<SiteConfig> {
         .filter((m) => m.clusterId === c.id)
         .map((m) => gatewayName(m.gatewayId))
         .filter((n): n is string => n !== undefined),
+      ...(c.tag ? { tag: c.tag } : {}),
       ...(c.loadBalancerAddress ? { loadBalancerAddress: c.loadBalancerAddress } : {}),
     })),
     protocolPlans: plans.map((p) => ({ name: p.name, protocols: p.protocols })),
@@ -353,7 +354,8 @@ async function writeChanges(
       for (const [position, member] of cluster.members.entries()) {
         rows.push({ clusterId: id, gatewayId: (await ids.get('gateways', member))!, position });
       }
-      await tx.insertInto('gatewayClusterMember').values(rows).execute();
+      // A cluster of registered gateways only (a tag) has no fixed members.
+      if (rows.length > 0) await tx.insertInto('gatewayClusterMember').values(rows).execute();
     }
     if (kind === 'policies') {
       const policy = find(desired.policies, name);
@@ -417,7 +419,12 @@ async function rowFor(
     }
     case 'gatewayClusters': {
       const c = find(desired.gatewayClusters, name);
-      return { name: c.name, mode: c.mode, loadBalancerAddress: c.loadBalancerAddress ?? null };
+      return {
+        name: c.name,
+        mode: c.mode,
+        tag: c.tag ?? null,
+        loadBalancerAddress: c.loadBalancerAddress ?? null,
+      };
     }
     case 'protocolPlans': {
       const p = find(desired.protocolPlans, name);

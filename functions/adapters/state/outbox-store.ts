@@ -47,6 +47,25 @@ export class DynamoOutbox implements Outbox {
     }));
   }
 
+  async depth(): Promise<number> {
+    let count = 0;
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.#table.doc.send(
+        new QueryCommand({
+          TableName: this.#table.tableName,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': PK },
+          Select: 'COUNT',
+          ExclusiveStartKey: start,
+        }),
+      );
+      count += page.Count ?? 0;
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return count;
+  }
+
   async remove(ids: readonly string[]): Promise<void> {
     await batchWrite(
       this.#table,

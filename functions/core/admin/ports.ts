@@ -106,6 +106,7 @@ export interface AdminGateway {
   readonly name: string;
   readonly address: string;
   readonly publicAddress: string;
+  readonly controlUrl: string;
   readonly portRange: readonly [number, number];
   /** The last verdict of the check_gateway job. */
   readonly status: 'up' | 'down' | 'unknown';
@@ -170,8 +171,10 @@ export interface ActivityViews {
     filter: { readonly user?: string },
     page: PageRequest<TimePosition>,
   ): Promise<Page<AdminClient, TimePosition>>;
-  /** Gateways by name; forwards count when unexpired at `now`. */
+  /** Gateways of the site configuration by name; forwards count when unexpired at `now`. */
   gateways(page: PageRequest<string>, now: number): Promise<Page<AdminGateway, string>>;
+  /** Live forwards on registered gateways (no row in `gateway`), by lower-case name. */
+  forwardsOnRegistered(names: readonly string[], now: number): Promise<Map<string, number>>;
   /** Log rows, newest or oldest first, each with its own position (exports stop mid-page). */
   log(
     filter: LogFilter,

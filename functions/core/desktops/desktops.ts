@@ -16,6 +16,7 @@ import {
 import { isLeasable, leaseForLaunch } from '../leasing/leases.ts';
 import type { SessionStore } from '../login/ports.ts';
 import { hashToken, type Session } from '../login/sessions.ts';
+import type { Metrics } from '../metrics/ports.ts';
 import type { SiteSnapshotSource } from '../site-config/ports.ts';
 import { byName, type SiteSnapshot } from '../site-config/snapshot.ts';
 import { type Connection, connectionAnswer } from './connection.ts';
@@ -45,6 +46,8 @@ export interface DesktopDeps {
   readonly desktops: DesktopStore;
   readonly probe: ReachabilityProbe;
   readonly gateways: GatewayRouter;
+  /** Connects by path and mode, releases by mode. */
+  readonly metrics: Metrics;
 }
 
 export type { Connection };
@@ -254,17 +257,20 @@ export async function connect(
     ...(await normalConnect(deps, session, desktopId, options)),
     mode: 'normal',
   });
-  if (!leasing) return normal();
-  return siteOrLeases<Result>(leasing, normal, async () => {
-    const { config } = await deps.snapshot.get();
-    const connection = await leasedConnect(
-      { leasing, clock: deps.clock, days: config.settings.leasing.days },
-      session,
-      desktopId,
-      options,
-    );
-    return { ...connection, mode: 'leased' };
-  });
+  const result = !leasing
+    ? await normal()
+    : await siteOrLeases<Result>(leasing, normal, async () => {
+        const { config } = await deps.snapshot.get();
+        const connection = await leasedConnect(
+          { leasing, clock: deps.clock, days: config.settings.leasing.days },
+          session,
+          desktopId,
+          options,
+        );
+        return { ...connection, mode: 'leased' };
+      });
+  deps.metrics.count('connects', { via: result.via, mode: result.mode });
+  return result;
 }
 
 /** Gives a desktop back (see the normal path above); in leased mode closes its forwards and logs it. */
@@ -274,12 +280,19 @@ export async function release(
   desktopId: number,
 ): Promise<void> {
   const leasing = deps.leasing;
-  if (!leasing) return normalRelease(deps, session, desktopId);
-  return siteOrLeases(
-    leasing,
-    () => normalRelease(deps, session, desktopId),
-    () => leasedSignOff({ leasing, clock: deps.clock }, session, 'release', desktopId),
-  );
+  let mode: 'normal' | 'leased' = 'normal';
+  if (!leasing) await normalRelease(deps, session, desktopId);
+  else {
+    await siteOrLeases(
+      leasing,
+      () => normalRelease(deps, session, desktopId),
+      () => {
+        mode = 'leased';
+        return leasedSignOff({ leasing, clock: deps.clock }, session, 'release', desktopId);
+      },
+    );
+  }
+  deps.metrics.count('releases', { mode });
 }
 
 /** Signs out (see the normal path above); in leased mode closes the forwards and logs it. */

@@ -1,4 +1,8 @@
-/** Ports of gateways: the control API client, the path a connection takes, and the forward records. */
+/**
+ * Ports of gateways: the control API client, the path a connection takes, the forward
+ * records, the nonces of signed calls, and the registrations of gateways that announce
+ * themselves.
+ */
 import type { ForwardSpecBody, GatewayInfo, OpenForwardBody } from './control-contract.ts';
 
 export type { GatewayInfo };
@@ -64,7 +68,8 @@ export interface GatewayRouter {
 
 /** A gateway forward as the site database records it. */
 export interface ForwardRecord {
-  readonly gatewayId: number;
+  /** The fixed gateway's id in the site database; null on a registered gateway. */
+  readonly gatewayId: number | null;
   readonly gateway: string;
   readonly desktopId: number;
   readonly user: string;
@@ -78,8 +83,19 @@ export interface ForwardRecord {
 
 /** The `gateway_forward` records: what every gateway should hold open. */
 export interface ForwardStore {
-  /** Records forwards just opened (one statement). */
-  record(forwards: readonly ForwardRecord[]): Promise<void>;
+  /**
+   * Records forwards just opened (one statement). With `replacing`, also closes that user's
+   * live forwards to that desktop on registered gateways not in `live` (gateways that went
+   * away: the new forward takes their place).
+   */
+  record(
+    forwards: readonly ForwardRecord[],
+    replacing?: {
+      readonly user: string;
+      readonly desktopId: number;
+      readonly live: readonly string[];
+    },
+  ): Promise<void>;
   /** Marks the user's live forwards (to one desktop, or all) closed and returns them. */
   closeForUser(user: string, desktopId?: number): Promise<ForwardRecord[]>;
   /** The live, unexpired forwards of one gateway (a restarted gateway re-opens them). */
@@ -98,4 +114,47 @@ export interface NonceStore {
    * through).
    */
   remember(nonce: string, until: number, now: number): Promise<'new' | 'seen' | 'full'>;
+}
+
+/** A gateway that registered itself with the broker (see core/gateways/registration.ts). */
+export interface RegisteredGateway {
+  readonly name: string;
+  /** Its private address, as it gave it or as the broker saw the call come from. */
+  readonly address: string;
+  /** Where clients connect to its forwards. */
+  readonly publicAddress: string;
+  readonly controlUrl: string;
+  readonly portRange: { readonly from: number; readonly to: number };
+  readonly version: string;
+  /** Lower case; the clusters with one of these tags have it as a member. */
+  readonly tags: readonly string[];
+  readonly renewSeconds: number;
+  readonly capacity: { readonly forwards: number };
+  /** Its counters at the last renewal. */
+  readonly stats: {
+    readonly forwards: number;
+    readonly connections: number;
+    readonly bytesFromClients: number;
+    readonly bytesToClients: number;
+  };
+  /** Epoch ms of its first registration (since it was last dropped). */
+  readonly registeredAt: number;
+  /** Epoch ms of its last renewal. */
+  readonly renewedAt: number;
+  /** Epoch ms after which it is dropped unless it renews. */
+  readonly expiresAt: number;
+}
+
+/** The registrations (the state table on every runtime, so every broker and Lambda sees them). */
+export interface GatewayRegistry {
+  /** One registration by name (live or recently expired). */
+  get(name: string): Promise<RegisteredGateway | undefined>;
+  put(registration: RegisteredGateway): Promise<void>;
+  /** Removes one; resolves false when there was none. */
+  remove(name: string): Promise<boolean>;
+  /**
+   * Every registration kept: the live ones and those expired within the last hour (the
+   * admin's gateway list shows them as dropped), by name.
+   */
+  listRegistered(now: number): Promise<RegisteredGateway[]>;
 }

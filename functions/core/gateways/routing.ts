@@ -5,37 +5,52 @@
  * - `all`: open on every member (same port) and return the load balancer's address;
  * - `login`: the gateway that forwarded this user's login;
  * - `fewest`: the member with the fewest open forwards.
- * A gateway that does not answer is skipped in `fewest` and `all`.
+ * A cluster's members are its fixed `members` and, with a `tag`, every live registered
+ * gateway with that tag (core/gateways/registration.ts). A gateway that does not answer is
+ * skipped in `fewest` and `all`. A new forward to a desktop replaces the user's forwards to it
+ * on registered gateways that went away.
  */
 import { randomBytes } from 'node:crypto';
 import { GatewayUnavailableError, ServiceUnavailableError } from '../errors.ts';
 import type { SiteSnapshotSource } from '../site-config/ports.ts';
-import type { GatewayConfig } from '../site-config/schema.ts';
 import { byName } from '../site-config/snapshot.ts';
 import type {
   ConnectionPath,
   ForwardRecord,
   ForwardStore,
   GatewayControl,
+  GatewayRegistry,
   GatewayRouter,
   PathRequest,
+  RegisteredGateway,
 } from './ports.ts';
+import {
+  clusterMembers,
+  fixedGateway,
+  isLive,
+  type RoutableGateway,
+  routableRegistered,
+} from './registration.ts';
 
 export interface GatewayRoutingDeps {
   readonly snapshot: SiteSnapshotSource;
   /** Undefined when no gateway secret is configured: plans through a gateway then fail clearly. */
   readonly control: GatewayControl | undefined;
   readonly forwards: ForwardStore;
+  /** Gateways that registered themselves. */
+  readonly registry: GatewayRegistry;
+  /** The broker's clock (registration expiry). */
+  readonly now: () => number;
   /** Reports a gateway that failed to close a forward (it will expire on its own). */
   readonly warn: (message: string, details: Record<string, unknown>) => void;
 }
 
-const endpoint = (g: GatewayConfig) => ({ name: g.name, controlUrl: g.controlUrl });
+const endpoint = (g: RoutableGateway) => ({ name: g.name, controlUrl: g.controlUrl });
 
 export function createGatewayRouter(deps: GatewayRoutingDeps): GatewayRouter {
   async function openOn(
     control: GatewayControl,
-    gateway: GatewayConfig,
+    gateway: RoutableGateway,
     request: PathRequest,
     key: string,
     listenPort?: number,
@@ -48,6 +63,12 @@ export function createGatewayRouter(deps: GatewayRoutingDeps): GatewayRouter {
       clientIp: request.clientIp,
       expiresAt: request.expiresAt,
     });
+  }
+
+  /** The live registrations, read only when a cluster has a tag. */
+  async function liveRegistrations(): Promise<RegisteredGateway[]> {
+    const now = deps.now();
+    return (await deps.registry.listRegistered(now)).filter((g) => isLive(g, now));
   }
 
   return {
@@ -65,10 +86,9 @@ export function createGatewayRouter(deps: GatewayRoutingDeps): GatewayRouter {
       }
       const snapshot = await deps.snapshot.get();
       const { config } = snapshot;
-      const gatewayId = (g: GatewayConfig) => snapshot.gatewayIds.get(g.name.toLowerCase())!;
       const key = randomBytes(16).toString('hex');
-      const record = (g: GatewayConfig, listenPort: number): ForwardRecord => ({
-        gatewayId: gatewayId(g),
+      const record = (g: RoutableGateway, listenPort: number): ForwardRecord => ({
+        gatewayId: g.gatewayId,
         gateway: g.name,
         desktopId: request.desktop.id,
         user: request.user,
@@ -80,19 +100,28 @@ export function createGatewayRouter(deps: GatewayRoutingDeps): GatewayRouter {
         expiresAt: request.expiresAt,
       });
 
-      const single = byName(config.gateways, target);
-      const cluster = byName(config.gatewayClusters, target);
+      const single = fixedGateway(config, target, snapshot.gatewayIds);
+      const cluster = single ? undefined : byName(config.gatewayClusters, target);
+      const live = cluster?.tag !== undefined ? await liveRegistrations() : undefined;
       const members = single
         ? [single]
-        : (cluster?.members
-            .map((m) => byName(config.gateways, m))
-            .filter((g): g is GatewayConfig => g !== undefined) ?? []);
+        : cluster
+          ? clusterMembers(config, cluster, snapshot.gatewayIds, live ?? [])
+          : [];
       if (members.length === 0) {
         throw new ServiceUnavailableError(
           'gateway_unavailable',
-          `gateway "${target}" has no members`,
+          cluster?.tag !== undefined
+            ? `gateway cluster "${target}" has no live member (no registered gateway with tag "${cluster.tag}")`
+            : `gateway "${target}" has no members`,
         );
       }
+      // The forwards this one replaces: the user's to this desktop on registered gateways gone.
+      const replacing = live && {
+        user: request.user,
+        desktopId: request.desktop.id,
+        live: live.map((g) => g.name),
+      };
 
       if (cluster?.mode === 'all') {
         const opened: ForwardRecord[] = [];
@@ -109,7 +138,7 @@ export function createGatewayRouter(deps: GatewayRoutingDeps): GatewayRouter {
           }
         }
         if (port === undefined) throw last;
-        await deps.forwards.record(opened);
+        await deps.forwards.record(opened, replacing);
         return {
           via: 'gateway',
           host: cluster.loadBalancerAddress ?? members[0]!.publicAddress,
@@ -149,7 +178,7 @@ export function createGatewayRouter(deps: GatewayRoutingDeps): GatewayRouter {
       for (const g of order) {
         try {
           const f = await openOn(control, g, request, key);
-          await deps.forwards.record([record(g, f.listenPort)]);
+          await deps.forwards.record([record(g, f.listenPort)], replacing);
           return { via: 'gateway', host: g.publicAddress, port: f.listenPort, gateway: g.name };
         } catch (e: unknown) {
           if (!(e instanceof GatewayUnavailableError)) throw e;
@@ -162,13 +191,21 @@ export function createGatewayRouter(deps: GatewayRoutingDeps): GatewayRouter {
     async closeForUser(user: string, desktopId?: number): Promise<void> {
       const closed = await deps.forwards.closeForUser(user, desktopId);
       if (closed.length === 0 || !deps.control) return;
-      const { config } = await deps.snapshot.get();
+      const snapshot = await deps.snapshot.get();
+      let registered: Promise<RegisteredGateway[]> | undefined;
+      // A fixed gateway by name, else a live registered one; a gateway gone took its forwards along.
+      const gatewayOf = async (f: ForwardRecord) => {
+        const configured = fixedGateway(snapshot.config, f.gateway, snapshot.gatewayIds);
+        if (configured) return configured;
+        registered ??= liveRegistrations();
+        const live = byName(await registered, f.gateway);
+        return live ? routableRegistered(live) : undefined;
+      };
       await Promise.all(
         closed.map(async (f) => {
-          const g = byName(config.gateways, f.gateway);
-          if (!g) return;
           try {
-            await deps.control!.close(endpoint(g), f.key);
+            const g = await gatewayOf(f);
+            if (g) await deps.control!.close(endpoint(g), f.key);
           } catch (e: unknown) {
             deps.warn('gateway did not close a forward; it will expire on its own', {
               gateway: f.gateway,

@@ -6,6 +6,7 @@
  */
 
 import type { Clock } from '../clock.ts';
+import type { Metrics } from '../metrics/ports.ts';
 import { DEFAULT_RETRY, MAX_RECEIVES, type RetryPolicy, retryDelaySeconds } from './limits.ts';
 import {
   InvalidJobError,
@@ -59,6 +60,8 @@ export interface RunnerDeps {
   readonly retry?: RetryPolicy;
   /** How long a job may stay running before another broker may take it over. */
   readonly staleAfterMs: number;
+  /** Jobs run, by kind and outcome. */
+  readonly metrics: Metrics;
 }
 
 export type JobOutcome =
@@ -104,11 +107,16 @@ export async function runClaimedJob(
       error,
     });
     await deps.ledger.fail(claimed, deps.siteId, error, retryAt);
+    deps.metrics.count('jobs', {
+      kind: claimed.kind,
+      outcome: retryAt === undefined ? 'aborted' : 'failed',
+    });
     return retryAt === undefined
       ? { status: 'aborted', error }
       : { status: 'deferred', error, retryAt };
   }
   const recorded = await deps.ledger.finish(claimed, deps.siteId);
+  deps.metrics.count('jobs', { kind: claimed.kind, outcome: recorded ? 'finished' : 'superseded' });
   return recorded ? { status: 'finished' } : { status: 'superseded' };
 }
 

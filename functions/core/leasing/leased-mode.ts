@@ -17,6 +17,7 @@ import type { AuthDeps, Identity } from '../login/authenticate.ts';
 import { authenticate } from '../login/authenticate.ts';
 import type { AccountStore } from '../login/ports.ts';
 import type { Session } from '../login/sessions.ts';
+import type { Metrics } from '../metrics/ports.ts';
 import type { SiteConfig } from '../site-config/schema.ts';
 import type { CircuitBreaker } from './circuit-breaker.ts';
 import { isLive, type Lease, leasedOffers, leaseForLaunch } from './leases.ts';
@@ -31,6 +32,8 @@ export interface LeasingDeps {
   readonly leasedGateways: GatewayRouter;
   /** Runs the normal path with the request path's short limit on each database statement. */
   readonly withDeadline: <T>(fn: () => Promise<T>) => Promise<T>;
+  /** Counts the requests served in leased mode. */
+  readonly metrics: Metrics;
 }
 
 /** 503 for whoever leased mode cannot serve. */
@@ -45,11 +48,15 @@ export const noLeases = (why: string) =>
  * straight away while the breaker is open, or when `normal` meets the failure itself.
  */
 export async function siteOrLeases<T>(
-  leasing: Pick<LeasingDeps, 'breaker' | 'withDeadline'>,
+  leasing: Pick<LeasingDeps, 'breaker' | 'withDeadline'> & { readonly metrics?: Metrics },
   normal: () => Promise<T>,
-  leased: () => Promise<T>,
+  leasedPath: () => Promise<T>,
 ): Promise<T> {
   const { breaker } = leasing;
+  const leased = () => {
+    leasing.metrics?.count('leasedRequests', {});
+    return leasedPath();
+  };
   if (!breaker.allowRequest()) return leased();
   try {
     const result = await leasing.withDeadline(normal);

@@ -105,6 +105,8 @@ export interface Outbox {
   /** The oldest items first. */
   pending(limit: number): Promise<{ id: string; item: OutboxItem }[]>;
   remove(ids: readonly string[]): Promise<void>;
+  /** How many items wait. */
+  depth(): Promise<number>;
 }
 
 /** Writes one outbox item to the site database exactly once (a marker row in the same transaction). */

@@ -6,6 +6,7 @@
 
 import type { Clock } from '../clock.ts';
 import { type DesktopPorts, planForDesktop, resolvePlan } from '../desktops/protocol-plans.ts';
+import type { Metrics } from '../metrics/ports.ts';
 import type { SiteSnapshotSource } from '../site-config/ports.ts';
 import type { SiteConfig } from '../site-config/schema.ts';
 import { byName } from '../site-config/snapshot.ts';
@@ -55,6 +56,8 @@ export interface UpkeepDeps {
   readonly outbox: Outbox;
   readonly replayer: OutboxReplayer;
   readonly clock: Clock;
+  /** Outbox depth and replayed items. */
+  readonly metrics: Metrics;
 }
 
 /**
@@ -165,22 +168,31 @@ export async function rebuildLeases(deps: UpkeepDeps): Promise<RebuildResult> {
   return { leases, written, removed, ...mirrored };
 }
 
-/** Writes the outbox back to the site database, oldest first, each item once. */
+/**
+ * Writes the outbox back to the site database, oldest first, each item once. Reports the
+ * depth when it starts and ends, and every item written back.
+ */
 export async function replayOutbox(
-  deps: Pick<UpkeepDeps, 'outbox' | 'replayer'>,
+  deps: Pick<UpkeepDeps, 'outbox' | 'replayer' | 'metrics'>,
   batch = 100,
 ): Promise<{ applied: number; duplicates: number }> {
   let applied = 0;
   let duplicates = 0;
+  const { metrics } = deps;
+  metrics.gauge('outboxDepth', await deps.outbox.depth(), {});
   for (;;) {
     const items = await deps.outbox.pending(batch);
-    if (items.length === 0) return { applied, duplicates };
+    if (items.length === 0) {
+      metrics.gauge('outboxDepth', 0, {});
+      return { applied, duplicates };
+    }
     const done: string[] = [];
     try {
       for (const { id, item } of items) {
         const result = await deps.replayer.apply(id, item);
         if (result === 'applied') applied++;
         else duplicates++;
+        metrics.count('outboxReplayed', { result });
         done.push(id);
       }
     } finally {

@@ -13,9 +13,17 @@ import {
   resolveEntries,
 } from '../desktops/offers.ts';
 import type { DesktopStore } from '../desktops/ports.ts';
-import { AppError, ForbiddenError, TooManyRequestsError, UnauthorizedError } from '../errors.ts';
+import {
+  AppError,
+  ForbiddenError,
+  ServiceUnavailableError,
+  TooManyRequestsError,
+  UnauthorizedError,
+} from '../errors.ts';
 import { type LeasingDeps, leasedIdentity, siteOrLeases } from '../leasing/leased-mode.ts';
 import { leasedOffers } from '../leasing/leases.ts';
+import type { AuthType, LoginResult } from '../metrics/catalogue.ts';
+import type { Metrics } from '../metrics/ports.ts';
 import type { SecretOpener } from '../secrets/ports.ts';
 import type { SiteSnapshotSource } from '../site-config/ports.ts';
 import type { SiteConfig } from '../site-config/schema.ts';
@@ -47,6 +55,8 @@ export interface LoginDeps extends SessionDeps, AuthDeps {
   readonly probe: ReachabilityProbe;
   /** Every failed login takes at least this long, so timing tells nothing. */
   readonly failureFloorMs: number;
+  /** Sign-ins by result and authentication-server type, and their duration. */
+  readonly metrics: Metrics;
 }
 
 export interface LoginInput {
@@ -64,6 +74,9 @@ export interface LoginOutcome {
   readonly session: Session;
   readonly offers: Offer[];
 }
+
+/** A login outcome and the kind of server that vouched for the user (for the metrics). */
+type Counted = LoginOutcome & { readonly authType: AuthType };
 
 /** The role of the built-in administrator. */
 export const BUILTIN_ADMIN_ROLE = 'Administrator';
@@ -84,6 +97,15 @@ export async function login(deps: LoginDeps, input: LoginInput): Promise<LoginOu
   const started = deps.clock.now();
   const userKey = `user:${input.username.toLowerCase()}`;
   const keys = [userKey, `ip:${input.client.ip}`];
+  const counted = (result: LoginResult, authType: AuthType, mode: Session['mode']) => {
+    deps.metrics.count('logins', { result, authType, mode });
+    if (result === 'succeeded' || result === 'failed') {
+      deps.metrics.observe('loginLatency', deps.clock.now() - started, { result });
+    }
+  };
+  // Where a failure happened: leased mode while the breaker keeps the database away.
+  const modeNow = () =>
+    deps.leasing && deps.leasing.breaker.state !== 'closed' ? 'leased' : 'normal';
   try {
     const throttled = await deps.throttle.check(keys, started);
     const locked = throttled.lockedSeconds;
@@ -93,14 +115,15 @@ export async function login(deps: LoginDeps, input: LoginInput): Promise<LoginOu
         locked,
       );
     }
-    const outcome = deps.leasing
-      ? await siteOrLeases(
+    const { authType, ...outcome } = deps.leasing
+      ? await siteOrLeases<Counted>(
           deps.leasing,
           () => normalLogin(deps, input),
           () => leasedLogin(deps, deps.leasing!, input),
         )
       : await normalLogin(deps, input);
     if (throttled.failing.includes(userKey)) await deps.throttle.clear(userKey, deps.clock.now());
+    counted('succeeded', authType, outcome.session.mode);
     return outcome;
   } catch (e: unknown) {
     if (e instanceof UnauthorizedError && e.code !== 'mfa_required') {
@@ -115,8 +138,25 @@ export async function login(deps: LoginDeps, input: LoginInput): Promise<LoginOu
     if (!(e instanceof TooManyRequestsError)) {
       await sleep(Math.max(0, deps.failureFloorMs - (deps.clock.now() - started)));
     }
+    const result = failureResult(e);
+    if (result) counted(result, 'none', modeNow());
     throw e;
   }
+}
+
+/** How a failed sign-in counts; undefined for the MFA prompt (the next attempt counts). */
+function failureResult(e: unknown): LoginResult | undefined {
+  if (e instanceof UnauthorizedError && e.code === 'mfa_required') return undefined;
+  if (e instanceof TooManyRequestsError) return 'throttled';
+  if (e instanceof ServiceUnavailableError) return 'unavailable';
+  if (e instanceof AppError && e.status < 500) return 'failed';
+  return 'error';
+}
+
+/** The kind of server that vouched for an identity. */
+function authTypeOf(config: SiteConfig, identity: Identity): AuthType {
+  if (identity.builtinAdmin) return 'builtin';
+  return byName(config.authServers, identity.authServer)?.type ?? 'none';
 }
 
 /**
@@ -159,7 +199,7 @@ async function assign(
 }
 
 /** Login with the site database: authenticate, assign, register the client, offer desktops. */
-async function normalLogin(deps: LoginDeps, input: LoginInput): Promise<LoginOutcome> {
+async function normalLogin(deps: LoginDeps, input: LoginInput): Promise<Counted> {
   const snapshot = await deps.snapshot.get();
   const { config } = snapshot;
   const locations = locationsOf(config, input.client).map((l) => l.name);
@@ -208,7 +248,7 @@ async function normalLogin(deps: LoginDeps, input: LoginInput): Promise<LoginOut
     locations,
     mode: 'normal',
   });
-  return { token, session, offers };
+  return { token, session, offers, authType: authTypeOf(config, identity) };
 }
 
 /**
@@ -219,7 +259,7 @@ async function leasedLogin(
   deps: LoginDeps,
   leasing: LeasingDeps,
   input: LoginInput,
-): Promise<LoginOutcome> {
+): Promise<Counted> {
   const { config } = await deps.snapshot.get();
   const { identity, leases } = await leasedIdentity({ ...deps, leasing }, config, input);
   const locations = locationsOf(config, input.client).map((l) => l.name);
@@ -256,7 +296,12 @@ async function leasedLogin(
     locations,
     mode: 'leased',
   });
-  return { token, session, offers: leasedOffers(leases, now) };
+  return {
+    token,
+    session,
+    offers: leasedOffers(leases, now),
+    authType: authTypeOf(config, identity),
+  };
 }
 
 /** The headers the site records with each client registration (`settings.clientHeaders`). */

@@ -33,6 +33,8 @@ export interface ApplyDeps {
   readonly snapshot: Pick<SiteSnapshotSource, 'invalidate'>;
   /** Runs after a committed change (leased mode mirrors accounts and agent keys). */
   readonly afterApply?: (before: SiteConfig, after: SiteConfig) => Promise<void>;
+  /** The heartbeat period the runtime fixes (on AWS, the EventBridge schedule's). */
+  readonly fixedHeartbeatSeconds?: number;
 }
 
 export interface ApplyResult {
@@ -53,9 +55,14 @@ export async function applySiteConfig(
 ): Promise<ApplyResult> {
   const checked = checkSiteConfig(document);
   const current = await deps.store.read();
-  const problems = [...checked.problems, ...keptSecretProblems(document, current)];
+  const fixed = deps.fixedHeartbeatSeconds;
+  const problems = [
+    ...checked.problems,
+    ...keptSecretProblems(document, current),
+    ...heartbeatProblems(document, fixed),
+  ];
   if (!checked.config || problems.length > 0) throw new InvalidConfigError(sortProblems(problems));
-  const desired = await resolveSecrets(checked.config, current, deps);
+  const desired = await resolveSecrets(withHeartbeat(checked.config, fixed), current, deps);
   const changes = await deps.store.apply(desired, (now) => diffSiteConfig(now, desired), {
     dryRun: options.dryRun ?? false,
   });
@@ -69,6 +76,33 @@ export async function applySiteConfig(
 /** The site configuration as `export` writes it: no stored secret, `(kept)` in its place. */
 export async function exportSiteConfig(store: SiteConfigStore): Promise<SiteConfig> {
   return redactSecrets(await store.read());
+}
+
+/**
+ * On a runtime whose heartbeat period is fixed (AWS: the EventBridge schedule that drives the
+ * heartbeat job), `settings.heartbeatSeconds` follows it: a file that gives another value is
+ * refused, since brokers would show as Unavailable between beats or be judged on a period
+ * that does not run.
+ */
+export function heartbeatProblems(
+  document: unknown,
+  fixed: number | undefined,
+): { path: string; message: string }[] {
+  const given = (document as { settings?: { heartbeatSeconds?: unknown } } | null)?.settings
+    ?.heartbeatSeconds;
+  if (fixed === undefined || given === undefined || given === fixed) return [];
+  return [
+    {
+      path: 'settings.heartbeatSeconds',
+      message: `${String(given)} cannot be honoured here: this deployment's heartbeat runs every ${fixed} s (its EventBridge schedule, HEARTBEAT_SECONDS); give ${fixed} or leave it out`,
+    },
+  ];
+}
+
+/** A file that leaves `settings.heartbeatSeconds` out gets the runtime's fixed period. */
+export function withHeartbeat(config: SiteConfig, fixed: number | undefined): SiteConfig {
+  if (fixed === undefined || config.settings.heartbeatSeconds === fixed) return config;
+  return { ...config, settings: { ...config.settings, heartbeatSeconds: fixed } };
 }
 
 /**

@@ -4,6 +4,7 @@
  * `validate.ts` checks the references between entries.
  */
 import * as z from 'zod';
+import { gatewayTagSchema } from '../gateways/registration-contract.ts';
 import { RECORDED_HEADERS_MAX } from '../login/client-limits.ts';
 
 /**
@@ -104,8 +105,15 @@ export const gatewayClusterSchema = z
   .strictObject({
     name,
     mode: z.enum(['all', 'login', 'fewest']),
-    members: z.array(name).min(1, 'needs at least one gateway'),
+    /** Fixed members: names of `gateways[]` entries. */
+    members: z.array(name).default([]),
+    /** Every live registered gateway with this tag is a member too (GATEWAY_TAGS). */
+    tag: gatewayTagSchema.optional(),
     loadBalancerAddress: host.optional(),
+  })
+  .refine((c) => c.members.length > 0 || c.tag !== undefined, {
+    message: 'needs at least one gateway, or a tag that registered gateways carry',
+    path: ['members'],
   })
   .refine((c) => c.mode !== 'all' || c.loadBalancerAddress, {
     message: 'mode "all" needs the load balancer address clients connect to',

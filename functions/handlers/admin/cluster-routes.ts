@@ -30,6 +30,11 @@ export function clusterRoutes(broker: Broker): Route[] {
       return {
         database: activeDatabase(broker),
         heartbeatSeconds: cluster.heartbeatSeconds,
+        // On AWS the EventBridge schedule fixes it (HEARTBEAT_SECONDS); locally the site setting.
+        heartbeatSource:
+          broker.config.heartbeatSeconds === undefined
+            ? ('site setting' as const)
+            : ('runtime schedule' as const),
         brokers: cluster.members.map((m) => ({
           siteId: m.siteId,
           name: m.name,

@@ -66,6 +66,8 @@ export const clusterRoute = route({
       secondaryConfigured: z.boolean(),
     }),
     heartbeatSeconds: z.number().int(),
+    /** On AWS the EventBridge schedule fixes the period (HEARTBEAT_SECONDS); else the site setting. */
+    heartbeatSource: z.enum(['site setting', 'runtime schedule']),
     brokers: z.array(broker),
   }),
   errors: ADMIN_ERRORS,

@@ -1,5 +1,12 @@
 /** Calls that gateways make to the broker, signed with the gateway secret. */
 import * as z from 'zod';
+import {
+  deregistrationAnswerSchema,
+  GATEWAY_REGISTRATIONS_PATH,
+  gatewayNameSchema,
+  registrationAnswerSchema,
+  registrationRequestSchema,
+} from '../../core/gateways/registration-contract.ts';
 import { route } from './route.ts';
 
 export const gatewayForwardsRoute = route({
@@ -25,4 +32,32 @@ export const gatewayForwardsRoute = route({
   errors: [401, 503],
 });
 
-export const gatewayRoutes = [gatewayForwardsRoute] as const;
+/** The wire format is core/gateways/registration-contract.ts, which the gateway imports too. */
+export const registerGatewayRoute = route({
+  method: 'POST',
+  path: GATEWAY_REGISTRATIONS_PATH,
+  function: 'gateway-api',
+  auth: 'gateway',
+  summary:
+    'A gateway registers or renews (name, addresses, port range, tags, counters); dropped after three missed renewals',
+  body: registrationRequestSchema,
+  response: registrationAnswerSchema,
+  errors: [401, 503],
+});
+
+export const deregisterGatewayRoute = route({
+  method: 'DELETE',
+  path: `${GATEWAY_REGISTRATIONS_PATH}/{name}`,
+  function: 'gateway-api',
+  auth: 'gateway',
+  summary: 'A gateway that stops cleanly deregisters',
+  params: z.object({ name: gatewayNameSchema }),
+  response: deregistrationAnswerSchema,
+  errors: [401, 503],
+});
+
+export const gatewayRoutes = [
+  gatewayForwardsRoute,
+  registerGatewayRoute,
+  deregisterGatewayRoute,
+] as const;

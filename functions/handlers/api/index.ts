@@ -12,6 +12,7 @@ import { gatewayRoutes } from './gateway.ts';
 import { healthRoutes } from './health.ts';
 import { loginRoutes } from './login.ts';
 import { offersRoutes } from './offers.ts';
+import { operationsRoutes } from './operations.ts';
 import type { ApiRoute } from './route.ts';
 
 export const API_ROUTES: readonly ApiRoute[] = [
@@ -27,4 +28,5 @@ export const API_ROUTES: readonly ApiRoute[] = [
   ...logRoutes,
   ...gatewayRoutes,
   ...docsRoutes,
+  ...operationsRoutes,
 ];

@@ -22,6 +22,7 @@ export const desktopDeps = (b: Broker): DesktopDeps => ({
   gateways: b.gateways,
   clock: b.clock,
   leasing: b.leasing,
+  metrics: b.metrics,
 });
 
 export const loginDeps = (b: Broker): LoginDeps => ({
@@ -43,6 +44,8 @@ export const applyDeps = (b: Broker): ApplyDeps => ({
   secrets: b.secrets,
   snapshot: b.snapshot,
   afterApply: b.leasing.afterApply,
+  // On AWS the heartbeat schedule fixes the period; a file must agree with it.
+  fixedHeartbeatSeconds: b.config.heartbeatSeconds,
 });
 
 /**

@@ -47,6 +47,8 @@ export function composeLeasing(deps: {
   readonly clock: Clock;
   readonly logger: Logger;
   readonly snapshot: SiteSnapshotSource;
+  /** The configuration as leased mode reads it: never from the database. */
+  readonly leasedSnapshot: SiteSnapshotSource;
   readonly mirror: DynamoMirrorStore;
   readonly gatewayControl: GatewayControl | undefined;
   readonly gatewayRegistry: GatewayRegistry;
@@ -76,7 +78,7 @@ export function composeLeasing(deps: {
   });
   const leasedForwardStore = new LeasedForwardStore(state, outbox, () => clock.now());
   const leasedGateways = createGatewayRouter({
-    snapshot,
+    snapshot: deps.leasedSnapshot,
     control: deps.gatewayControl,
     forwards: leasedForwardStore,
     registry: deps.gatewayRegistry,
@@ -125,6 +127,7 @@ export function composeLeasing(deps: {
   });
   return {
     breaker,
+    snapshot: deps.leasedSnapshot,
     leases,
     mirror,
     outbox,

@@ -171,6 +171,7 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     clock,
     logger,
     snapshot,
+    leasedSnapshot: snapshot.withoutDatabase(),
     mirror,
     gatewayControl,
     gatewayRegistry,

@@ -310,6 +310,33 @@ describe('connection leasing', () => {
     await waitForNormal();
   });
 
+  it('keeps leased logins fast on a hanging database when the configuration cache expires meanwhile', async () => {
+    await proxy.cut('blackhole');
+    try {
+      // Open the breaker: the next requests go straight to leased mode.
+      for (let i = 0; i < 2; i++) expect((await user('lia').signIn()).body.mode).toBe('leased');
+      // The cached configuration expires while the database still hangs (CONFIG_CACHE_SECONDS 5).
+      clock.advance(6_000);
+      const timed = await Promise.all(
+        LEASED.map(async (name) => {
+          const started = Date.now();
+          const login = await user(name).signIn();
+          return { mode: login.body?.mode, ms: Date.now() - started };
+        }),
+      );
+      expect(timed.map((t) => t.mode)).toEqual(['leased', 'leased', 'leased']);
+      // The breaker lets one of them probe the database (it pays the 1 s request deadline);
+      // the others do not wait for the probe, and none waits for a configuration reload or
+      // for the database's 5 s statement timeout.
+      const ms = timed.map((t) => t.ms).sort((a, b) => a - b);
+      expect(ms[2]).toBeLessThan(2000);
+      expect(ms[1]).toBeLessThan(800);
+    } finally {
+      await proxy.restore();
+    }
+    await waitForNormal();
+  });
+
   it('keeps a revoked user out in leased mode', async () => {
     const revoke = await request(`${broker.url}/api/v1/admin/leases/revoke`, {
       method: 'POST',

@@ -97,6 +97,8 @@ export function memoryBroker(
     });
   const leasing: LeasingDeps = {
     breaker,
+    // In memory nothing hangs: leased mode reads the same snapshot.
+    snapshot: site.snapshot,
     leases,
     mirror,
     outbox,

@@ -1,9 +1,13 @@
 /**
  * The cached site snapshot: the configuration read from the site database at most once per
  * `ttlMs` per broker (and at once after an apply on this broker). Concurrent logins share one
- * read. When the database does not answer, the last snapshot is kept; a broker that has none
+ * read. A copy that has only aged is still answered while a fresh one loads in the background,
+ * so no request waits for the reload (a copy invalidated by an apply is never answered). When the database does not answer, the last snapshot is kept; a broker that has none
  * (a fresh Lambda) builds one from the leased-mode copy in the state table, which holds what
  * leased logins and launches need (authentication servers, gateways, leasing settings).
+ * Leased mode reads the configuration through {@link withoutDatabase}, which never asks the
+ * database: a hanging database would otherwise hold leased requests each time the cache
+ * expires (or while a probe of the breaker reloads it).
  */
 
 import type { Clock } from '../../core/clock.ts';
@@ -42,7 +46,23 @@ export class CachedSnapshotSource implements SiteSnapshotSource {
 
   get(): Promise<SiteSnapshot> {
     const now = this.#clock.now();
-    if (this.#current && now - this.#current.at < this.#ttlMs) return this.#current.snapshot;
+    const current = this.#current;
+    if (current && now - current.at < this.#ttlMs) return current.snapshot;
+    if (current && this.#lastGood) {
+      // Aged: the copy at hand answers; the reload's result (or the same copy, when the
+      // database does not answer) serves from now on.
+      const stale = this.#lastGood;
+      const entry = { at: now, snapshot: Promise.resolve(stale) };
+      this.#current = entry;
+      this.#load(now).then(
+        (fresh) => {
+          if (this.#current === entry)
+            this.#current = { at: now, snapshot: Promise.resolve(fresh) };
+        },
+        () => {},
+      );
+      return entry.snapshot;
+    }
     const snapshot = this.#load(now).catch((e: unknown) => this.#fallback(e));
     const entry = { at: now, snapshot };
     this.#current = entry;
@@ -52,8 +72,23 @@ export class CachedSnapshotSource implements SiteSnapshotSource {
     return snapshot;
   }
 
+  /** After an apply: the next `get` waits for the new configuration (no aged copy answers). */
   invalidate(): void {
     this.#current = undefined;
+  }
+
+  /**
+   * The configuration as leased mode knows it, never read from the database: the last snapshot
+   * this broker loaded, else the leased-mode copy in the state table.
+   */
+  withoutDatabase(): SiteSnapshotSource {
+    return {
+      get: () =>
+        this.#lastGood
+          ? Promise.resolve(this.#lastGood)
+          : this.#fallback(new DatabaseUnavailableError()),
+      invalidate: () => {},
+    };
   }
 
   async #load(now: number): Promise<SiteSnapshot> {

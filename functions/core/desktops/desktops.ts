@@ -260,7 +260,7 @@ export async function connect(
   const result = !leasing
     ? await normal()
     : await siteOrLeases<Result>(leasing, normal, async () => {
-        const { config } = await deps.snapshot.get();
+        const { config } = await leasing.snapshot.get();
         const connection = await leasedConnect(
           { leasing, clock: deps.clock, days: config.settings.leasing.days },
           session,

@@ -18,6 +18,7 @@ import { authenticate } from '../login/authenticate.ts';
 import type { AccountStore } from '../login/ports.ts';
 import type { Session } from '../login/sessions.ts';
 import type { Metrics } from '../metrics/ports.ts';
+import type { SiteSnapshotSource } from '../site-config/ports.ts';
 import type { SiteConfig } from '../site-config/schema.ts';
 import type { CircuitBreaker } from './circuit-breaker.ts';
 import { isLive, type Lease, leasedOffers, leaseForLaunch } from './leases.ts';
@@ -25,6 +26,11 @@ import type { LeasedModeMirror, LeaseStore, Outbox } from './ports.ts';
 
 export interface LeasingDeps {
   readonly breaker: CircuitBreaker;
+  /**
+   * The configuration as leased mode reads it: never from the database (the last copy this
+   * broker loaded, else the leased-mode copy), so a hanging database holds no leased request.
+   */
+  readonly snapshot: SiteSnapshotSource;
   readonly leases: LeaseStore;
   readonly mirror: LeasedModeMirror;
   readonly outbox: Outbox;

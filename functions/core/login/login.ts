@@ -260,7 +260,7 @@ async function leasedLogin(
   leasing: LeasingDeps,
   input: LoginInput,
 ): Promise<Counted> {
-  const { config } = await deps.snapshot.get();
+  const { config } = await leasing.snapshot.get();
   const { identity, leases } = await leasedIdentity({ ...deps, leasing }, config, input);
   const locations = locationsOf(config, input.client).map((l) => l.name);
   let role = 'User';

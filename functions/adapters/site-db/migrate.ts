@@ -8,6 +8,7 @@ import { AppError } from '../../core/errors.ts';
 import type { SiteDb } from './connect.ts';
 import * as initial from './migrations/0001-initial.ts';
 import * as gatewayCheck from './migrations/0002-gateway-check.ts';
+import * as adminConsole from './migrations/0003-admin-console.ts';
 import * as registeredGateways from './migrations/0004-registered-gateways.ts';
 import * as desktopPorts from './migrations/0006-desktop-ports.ts';
 
@@ -15,6 +16,7 @@ import * as desktopPorts from './migrations/0006-desktop-ports.ts';
 const MIGRATIONS: Record<string, Migration> = {
   '0001': initial,
   '0002-gateway-check': gatewayCheck,
+  '0003-admin-console': adminConsole,
   '0004-registered-gateways': registeredGateways,
   '0006-desktop-ports': desktopPorts,
 };

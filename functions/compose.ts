@@ -15,6 +15,8 @@ import { EmfMetrics } from './adapters/metrics/emf-metrics.ts';
 import { PrometheusMetrics } from './adapters/metrics/prometheus-metrics.ts';
 import { createTcpProbe } from './adapters/net/tcp-probe.ts';
 import { SqlAccountStore } from './adapters/site-db/account-store.ts';
+import { SqlActivityViews } from './adapters/site-db/admin-activity.ts';
+import { SqlDesktopViews } from './adapters/site-db/admin-desktops.ts';
 import { SqlAgentStore } from './adapters/site-db/agent-store.ts';
 import type { SiteDatabase } from './adapters/site-db/connect.ts';
 import { SqlDesktopStore } from './adapters/site-db/desktop-store.ts';
@@ -31,6 +33,7 @@ import { createStateTable, type StateTable } from './adapters/state/state-table.
 import { DynamoThrottleStore } from './adapters/state/throttle-store.ts';
 import { type BrokerLeasing, composeLeasing, leasingJobBodies } from './compose-leasing.ts';
 import type { Config } from './config.ts';
+import type { ActivityViews, DesktopViews } from './core/admin/ports.ts';
 import type { AgentStore } from './core/agents/ports.ts';
 import type { Clock } from './core/clock.ts';
 import type { ReachabilityProbe } from './core/desktops/offers.ts';
@@ -98,6 +101,8 @@ export interface Broker {
   readonly jobs: BrokerJobs;
   /** Connection leasing and leased mode. */
   readonly leasing: BrokerLeasing;
+  /** The admin console's views of the site database. */
+  readonly admin: { readonly desktops: DesktopViews; readonly activity: ActivityViews };
   /** What the broker records (logins, connects, jobs, ...), and where it goes. */
   readonly metrics: Metrics & MetricsOutput;
   close(): Promise<void>;
@@ -229,6 +234,10 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     gatewayRegistry,
     jobs,
     leasing,
+    admin: {
+      desktops: new SqlDesktopViews(site.db, config.siteId),
+      activity: new SqlActivityViews(site.db),
+    },
     metrics,
     async close() {
       jobs.close();

@@ -1,17 +1,28 @@
 /**
- * The admin API, `/api/v1/admin/...`, for administrators only. Each area's routes live in
- * ./admin/; every route checks the administrator session itself. In leased mode (the site
- * database down) administration is refused, as in the guide and Citrix's leased mode.
+ * The admin API, `/api/v1/admin/...`, for administrators only, and the API's OpenAPI
+ * document. Each area's routes live in ./admin/; every route checks the administrator
+ * session itself. In leased mode (the site database down) administration is refused, as in
+ * the guide and Citrix's leased mode; what the state table alone answers (who is signed in,
+ * leases), the metrics and the API document still work.
  */
 import type { Broker } from '../compose.ts';
 import { ServiceUnavailableError } from '../core/errors.ts';
 import { clusterRoutes } from './admin/cluster-routes.ts';
 import { configRoutes } from './admin/config-routes.ts';
+import { desktopsRoutes } from './admin/desktops-routes.ts';
+import { docsRoutes } from './admin/docs-routes.ts';
 import { gatewaysRoutes } from './admin/gateways-routes.ts';
 import { jobsRoutes } from './admin/jobs-routes.ts';
 import { leasesRoutes } from './admin/leases-routes.ts';
+import { type LogRouteOptions, logRoutes } from './admin/log-routes.ts';
 import { metricsRoutes } from './admin/metrics-routes.ts';
 import { secretsRoutes } from './admin/secrets-routes.ts';
+import { sessionsRoutes } from './admin/sessions-routes.ts';
+import { sessionsRoute } from './api/admin/sessions.ts';
+import { leasesRoute } from './api/admin.ts';
+import { openApiRoute } from './api/docs.ts';
+import { metricsRoute } from './api/operations.ts';
+import type { ApiRoute } from './api/route.ts';
 import { type AlbHandler, httpHandler, type Route } from './http/handler.ts';
 import { lambdaHandler } from './lambda.ts';
 
@@ -31,24 +42,40 @@ function notInLeasedMode(broker: Broker, route: Route): Route {
   };
 }
 
+/**
+ * Routes that read only the state table (or nothing): they answer in leased mode too. Metrics
+ * matter most while the site database is down.
+ */
+const WITHOUT_SITE_DATABASE: ReadonlySet<ApiRoute> = new Set<ApiRoute>([
+  sessionsRoute,
+  leasesRoute,
+  openApiRoute,
+  metricsRoute,
+]);
+
 /** The routes this handler serves, each the implementation of its contract. */
-export function adminEndpoints(broker: Broker): Route[] {
+export function adminEndpoints(broker: Broker, options: LogRouteOptions = {}): Route[] {
   return [
-    ...[
-      ...configRoutes(broker),
-      ...jobsRoutes(broker),
-      ...clusterRoutes(broker),
-      ...leasesRoutes(broker),
-      ...secretsRoutes(broker),
-      ...gatewaysRoutes(broker),
-    ].map((r) => notInLeasedMode(broker, r)),
-    // Metrics need no site database, and matter most while it is down.
+    ...configRoutes(broker),
+    ...jobsRoutes(broker),
+    ...clusterRoutes(broker),
+    ...leasesRoutes(broker),
+    ...desktopsRoutes(broker),
+    ...sessionsRoutes(broker),
+    ...gatewaysRoutes(broker),
+    ...logRoutes(broker, options),
+    ...secretsRoutes(broker),
+    ...docsRoutes(broker),
     ...metricsRoutes(broker),
-  ];
+  ].map((r) => (WITHOUT_SITE_DATABASE.has(r.contract) ? r : notInLeasedMode(broker, r)));
 }
 
-export function buildAdminHandler(broker: Broker): AlbHandler {
-  return httpHandler(broker.logger, adminEndpoints(broker), broker.config);
+/**
+ * The admin handler. `streaming` is for a runtime that sends streamed bodies (the local
+ * one): log downloads then come whole; on Lambda they come in parts under 1 MB.
+ */
+export function buildAdminHandler(broker: Broker, options: LogRouteOptions = {}): AlbHandler {
+  return httpHandler(broker.logger, adminEndpoints(broker, options), broker.config);
 }
 
-export const handler = lambdaHandler(buildAdminHandler);
+export const handler = lambdaHandler((broker) => buildAdminHandler(broker));

@@ -18,7 +18,7 @@ export const HTTP_FUNCTIONS: readonly FunctionRoute[] = [
   },
   { name: 'offers', paths: ['/api/v1/offers', '/api/v1/offers/*'] },
   { name: 'agent', paths: ['/api/v1/agent/*'] },
-  { name: 'admin', paths: ['/api/v1/admin/*', '/metrics'] },
+  { name: 'admin', paths: ['/api/v1/admin/*', '/api/v1/openapi.json', '/metrics'] },
   { name: 'gateway-api', paths: ['/api/v1/gateway/*'] },
 ];
 

@@ -9,11 +9,12 @@
 import { randomUUID } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { ALBEvent, ALBResult, Context } from 'aws-lambda';
+import type { ALBEvent, Context } from 'aws-lambda';
 import type { Logger } from '../adapters/logger.ts';
 import { metered } from '../adapters/meter.ts';
 import type { AlbHandler } from '../handlers/http/handler.ts';
 import { MAX_BODY_BYTES } from '../handlers/http/request.ts';
+import type { StreamingAlbResult } from '../handlers/http/response.ts';
 import { type FunctionRoute, functionFor } from '../handlers/routes.ts';
 
 export type HandlerTable = Partial<Record<FunctionRoute['name'], AlbHandler>>;
@@ -128,7 +129,7 @@ async function serve(
   // (budget tests, benchmarks): site-database round trips and DynamoDB requests.
   res.setHeader(SQL_ROUND_TRIPS_HEADER, String(meter.sqlRoundTrips));
   res.setHeader(DYNAMODB_CALLS_HEADER, String(meter.dynamoDbCalls));
-  writeResult(res, result);
+  await writeResult(res, result);
 }
 
 /** The ALB event for a request, as a multi-value-headers target group sends it. */
@@ -178,15 +179,67 @@ export function toAlbEvent(
   };
 }
 
-function writeResult(res: ServerResponse, result: ALBResult): void {
+async function writeResult(res: ServerResponse, result: StreamingAlbResult): Promise<void> {
   const headers: Record<string, string | string[]> = {};
   for (const [k, v] of Object.entries(result.headers ?? {})) headers[k] = String(v);
   for (const [k, v] of Object.entries(result.multiValueHeaders ?? {})) headers[k] = v.map(String);
   const body = result.body ?? '';
   const bytes = result.isBase64Encoded ? Buffer.from(body, 'base64') : Buffer.from(body, 'utf8');
+  if (result.bodyStream) {
+    res.writeHead(result.statusCode, headers);
+    res.write(bytes);
+    await pipeChunks(res, result.bodyStream);
+    return;
+  }
   headers['content-length'] = String(bytes.length);
   res.writeHead(result.statusCode, headers);
   res.end(bytes);
+}
+
+/** Bytes of a streamed body encoded at a time. */
+const STREAM_BUFFER_BYTES = 64 * 1024;
+
+/**
+ * Sends a streamed body chunk by chunk (chunked transfer encoding). Each chunk is encoded
+ * into one reused buffer and the next is pulled only once the socket has flushed the last,
+ * so a slow client holds back the producer, and a long download allocates no buffer per
+ * chunk (which would linger outside the JS heap until a full garbage collection). A client
+ * that goes away stops the producer.
+ * @throws whatever the producer throws (the caller cuts the response short and logs it).
+ */
+async function pipeChunks(res: ServerResponse, chunks: AsyncIterable<string>): Promise<void> {
+  const iterator = chunks[Symbol.asyncIterator]();
+  const buffer = Buffer.allocUnsafe(STREAM_BUFFER_BYTES);
+  const encoder = new TextEncoder();
+  let gone = false;
+  res.once('close', () => {
+    gone = true;
+  });
+  const flush = (bytes: number) =>
+    new Promise<void>((resolve) => {
+      const done = () => {
+        res.off('close', done);
+        resolve();
+      };
+      res.once('close', done);
+      res.write(buffer.subarray(0, bytes), done);
+    });
+  try {
+    for (;;) {
+      if (gone) return;
+      const { value, done } = await iterator.next();
+      if (done) break;
+      for (let at = 0; at < value.length && !gone; ) {
+        const { read, written } = encoder.encodeInto(value.slice(at), buffer);
+        at += read;
+        await flush(written);
+      }
+    }
+    res.end();
+  } finally {
+    // A failure after the status line goes to serve()'s catch, which cuts the response short.
+    if (gone) await iterator.return?.();
+  }
 }
 
 /** The Lambda context the runtime would pass. */

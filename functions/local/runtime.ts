@@ -73,7 +73,8 @@ export function buildHandlers(broker: Broker): HandlerTable {
     login: buildLoginHandler(broker),
     offers: buildOffersHandler(broker),
     agent: buildAgentHandler(broker),
-    admin: buildAdminHandler(broker),
+    // The local load balancer streams: log downloads come whole (Lambda: parts under 1 MB).
+    admin: buildAdminHandler(broker, { streaming: true }),
     'gateway-api': buildGatewayApiHandler(broker),
   };
 }

@@ -14,7 +14,7 @@ import { loginEndpoints } from '../../functions/handlers/login.ts';
 import { offersEndpoints } from '../../functions/handlers/offers.ts';
 import { functionFor } from '../../functions/handlers/routes.ts';
 import { routeKey, samplePath } from '../helpers/api-routes.ts';
-import { startTestBroker, type TestBroker } from '../helpers/broker.ts';
+import { jsonOf, startTestBroker, type TestBroker } from '../helpers/broker.ts';
 
 const key = routeKey;
 
@@ -56,5 +56,49 @@ describe('the API contract', () => {
       expect(res.status, `${key(r)}: ${text}`).not.toBe(405);
       expect(text, key(r)).not.toMatch(/no such endpoint/);
     }
+  });
+
+  it('describes every route in its OpenAPI 3.1 document, generated from the same schemas', async () => {
+    const res = await broker.fetch('/api/v1/openapi.json');
+    const doc = await jsonOf(res);
+
+    expect(res.status).toBe(200);
+    expect(doc.openapi).toBe('3.1.0');
+    expect(doc.info.version).toBe(broker.broker.version);
+    const described = Object.entries(doc.paths as Record<string, Record<string, unknown>>)
+      .flatMap(([path, item]) => Object.keys(item).map((m) => `${m.toUpperCase()} ${path}`))
+      .sort();
+    expect(described).toEqual(API_ROUTES.map(key).sort());
+    for (const r of API_ROUTES) {
+      const op = doc.paths[r.path][r.method.toLowerCase()];
+      expect(op.summary, key(r)).toBe(r.summary);
+      expect(op.responses['200'], key(r)).toBeDefined();
+      expect(op.responses['400'].content['application/json'].schema, key(r)).toEqual({
+        $ref: '#/components/schemas/Error',
+      });
+      const pathParams = [...r.path.matchAll(/\{(\w+)\}/g)].map((m) => m[1]);
+      const inPath = (op.parameters ?? []).filter((p: { in: string }) => p.in === 'path');
+      expect(inPath.map((p: { name: string }) => p.name).sort(), key(r)).toEqual(pathParams.sort());
+    }
+    // The contract's own rules show up: a query parameter's bounds, an enum, a body schema.
+    const desktops = doc.paths['/api/v1/admin/desktops'].get;
+    const limit = desktops.parameters.find((p: { name: string }) => p.name === 'limit');
+    expect(limit.schema).toMatchObject({ type: 'integer', minimum: 1, maximum: 500, default: 50 });
+    const status = desktops.parameters.find((p: { name: string }) => p.name === 'status');
+    expect(status.schema.enum).toEqual([
+      'available',
+      'assigned',
+      'in use',
+      'unreachable',
+      'agent silent',
+    ]);
+    expect(
+      doc.paths['/api/v1/login'].post.requestBody.content['application/json'].schema,
+    ).toBeDefined();
+    expect(Object.keys(doc.paths['/api/v1/admin/log'].get.responses['200'].content)).toEqual([
+      'application/json',
+      'text/csv',
+      'application/jsonl',
+    ]);
   });
 });

@@ -10,6 +10,7 @@ import type {
   DirectoryUser,
   LocalAccount,
   PasswordHasher,
+  SessionListPosition,
   SessionStore,
   ThrottleStore,
 } from '../../functions/core/login/ports.ts';
@@ -41,6 +42,18 @@ export class MemorySessionStore implements SessionStore {
   }
   async delete(tokenHash: string) {
     this.sessions.delete(tokenHash);
+  }
+  /** Live sessions in key order, as a scan of the state table pages them. */
+  async list(page: { limit: number; after?: SessionListPosition; user?: string }) {
+    const key = (hash: string) => ({ pk: `session#${hash}`, sk: 'session' });
+    const live = [...this.sessions.values()]
+      .filter((s) => isSessionLive(s, this.#limits, this.#clock.now()))
+      .filter((s) => !page.user || s.user.toLowerCase() === page.user.toLowerCase())
+      .sort((a, b) => a.tokenHash.localeCompare(b.tokenHash))
+      .filter((s) => !page.after || key(s.tokenHash).pk > page.after.pk);
+    const sessions = live.slice(0, page.limit);
+    const more = live.length > page.limit;
+    return { sessions, next: more ? key(sessions.at(-1)!.tokenHash) : undefined };
   }
 }
 

@@ -417,10 +417,49 @@ describe('schema 0006 (desktop ports)', () => {
       const upgraded = await ensureSchema(t.site.db, { createIfEmpty: false, upgrade: true });
 
       expect(upgraded).toEqual({ version: SCHEMA_VERSION, created: false, upgraded: true });
-      expect(SCHEMA_VERSION).toBe('0006-desktop-ports');
       expect(await t.site.db.selectFrom('desktop').select(['name', 'ports']).execute()).toEqual([
         { name: 'd', ports: {} },
       ]);
+    } finally {
+      await t.close();
+    }
+  });
+});
+
+describe('schema versions from parallel branches', () => {
+  it('applies a migration that sorts before the newest applied one, instead of skipping it', async () => {
+    const t = await openTestSiteDatabase('postgres');
+    try {
+      await ensureSchema(t.site.db, { createIfEmpty: true, upgrade: false });
+      // A database that applied everything but 0003 (a branch that landed after 0004 and 0006).
+      for (const undo of [
+        'ALTER TABLE gateway DROP COLUMN status_since',
+        'DROP INDEX log_at_id',
+        'CREATE INDEX log_at ON log (at)',
+        'DROP INDEX log_user_at',
+        'DROP INDEX log_event_at',
+        'DROP INDEX log_desktop',
+        'DROP INDEX client_last_seen',
+        'DROP INDEX client_ip',
+        "DELETE FROM schema_migration WHERE name = '0003-admin-console'",
+      ])
+        await sql.raw(undo).execute(t.site.db);
+      await expect(
+        ensureSchema(t.site.db, { createIfEmpty: false, upgrade: false }),
+      ).rejects.toThrow(SchemaVersionError);
+
+      const upgraded = await ensureSchema(t.site.db, { createIfEmpty: false, upgrade: true });
+
+      expect(upgraded.upgraded).toBe(true);
+      const names = await sql<{
+        name: string;
+      }>`select name from schema_migration order by name`.execute(t.site.db);
+      expect(names.rows.map((r) => r.name)).toContain('0003-admin-console');
+      const column = await sql<{
+        n: number;
+      }>`select count(*)::int as n from information_schema.columns
+        where table_name = 'gateway' and column_name = 'status_since'`.execute(t.site.db);
+      expect(column.rows[0]!.n).toBe(1);
     } finally {
       await t.close();
     }

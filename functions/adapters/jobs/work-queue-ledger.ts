@@ -9,9 +9,12 @@ import type {
   ClaimedJob,
   JobFilter,
   JobLedger,
+  JobQueueSummary,
   JobRecord,
   JobStatus,
+  JobSummarySource,
 } from '../../core/jobs/ports.ts';
+import { JOB_STATUSES } from '../../core/jobs/ports.ts';
 import type { SiteDb } from '../site-db/connect.ts';
 import { jsonb } from '../site-db/schema.ts';
 
@@ -29,7 +32,7 @@ interface ClaimRow {
   payload: unknown;
 }
 
-export class SqlJobLedger implements JobLedger {
+export class SqlJobLedger implements JobLedger, JobSummarySource {
   readonly #db: SiteDb;
   constructor(db: SiteDb) {
     this.#db = db;
@@ -153,6 +156,7 @@ export class SqlJobLedger implements JobLedger {
       .$if(filter.status !== undefined, (q) => q.where('status', '=', filter.status as JobStatus))
       .$if(filter.kind !== undefined, (q) => q.where('kind', '=', filter.kind as string))
       .$if(filter.siteId !== undefined, (q) => q.where('siteId', '=', filter.siteId as number))
+      .$if(filter.beforeId !== undefined, (q) => q.where('id', '<', filter.beforeId as number))
       .orderBy('id', 'desc')
       .limit(filter.limit)
       .execute();
@@ -170,5 +174,36 @@ export class SqlJobLedger implements JobLedger {
       finishedAt: ms(r.finishedAt),
       error: r.error,
     }));
+  }
+
+  async summary(): Promise<JobQueueSummary> {
+    const [rows, oldest] = await Promise.all([
+      this.#db
+        .selectFrom('workQueue')
+        .select(['status', sql<number>`cast(count(*) as int)`.as('n')])
+        .where('deletedAt', 'is', null)
+        .groupBy('status')
+        .execute(),
+      this.#db
+        .selectFrom('workQueue')
+        .select(['id', 'kind', 'createdAt', 'runAfter'])
+        .where('deletedAt', 'is', null)
+        .where('status', '=', 'pending')
+        .orderBy('createdAt')
+        .orderBy('id')
+        .limit(1)
+        .executeTakeFirst(),
+    ]);
+    const counts = Object.fromEntries(JOB_STATUSES.map((s) => [s, 0])) as Record<JobStatus, number>;
+    for (const r of rows) counts[r.status] = Number(r.n);
+    return {
+      counts,
+      oldestPending: oldest && {
+        id: oldest.id,
+        kind: oldest.kind,
+        createdAt: oldest.createdAt.getTime(),
+        runAfter: oldest.runAfter.getTime(),
+      },
+    };
   }
 }

@@ -14,6 +14,8 @@ import {
   Kysely,
   PGliteDialect,
   PostgresDialect,
+  type PostgresPool,
+  type PostgresPoolClient,
   type QueryResult,
   type TransactionSettings,
 } from 'kysely';
@@ -145,7 +147,7 @@ async function dialectFor(
           return (query as (...a: unknown[]) => unknown).apply(client, args);
         }) as typeof client.query;
       });
-      return new PostgresDialect({ pool });
+      return new PostgresDialect({ pool: callbackStylePool(pool) });
     }
     case 'pglite': {
       const { PGlite } = await import('@electric-sql/pglite');
@@ -182,6 +184,59 @@ async function dialectFor(
       });
     }
   }
+}
+
+/** What {@link callbackStylePool} needs of pg's Pool and its clients. */
+interface PgPool {
+  readonly options: object;
+  readonly Client?: PostgresPool['Client'];
+  connect(): Promise<PgClient>;
+  end(): Promise<void>;
+}
+interface PgClient {
+  readonly processID?: number;
+  query(sql: string, values: unknown[], callback: (e: Error | null, r: unknown) => void): void;
+  query(cursor: unknown): unknown;
+  release(destroy?: boolean): void;
+}
+
+/**
+ * pg's Pool for Kysely, with each query run in pg's callback style rather than its promise
+ * style. With the promise style V8 promotes every row a query returns to the old generation
+ * (measured here: reading 100 MB of rows promoted 110 MB, against 5 MB in callback style),
+ * so a large read such as a log export grows the process by tens of MB until a full
+ * collection; in callback style the rows die young.
+ */
+function callbackStylePool(pool: PgPool): PostgresPool {
+  // One wrapper per pooled client: Kysely keeps its connection state by client object.
+  const wrappers = new WeakMap<PgClient, PostgresPoolClient>();
+  const wrap = (client: PgClient): PostgresPoolClient => {
+    let wrapper = wrappers.get(client);
+    if (!wrapper) {
+      wrapper = {
+        get processID() {
+          return client.processID;
+        },
+        query: ((sql: unknown, parameters?: readonly unknown[]) =>
+          typeof sql === 'string'
+            ? new Promise((resolve, reject) =>
+                client.query(sql, [...(parameters ?? [])], (e, r) =>
+                  e ? reject(e) : resolve(r as never),
+                ),
+              )
+            : client.query(sql)) as PostgresPoolClient['query'],
+        release: (destroy?: boolean) => client.release(destroy),
+      };
+      wrappers.set(client, wrapper);
+    }
+    return wrapper;
+  };
+  return {
+    options: pool.options,
+    Client: pool.Client,
+    connect: async () => wrap(await pool.connect()),
+    end: () => pool.end(),
+  };
 }
 
 /**

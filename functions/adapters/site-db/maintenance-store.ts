@@ -194,7 +194,22 @@ export class SqlMaintenanceStore implements MaintenanceStore {
       : {};
     await this.#db
       .updateTable('gateway')
-      .set({ status: check.up ? 'up' : 'down', checkedAt: new Date(at), ...reported })
+      .set((eb) => {
+        const status = check.up ? 'up' : 'down';
+        const when = new Date(at);
+        // "Down since 10:42": the time moves only when the verdict changes.
+        return {
+          status,
+          checkedAt: when,
+          statusSince: eb
+            .case()
+            .when('status', '=', status)
+            .then(eb.fn.coalesce('statusSince', eb.val(when)))
+            .else(eb.val(when))
+            .end(),
+          ...reported,
+        };
+      })
       .where('name', '=', name)
       .where('deletedAt', 'is', null)
       .execute();

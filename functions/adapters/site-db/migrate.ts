@@ -1,6 +1,8 @@
 /**
  * Schema versions. The broker's schema version is the name of its newest migration; a broker
- * runs only on a database of exactly that version (all brokers of a cluster must match).
+ * runs only on a database that has applied exactly its migrations (all brokers of a cluster
+ * must match). The whole list is compared, not only the newest name, so a migration that sorts
+ * before one already applied (two branches that each added one) is applied, not skipped.
  */
 import { type Kysely, sql } from 'kysely';
 import { type Migration, Migrator } from 'kysely/migration';
@@ -8,6 +10,7 @@ import { AppError } from '../../core/errors.ts';
 import type { SiteDb } from './connect.ts';
 import * as initial from './migrations/0001-initial.ts';
 import * as gatewayCheck from './migrations/0002-gateway-check.ts';
+import * as adminConsole from './migrations/0003-admin-console.ts';
 import * as registeredGateways from './migrations/0004-registered-gateways.ts';
 import * as html5 from './migrations/0005-html5.ts';
 import * as desktopPorts from './migrations/0006-desktop-ports.ts';
@@ -16,6 +19,7 @@ import * as desktopPorts from './migrations/0006-desktop-ports.ts';
 const MIGRATIONS: Record<string, Migration> = {
   '0001': initial,
   '0002-gateway-check': gatewayCheck,
+  '0003-admin-console': adminConsole,
   '0004-registered-gateways': registeredGateways,
   '0005-html5': html5,
   '0006-desktop-ports': desktopPorts,
@@ -44,16 +48,37 @@ const migrator = (db: Kysely<unknown>) =>
     provider: { getMigrations: async () => MIGRATIONS },
     migrationTableName: 'schema_migration',
     migrationLockTableName: 'schema_migration_lock',
+    // A migration missing from the middle of the list is applied (see above).
+    allowUnorderedMigrations: true,
   });
+
+/** The migrations the database has applied, in name order (empty for an empty database). */
+async function appliedMigrations(db: SiteDb): Promise<string[]> {
+  const exists = await sql<{ found: boolean }>`
+    select to_regclass('schema_migration') is not null as found`.execute(db);
+  if (!exists.rows[0]?.found) return [];
+  const rows = await sql<{ name: string }>`select name from schema_migration order by name`.execute(
+    db,
+  );
+  return rows.rows.map((r) => r.name);
+}
+
+/** How the database's migrations compare with this broker's. */
+async function schemaState(db: SiteDb) {
+  const applied = await appliedMigrations(db);
+  const known = new Set(Object.keys(MIGRATIONS));
+  return {
+    version: applied.at(-1) ?? 'none',
+    /** Migrations of a newer broker. */
+    unknown: applied.filter((name) => !known.has(name)),
+    /** This broker's migrations the database has not applied. */
+    missing: [...known].filter((name) => !applied.includes(name)),
+  };
+}
 
 /** The database's schema version: its newest applied migration, or `none` for an empty database. */
 export async function databaseSchemaVersion(db: SiteDb): Promise<string> {
-  const exists = await sql<{ found: boolean }>`
-    select to_regclass('schema_migration') is not null as found`.execute(db);
-  if (!exists.rows[0]?.found) return 'none';
-  const row = await sql<{ name: string }>`
-    select name from schema_migration order by name desc limit 1`.execute(db);
-  return row.rows[0]?.name ?? 'none';
+  return (await schemaState(db)).version;
 }
 
 /**
@@ -61,8 +86,8 @@ export async function databaseSchemaVersion(db: SiteDb): Promise<string> {
  * @throws {SchemaVersionError} when the database is ahead of this broker.
  */
 export async function migrateToLatest(db: SiteDb): Promise<{ from: string; to: string }> {
-  const from = await databaseSchemaVersion(db);
-  if (from !== 'none' && from > SCHEMA_VERSION) {
+  const { version: from, unknown } = await schemaState(db);
+  if (unknown.length > 0) {
     throw new SchemaVersionError(from, 'upgrade this broker before using this database');
   }
   const { error } = await migrator(db as unknown as Kysely<unknown>).migrateToLatest();
@@ -80,8 +105,9 @@ export async function ensureSchema(
   db: SiteDb,
   options: { createIfEmpty: boolean; upgrade: boolean },
 ): Promise<{ version: string; created: boolean; upgraded: boolean }> {
-  const version = await databaseSchemaVersion(db);
-  if (version === SCHEMA_VERSION) return { version, created: false, upgraded: false };
+  const { version, unknown, missing } = await schemaState(db);
+  if (unknown.length === 0 && missing.length === 0)
+    return { version, created: false, upgraded: false };
   if (version === 'none') {
     if (!options.createIfEmpty) {
       throw new SchemaVersionError(
@@ -92,7 +118,7 @@ export async function ensureSchema(
     await migrateToLatest(db);
     return { version: SCHEMA_VERSION, created: true, upgraded: false };
   }
-  if (version > SCHEMA_VERSION) {
+  if (unknown.length > 0) {
     throw new SchemaVersionError(
       version,
       'run a broker of the same version (all brokers on one database must match)',

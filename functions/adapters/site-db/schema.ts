@@ -133,6 +133,8 @@ export interface GatewayTable {
   reportedPortTo: number | null;
   /** The version the gateway reported at its last check. */
   reportedVersion: string | null;
+  /** When `status` last changed (schema 0003-admin-console). */
+  statusSince: NullableTimestamp;
   createdAt: Timestamp;
   updatedAt: Timestamp;
   deletedAt: NullableTimestamp;

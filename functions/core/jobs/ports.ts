@@ -53,6 +53,27 @@ export interface JobFilter {
   readonly kind?: string;
   readonly siteId?: number;
   readonly limit: number;
+  /** Only jobs older than this id (the next page of the newest-first list). */
+  readonly beforeId?: number;
+}
+
+/** The job queue in numbers (the console's overview). */
+export interface JobQueueSummary {
+  readonly counts: Readonly<Record<JobStatus, number>>;
+  /** The pending job created first, if any. */
+  readonly oldestPending:
+    | {
+        readonly id: number;
+        readonly kind: string;
+        readonly createdAt: number;
+        readonly runAfter: number;
+      }
+    | undefined;
+}
+
+/** Counts the job queue. */
+export interface JobSummarySource {
+  summary(): Promise<JobQueueSummary>;
 }
 
 /** The `work_queue` table: the record of every job, and the local brokers' shared queue. */

@@ -17,6 +17,21 @@ export interface SessionStore {
   get(tokenHash: string): Promise<Session | undefined>;
   touch(tokenHash: string, lastSeenAt: number): Promise<void>;
   delete(tokenHash: string): Promise<void>;
+  /**
+   * Live sessions, a page at a time in the store's own order (the admin console's Sessions
+   * view), optionally one user's (any case). `after` is the `next` of the previous page.
+   */
+  list(page: {
+    readonly limit: number;
+    readonly after?: SessionListPosition;
+    readonly user?: string;
+  }): Promise<{ sessions: Session[]; next: SessionListPosition | undefined }>;
+}
+
+/** Where a sessions listing goes on: the state table's key. */
+export interface SessionListPosition {
+  readonly pk: string;
+  readonly sk: string;
 }
 
 /** A local account as the site database holds it. */

@@ -1,8 +1,10 @@
 /**
  * `/api/v1/admin/config`: GET exports the site configuration (no stored secret: "(kept)" in
- * their place), PUT applies one (YAML or JSON).
+ * their place), PUT applies one (YAML or JSON); a refusal lists every problem with the line
+ * of the file its path names, for an editor to show beside it.
  */
 import type { Broker } from '../../compose.ts';
+import { BadRequestError } from '../../core/errors.ts';
 import {
   applySiteConfig,
   decodeConfigText,
@@ -10,6 +12,8 @@ import {
   exportSiteConfig,
 } from '../../core/site-config/apply.ts';
 import { describeChange } from '../../core/site-config/diff.ts';
+import { locateProblems } from '../../core/site-config/locate.ts';
+import { InvalidConfigError } from '../../core/site-config/validate.ts';
 import { applyConfigRoute, exportConfigRoute } from '../api/admin.ts';
 import { applyDeps } from '../http/deps.ts';
 import { sessionEndpoint } from '../http/endpoint.ts';
@@ -29,10 +33,19 @@ export function configRoutes(broker: Broker): Route[] {
         : config;
     }),
     sessionEndpoint(broker, applyConfigRoute, async ({ session, event, query }) => {
-      const document = decodeConfigText(bodyText(event));
+      const source = bodyText(event);
+      const document = decodeConfigText(source);
       const dryRun = query.dryRun === 'true';
       // This broker sees the change at once; the others within CONFIG_CACHE_SECONDS.
-      const result = await applySiteConfig(applyDeps(broker), document, { dryRun });
+      const result = await applySiteConfig(applyDeps(broker), document, { dryRun }).catch(
+        (e: unknown) => {
+          if (!(e instanceof InvalidConfigError)) throw e;
+          throw new BadRequestError(e.code, e.message, {
+            ...e.details,
+            issues: locateProblems(source, e.problems),
+          });
+        },
+      );
       broker.logger.info('site configuration applied', {
         by: session.user,
         dryRun,

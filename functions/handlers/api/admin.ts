@@ -5,6 +5,7 @@
 import * as z from 'zod';
 import { JOB_STATUSES } from '../../core/jobs/ports.ts';
 import { siteConfigSchema } from '../../core/site-config/schema.ts';
+import { cursorParam, nextCursor } from './admin/paging.ts';
 import { idParam, isoTime } from './common.ts';
 import { route } from './route.ts';
 
@@ -113,8 +114,9 @@ export const jobsRoute = route({
     kind: z.string().min(1).max(100).optional(),
     siteId: z.coerce.number().int().positive().optional(),
     limit: z.coerce.number().int().min(1).max(1000).default(100),
+    cursor: cursorParam('jobs', z.number().int().positive()),
   }),
-  response: z.object({ jobs: z.array(job) }),
+  response: z.object({ jobs: z.array(job), nextCursor }),
   errors: ADMIN_ERRORS,
 });
 

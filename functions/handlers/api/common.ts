@@ -24,3 +24,6 @@ export const idParam = (what: string) =>
 export const mode = z.enum(['normal', 'leased']);
 
 export const okBody = z.object({ ok: z.literal(true) });
+
+/** What every admin route may answer besides 200 and 400: not signed in, not an administrator, leased mode. */
+export const ADMIN_ERRORS = [401, 403, 503] as const;

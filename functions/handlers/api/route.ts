@@ -49,6 +49,8 @@ export interface ApiRoute<
   readonly response: Response;
   /** Content type of the answer when it is not JSON. */
   readonly responseType?: string;
+  /** Other content types the 200 answer takes on request (downloads), as text. */
+  readonly alternateTypes?: readonly string[];
   /** Error statuses the route answers besides 400 (bad input) and 500. */
   readonly errors?: readonly number[];
 }

@@ -11,7 +11,15 @@ export interface HttpResponse {
   headers: Headers;
   body: string;
   isBase64Encoded?: boolean;
+  /**
+   * A body sent as it is produced, after `body` (downloads). Only a runtime that streams
+   * responses (the local one) may be given one: a Lambda behind an ALB answers one string.
+   */
+  stream?: AsyncIterable<string>;
 }
+
+/** An ALB result that may carry a streamed body (the local runtime's load balancer sends it). */
+export type StreamingAlbResult = ALBResult & { bodyStream?: AsyncIterable<string> };
 
 const SECURITY_HEADERS = {
   'cache-control': 'no-store',
@@ -45,12 +53,13 @@ export function errorResponse(
 }
 
 /** Converts to the shape the ALB expects: `multiValueHeaders` in multi-value mode, else `headers`. */
-export function toAlbResult(response: HttpResponse, multiValue: boolean): ALBResult {
+export function toAlbResult(response: HttpResponse, multiValue: boolean): StreamingAlbResult {
   const base = {
     statusCode: response.statusCode,
     statusDescription: `${response.statusCode} ${STATUS_TEXT[response.statusCode] ?? ''}`.trim(),
     body: response.body,
     isBase64Encoded: response.isBase64Encoded ?? false,
+    ...(response.stream ? { bodyStream: response.stream } : {}),
   };
   if (multiValue) {
     return {

@@ -6,9 +6,9 @@ import { useCallback, useEffect, useState } from 'preact/hooks';
 import { type Branding, DEFAULT_BRANDING, loadBranding } from '../shared/branding.ts';
 import { problem } from '../shared/messages.ts';
 import { type OfferList, portalApi } from '../shared/portal-api.ts';
+import { type Notice, SignIn } from '../shared/sign-in.tsx';
 import { TopBar } from '../shared/top-bar.tsx';
 import { Desktops } from './desktops.tsx';
-import { type Notice, SignIn } from './sign-in.tsx';
 
 type View =
   | { readonly kind: 'starting' }

@@ -3,10 +3,10 @@
  * more than one, then the one-time code when the user's assignment asks for one.
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { ApiError } from '../shared/api.ts';
-import { signInProblem } from '../shared/messages.ts';
-import { type AuthServer, type LoginAnswer, portalApi } from '../shared/portal-api.ts';
-import { useFocusHeading } from '../shared/use-focus-heading.ts';
+import { ApiError } from './api.ts';
+import { signInProblem } from './messages.ts';
+import { type AuthServer, type LoginAnswer, portalApi } from './portal-api.ts';
+import { useFocusHeading } from './use-focus-heading.ts';
 
 export interface Notice {
   readonly tone: 'info' | 'warning' | 'ok';

@@ -13,7 +13,12 @@ import type { DynamoMirrorStore } from './adapters/state/mirror-store.ts';
 import { DynamoOutbox } from './adapters/state/outbox-store.ts';
 import type { StateTable } from './adapters/state/state-table.ts';
 import type { Clock } from './core/clock.ts';
-import type { ForwardRecord, GatewayControl, GatewayRegistry } from './core/gateways/ports.ts';
+import type {
+  ForwardRecord,
+  GatewayControl,
+  GatewayRegistry,
+  Html5SessionStore,
+} from './core/gateways/ports.ts';
 import { createGatewayRouter } from './core/gateways/routing.ts';
 import { CircuitBreaker } from './core/leasing/circuit-breaker.ts';
 import type { LeasingDeps } from './core/leasing/leased-mode.ts';
@@ -51,6 +56,7 @@ export function composeLeasing(deps: {
   readonly leasedSnapshot: SiteSnapshotSource;
   readonly mirror: DynamoMirrorStore;
   readonly gatewayControl: GatewayControl | undefined;
+  readonly html5: Html5SessionStore;
   readonly gatewayRegistry: GatewayRegistry;
   /** Per-statement limit on the request path (DB_REQUEST_TIMEOUT_MS). */
   readonly requestTimeoutMs: number;
@@ -81,6 +87,7 @@ export function composeLeasing(deps: {
     snapshot: deps.leasedSnapshot,
     control: deps.gatewayControl,
     forwards: leasedForwardStore,
+    html5: deps.html5,
     registry: deps.gatewayRegistry,
     now: () => clock.now(),
     warn: (message, details) => logger.warn(message, details),

@@ -26,6 +26,7 @@ import { SqlStoredSecrets } from './adapters/site-db/secret-store.ts';
 import { SqlSiteConfigStore } from './adapters/site-db/site-config-store.ts';
 import { CachedSnapshotSource } from './adapters/site-db/snapshot-source.ts';
 import { DynamoGatewayRegistry } from './adapters/state/gateway-registry.ts';
+import { DynamoHtml5SessionStore } from './adapters/state/html5-session-store.ts';
 import { DynamoMirrorStore } from './adapters/state/mirror-store.ts';
 import { DynamoSessionStore } from './adapters/state/session-store.ts';
 import { createStateTable, type StateTable } from './adapters/state/state-table.ts';
@@ -37,11 +38,13 @@ import type { AgentStore } from './core/agents/ports.ts';
 import type { Clock } from './core/clock.ts';
 import type { ReachabilityProbe } from './core/desktops/offers.ts';
 import type { DesktopStore } from './core/desktops/ports.ts';
+import { ticketKey } from './core/gateways/html5-ticket.ts';
 import type {
   ForwardStore,
   GatewayControl,
   GatewayRegistry,
   GatewayRouter,
+  Html5SessionStore,
 } from './core/gateways/ports.ts';
 import { createGatewayRouter } from './core/gateways/routing.ts';
 import type { HealthProbes } from './core/health.ts';
@@ -88,6 +91,10 @@ export interface Broker {
   /** Undefined without GATEWAY_SECRET. */
   readonly gatewayControl: GatewayControl | undefined;
   readonly gateways: GatewayRouter;
+  /** Redeemed HTML5 tickets (state table). */
+  readonly html5: Html5SessionStore;
+  /** Seals and opens HTML5 tickets; undefined without GATEWAY_SECRET. */
+  readonly ticketKey: Buffer | undefined;
   /** Gateways that registered themselves (state table). */
   readonly gatewayRegistry: GatewayRegistry;
   /** Job queue, ledger, cluster records and job bodies. */
@@ -153,11 +160,13 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
   const gatewayControl = config.gatewaySecret
     ? new HttpGatewayControl({ secret: config.gatewaySecret, timeoutMs: config.gatewayTimeoutMs })
     : undefined;
+  const html5 = new DynamoHtml5SessionStore(state);
   const gatewayRegistry = new DynamoGatewayRegistry(state, () => clock.now());
   const gateways = createGatewayRouter({
     snapshot,
     control: gatewayControl,
     forwards,
+    html5,
     registry: gatewayRegistry,
     now: () => clock.now(),
     warn: (message, details) => logger.warn(message, details),
@@ -174,6 +183,7 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     leasedSnapshot: snapshot.withoutDatabase(),
     mirror,
     gatewayControl,
+    html5,
     gatewayRegistry,
     requestTimeoutMs: config.dbRequestTimeoutMs,
     metrics,
@@ -219,6 +229,8 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
     forwards,
     gatewayControl,
     gateways,
+    html5,
+    ticketKey: config.gatewaySecret ? ticketKey(config.gatewaySecret) : undefined,
     gatewayRegistry,
     jobs,
     leasing,

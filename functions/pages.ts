@@ -39,6 +39,22 @@ export const PAGE_CSP: Readonly<Record<string, string>> = {
   'base-uri': "'none'",
 };
 
+/**
+ * The HTML5 desktop page's policy: the portal's, plus what showing a desktop needs and nothing
+ * else. `connect-src ws: wss:`: the page opens a WebSocket to a gateway, whose address (another
+ * host or port than the page's) comes from the site configuration at run time, so it cannot be
+ * listed in a header fixed at deploy time; only WebSockets (no fetch) may leave the origin, and
+ * no script can come from elsewhere to use them. `'wasm-unsafe-eval'`: compiling IronRDP's
+ * WebAssembly (RDP); it allows no JavaScript eval. `img-src data: blob:`: noVNC draws the
+ * desktop's cursor and its JPEG rectangles from images it makes in the page.
+ */
+export const DESKTOP_PAGE_CSP: Readonly<Record<string, string>> = {
+  ...PAGE_CSP,
+  'script-src': "'self' 'wasm-unsafe-eval'",
+  'img-src': "'self' data: blob:",
+  'connect-src': "'self' ws: wss:",
+};
+
 /** The policy as a header value. */
 export function cspHeader(directives: Readonly<Record<string, string>> = PAGE_CSP): string {
   return Object.entries(directives)
@@ -56,3 +72,16 @@ export const PAGE_HEADERS: Readonly<Record<string, string>> = {
   'cross-origin-resource-policy': 'same-origin',
   'permissions-policy': 'camera=(), microphone=(), geolocation=(), payment=(), usb=()',
 };
+
+/** The HTML5 desktop page's headers: its own policy (and the clipboard for this origin). */
+export const DESKTOP_PAGE_HEADERS: Readonly<Record<string, string>> = {
+  ...PAGE_HEADERS,
+  'content-security-policy': cspHeader(DESKTOP_PAGE_CSP),
+  'permissions-policy':
+    'camera=(), microphone=(), geolocation=(), payment=(), usb=(), clipboard-read=(self), clipboard-write=(self)',
+};
+
+/** The headers of a page's HTML (its file under web/dist/). */
+export function pageHeadersFor(file: string): Readonly<Record<string, string>> {
+  return file === 'desktop/index.html' ? DESKTOP_PAGE_HEADERS : PAGE_HEADERS;
+}

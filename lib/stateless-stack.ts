@@ -9,7 +9,7 @@ import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { sqsMaxConcurrency } from '../functions/core/jobs/limits.ts';
-import type { DeployConfig } from './config.ts';
+import { type DeployConfig, GATEWAY_HTTP_PORT } from './config.ts';
 import { Alarms } from './constructs/alarms.ts';
 import { BrokerApi } from './constructs/broker-api.ts';
 import {
@@ -156,6 +156,9 @@ export class StatelessStack extends Stack {
       new CfnOutput(this, 'LoadBalancerDnsName', {
         value: this.api.loadBalancer.loadBalancerDnsName,
       });
+      // The gateways' HTTP face on the load balancer: the `webUrl` of the gateway cluster
+      // (mode "all") in the site configuration, for desktops in the browser.
+      new CfnOutput(this, 'GatewayWebUrl', { value: `${this.brokerUrl}:${GATEWAY_HTTP_PORT}` });
     }
 
     const siteDatabase =
@@ -179,7 +182,7 @@ export class StatelessStack extends Stack {
       loadBalancer: this.api?.loadBalancer,
       healthTargetGroup: this.api?.healthTargetGroup,
       gatewayTargetGroup: this.gateway?.targetGroup,
-      gatewayActiveForwards: this.gateway?.activeForwardsMetric,
+      gatewayActiveSessions: this.gateway?.activeSessionsMetric,
       siteDatabase,
       alarms: this.alarms.all,
       dashboardName: `${this.stackName}-dashboard`,

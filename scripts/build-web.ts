@@ -28,9 +28,16 @@ function newest(p: string): number {
   return max;
 }
 
+/** Modules outside web/ that the pages import as code, not only as types. */
+const SHARED = ['functions/core/gateways/html5-wire.ts'];
+
 export function webIsStale(): boolean {
   if (!existsSync(stamp)) return true;
-  const sources = Math.max(newest(web), newest(path.join(root, 'package-lock.json')));
+  const sources = Math.max(
+    newest(web),
+    newest(path.join(root, 'package-lock.json')),
+    ...SHARED.map((f) => newest(path.join(root, f))),
+  );
   return sources > statSync(stamp).mtimeMs;
 }
 

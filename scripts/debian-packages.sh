@@ -6,13 +6,13 @@
 #   scripts/debian-packages.sh PKG...     only these
 #
 #   chromium                 the browser tests (driven by playwright-core)
-#   xvfb x11vnc x11-xserver-utils xdotool xterm
-#                            a real VNC desktop on loopback for the HTML5 tests
+#   xvfb x11vnc x11-xserver-utils xdotool xterm xclip
+#                            a real VNC desktop on loopback for the HTML5 tests (xclip: its clipboard)
 #   websockify socat         reference bridges for the benchmarks
 #   fonts-dejavu-core        readable text in the browser screenshots
 set -euo pipefail
 
-readonly DEFAULT_PACKAGES=(chromium xvfb x11vnc x11-xserver-utils xdotool xterm websockify socat fonts-dejavu-core)
+readonly DEFAULT_PACKAGES=(chromium xvfb x11vnc x11-xserver-utils xdotool xterm xclip websockify socat fonts-dejavu-core)
 packages=("$@")
 [ "${#packages[@]}" -gt 0 ] || packages=("${DEFAULT_PACKAGES[@]}")
 

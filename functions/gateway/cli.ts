@@ -18,6 +18,7 @@ import { createLogger } from '../adapters/logger.ts';
 import { GatewayUnavailableError } from '../core/errors.ts';
 import type { GatewayEndpoint, OpenForward } from '../core/gateways/ports.ts';
 import { type GatewayConfig, GatewayConfigError, loadGatewayConfig } from './config.ts';
+import type { GatewayInfo } from './control-api.ts';
 import { GATEWAY_VERSION, startGateway } from './gateway.ts';
 
 const USAGE = `usage: deskbroker-gateway [--info | --conn | --help]
@@ -65,6 +66,15 @@ function formatConnections(forwards: readonly OpenForward[]): string {
   ]);
 }
 
+const megabytes = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`;
+
+/** As the guide's "Guacamole is ENABLED with 1 connection(s)". */
+function describeHtml5(html5: GatewayInfo['html5'] | undefined): string {
+  if (!html5) return 'HTML5 display is NOT AVAILABLE (older gateway)';
+  if (!html5.enabled) return 'HTML5 display is DISABLED (no BROKER_URL to redeem tickets at)';
+  return `HTML5 display is ENABLED with ${html5.connections} connection(s) (${megabytes(html5.bytesToClients)} to browsers, ${megabytes(html5.bytesFromClients)} from them; ${html5.refused} ticket(s) refused)`;
+}
+
 async function printInfo(config: GatewayConfig): Promise<number> {
   const client = new HttpGatewayControl({ secret: config.secret, timeoutMs: 3_000 });
   const endpoint: GatewayEndpoint = { name: config.name, controlUrl: localControlUrl(config) };
@@ -79,6 +89,7 @@ async function printInfo(config: GatewayConfig): Promise<number> {
         : 'Connection Broker forwarding is OFF',
     );
     console.log(`${info.forwards} forward(s) with ${info.connections} live connection(s)`);
+    console.log(describeHtml5(info.html5));
     console.log(
       `Connections since start: ${info.accepted} accepted, ${info.refused} refused (from another address than the forward's client)`,
     );

@@ -6,7 +6,8 @@
  *
  * - `POST /forwards` body ForwardSpec → 201 OpenForward (200 when the key was already open)
  * - `GET /forwards/{key}` → 200 OpenForward, 404 when there is none
- * - `DELETE /forwards/{key}` → 200 `{ closed: boolean }` (an unknown key is not an error)
+ * - `DELETE /forwards/{key}` → 200 `{ closed: boolean }` (an unknown key is not an error); the
+ *   key of an HTML5 bridge (its ticket id) closes that bridge
  * - `GET /forwards` → 200 `{ forwards: OpenForward[] }`
  * - `GET /info` → 200 GatewayInfo
  *

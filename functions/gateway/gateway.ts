@@ -11,14 +11,31 @@ import { type ForwardSync, startForwardSync } from './broker-sync.ts';
 import type { GatewayConfig } from './config.ts';
 import { createControlApi, type GatewayInfo } from './control-api.ts';
 import { ForwarderPool, type ForwardTable } from './forwarder-pool.ts';
+import { attachHtml5Bridge, createHtml5Bridge, type Html5Bridge } from './html5-bridge.ts';
 import { createPublicHttp } from './public-http.ts';
 import { privateAddress, type Registration, startRegistration } from './registration.ts';
+import { createTicketRedeemer } from './ticket-redeemer.ts';
 
 /** The gateway's version (the package version). */
 export const GATEWAY_VERSION: string = pkg.version;
 
 /** How often the gateway logs its forward and connection counts. */
 export const STATS_EVERY_MS = 60_000;
+
+/**
+ * The forward table as the control API sees it: closing a key closes the forward, or the
+ * HTML5 bridge opened with that ticket (the broker closes both the same way).
+ */
+function withBridges(forwarder: ForwardTable, html5: Html5Bridge): ForwardTable {
+  return {
+    open: (spec) => forwarder.open(spec),
+    close: async (key) => (await forwarder.close(key)) || html5.close(key),
+    get: (key) => forwarder.get(key),
+    list: () => forwarder.list(),
+    stats: () => forwarder.stats(),
+    stop: () => forwarder.stop(),
+  };
+}
 
 export interface RunningGateway {
   /** Port the control API listens on (useful when configured as 0). */
@@ -30,6 +47,8 @@ export interface RunningGateway {
   readonly workers: number;
   /** The start-up recovery from the broker; undefined when BROKER_URL is unset. */
   readonly sync?: ForwardSync;
+  /** HTML5 display: browsers' WebSockets bridged to desktops. */
+  readonly html5: Html5Bridge;
   /** The registration with the broker; undefined when off (no BROKER_URL, GATEWAY_REGISTER=off). */
   readonly registration?: Registration;
   info(): Promise<GatewayInfo>;
@@ -92,6 +111,22 @@ export async function startGateway(
     onFatal: options.onFatal,
   });
 
+  const html5 = createHtml5Bridge({
+    secret: config.secret,
+    redeem: config.brokerUrl
+      ? createTicketRedeemer({
+          brokerUrl: config.brokerUrl,
+          secret: config.secret,
+          gatewayName: config.name,
+          logger,
+        })
+      : undefined,
+    trustedProxies: config.trustedProxies,
+    logger,
+    idleSeconds: config.idleSeconds,
+    connectTimeoutMs: config.connectTimeoutMs,
+  });
+
   const info = async (): Promise<GatewayInfo> => {
     const stats = await forwarder.stats();
     return {
@@ -103,13 +138,19 @@ export async function startGateway(
         : { on: false },
       brokerSync: sync ? (sync.state === 'done' ? 'done' : 'pending') : 'off',
       ...stats,
+      html5: html5.stats(),
       state,
       startedAt,
       rssBytes: process.memoryUsage.rss(),
     };
   };
 
-  const control = createControlApi({ secret: config.secret, forwarder, info, logger });
+  const control = createControlApi({
+    secret: config.secret,
+    forwarder: withBridges(forwarder, html5),
+    info,
+    logger,
+  });
   const publicHttp = createPublicHttp({
     gatewayName: config.name,
     secret: config.secret,
@@ -117,13 +158,19 @@ export async function startGateway(
     trustedProxies: config.trustedProxies,
     logger,
   });
+  attachHtml5Bridge(publicHttp, html5);
   let controlPort: number;
   let httpPort: number;
   try {
     controlPort = await listen(control, config.controlPort, config.controlBind);
     httpPort = await listen(publicHttp, config.httpPort, config.httpBind);
   } catch (e: unknown) {
-    await Promise.all([closeServer(control), closeServer(publicHttp), forwarder.stop()]);
+    await Promise.all([
+      html5.stop(),
+      closeServer(control),
+      closeServer(publicHttp),
+      forwarder.stop(),
+    ]);
     throw e;
   }
 
@@ -150,12 +197,11 @@ export async function startGateway(
     brokerForwarding: config.brokerUrl ? describeBroker(config.brokerUrl) : 'OFF',
   });
 
-  // One stats line a minute: the deploy turns `activeForwards` into the autoscaling metric.
+  // One stats line a minute: the deploy turns `activeSessions` (forwards plus HTML5
+  // connections: the desktop paths this gateway carries) into the autoscaling metric.
   const stats = setInterval(() => {
     info()
-      .then((i) =>
-        logger.info('gateway stats', { activeForwards: i.forwards, connections: i.connections }),
-      )
+      .then((i) => logger.info('gateway stats', statsLine(i)))
       .catch(() => {});
   }, STATS_EVERY_MS);
   stats.unref();
@@ -169,6 +215,7 @@ export async function startGateway(
     get sync() {
       return sync;
     },
+    html5,
     registration,
     info,
     stop() {
@@ -178,11 +225,25 @@ export async function startGateway(
         // First out of the broker's choice, so no new forward comes while the rest closes.
         await registration?.stop();
         sync?.stop();
+        await html5.stop();
         await Promise.all([closeServer(publicHttp), closeServer(control), forwarder.stop()]);
         logger.info('gateway stopped', { name: config.name });
       })();
       return stopping;
     },
+  };
+}
+
+/** The fields of the stats line (one a minute), from the gateway's state. */
+export function statsLine(i: GatewayInfo): Record<string, number> {
+  const html5 = i.html5 ?? { connections: 0, bytesFromClients: 0, bytesToClients: 0 };
+  return {
+    activeSessions: i.forwards + html5.connections,
+    activeForwards: i.forwards,
+    connections: i.connections,
+    html5Connections: html5.connections,
+    html5BytesFromClients: html5.bytesFromClients,
+    html5BytesToClients: html5.bytesToClients,
   };
 }
 

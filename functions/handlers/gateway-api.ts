@@ -3,13 +3,16 @@
  * timestamp, nonce):
  * - `GET /api/v1/gateway/forwards?gateway=NAME`: the forwards a restarting gateway re-opens;
  * - `POST /api/v1/gateway/registrations`, `DELETE /api/v1/gateway/registrations/{name}`:
- *   gateways that register themselves (./gateway/registration-routes.ts).
+ *   gateways that register themselves (./gateway/registration-routes.ts);
+ * - `POST /api/v1/gateway/tickets/redeem`: a gateway redeems the HTML5 ticket a browser
+ *   presented (./gateway/ticket-routes.ts).
  */
 import type { Broker } from '../compose.ts';
 import { DatabaseUnavailableError } from '../core/errors.ts';
 import { gatewayForwardsRoute } from './api/gateway.ts';
 import { registrationRoutes } from './gateway/registration-routes.ts';
 import { signedRequests } from './gateway/signed.ts';
+import { ticketRoutes } from './gateway/ticket-routes.ts';
 import { endpoint } from './http/endpoint.ts';
 import { type AlbHandler, httpHandler, type Route } from './http/handler.ts';
 import { lambdaHandler } from './lambda.ts';
@@ -43,6 +46,7 @@ export function gatewayApiEndpoints(broker: Broker): Route[] {
       };
     }),
     ...registrationRoutes(broker, signed),
+    ...ticketRoutes(broker, signed),
   ];
 }
 

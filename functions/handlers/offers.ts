@@ -6,6 +6,7 @@ import type { Broker } from '../compose.ts';
 import { connect, listOffers, release } from '../core/desktops/desktops.ts';
 import { emptyOffersReason } from '../core/desktops/offers.ts';
 import { connectRoute, listOffersRoute, releaseRoute } from './api/offers.ts';
+import { clientOf } from './http/client.ts';
 import { desktopDeps } from './http/deps.ts';
 import { sessionEndpoint } from './http/endpoint.ts';
 import { type AlbHandler, httpHandler, type Route } from './http/handler.ts';
@@ -21,8 +22,14 @@ export function offersEndpoints(broker: Broker): Route[] {
         ? list
         : { ...list, reason: emptyOffersReason({ ...session, mode: list.mode }) };
     }),
-    sessionEndpoint(broker, connectRoute, ({ session, params, body }) =>
-      connect(deps, session, params.desktopId, { protocol: body.protocol }),
+    sessionEndpoint(broker, connectRoute, ({ event, session, params, body }) =>
+      connect(deps, session, params.desktopId, {
+        protocol: body.protocol,
+        display: body.display,
+        // An HTML5 ticket is bound to the address of the client asking for it (through a
+        // gateway's login forwarding: the address in its signed tag).
+        clientIp: clientOf(event, broker.config).ip,
+      }),
     ),
     sessionEndpoint(broker, releaseRoute, async ({ session, params }) => {
       await release(deps, session, params.desktopId);

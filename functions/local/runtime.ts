@@ -30,7 +30,7 @@ import {
   joinCluster,
 } from './cluster-member.ts';
 import { lockDataFolder } from './data-lock.ts';
-import { DEMO_SITE } from './demo-data.ts';
+import { demoSite } from './demo-data.ts';
 import { type EmbeddedDynamo, startEmbeddedDynamo } from './embedded-dynamo.ts';
 import { createStaticSite } from './static-site.ts';
 
@@ -139,7 +139,10 @@ export async function startLocalBroker(
     member = await joinCluster(broker, options.cluster);
     let seededDemo = false;
     if (schema.created && options.demo !== false) {
-      await applySiteConfig(applyDeps(broker), DEMO_SITE);
+      await applySiteConfig(
+        applyDeps(broker),
+        demoSite({ withGateway: config.gatewaySecret !== undefined }),
+      );
       seededDemo = true;
     }
     const admin = await ensureAdmin(broker);

@@ -12,7 +12,7 @@ import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
 import { brotliCompressSync, gzipSync } from 'node:zlib';
-import { PAGE_HEADERS, pageFileFor } from '../pages.ts';
+import { pageFileFor, pageHeadersFor } from '../pages.ts';
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -80,7 +80,9 @@ export function createStaticSite(options: { root: string; brandingDir: string })
       'cache-control': cache,
       etag,
       vary: 'accept-encoding',
-      ...(type.startsWith('text/html') ? PAGE_HEADERS : { 'x-content-type-options': 'nosniff' }),
+      ...(type.startsWith('text/html')
+        ? pageHeadersFor(path.relative(root, file).split(path.sep).join('/'))
+        : { 'x-content-type-options': 'nosniff' }),
     };
     if (status === 200 && req.headers['if-none-match'] === etag) {
       res.writeHead(304, headers);

@@ -5,6 +5,10 @@
  * mode (the handlers read `multiValueHeaders` and answer in kind). Only the health target
  * group has health checks: ALB sends them to the group's own function, and the guide's
  * `is_alive` is the health function's. Lambda target groups cannot be sticky (FACTS.md).
+ *
+ * The load balancer also carries the gateways' HTTP face (GatewayService), browsers'
+ * WebSockets for HTML5 display among it: its idle timeout applies to those too (see
+ * {@link BrokerApiProps.idleTimeout}).
  */
 import { Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import type * as acm from 'aws-cdk-lib/aws-certificatemanager';
@@ -14,6 +18,7 @@ import { LambdaTarget } from 'aws-cdk-lib/aws-elasticloadbalancingv2-targets';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { KEEPALIVE_MS } from '../../functions/core/gateways/html5-ticket.ts';
 import { HTTP_FUNCTIONS } from '../../functions/handlers/routes.ts';
 import type { HttpFunctionName } from './broker-functions.ts';
 
@@ -44,6 +49,15 @@ export interface BrokerApiProps {
    * @default - true when the stack's region is known, else false
    */
   readonly accessLogs?: boolean;
+  /**
+   * The load balancer's idle timeout, for every connection through it: HTML5 desktop
+   * WebSockets to the gateways among them. The gateway pings each browser every 30 s
+   * (KEEPALIVE_MS), so a desktop session is never idle for that long however long it sits
+   * untouched; this limit only ends connections whose gateway died without closing them,
+   * and the browser then says so within that time. At least 4 pings long.
+   * @default Duration.seconds(120)
+   */
+  readonly idleTimeout?: Duration;
 }
 
 /** The Application Load Balancer and its Lambda target groups. */
@@ -74,11 +88,20 @@ export class BrokerApi extends Construct {
       }
     }
 
+    const idleTimeout = props.idleTimeout ?? Duration.seconds(120);
+    const idleSeconds = idleTimeout.toSeconds();
+    if (idleSeconds < (4 * KEEPALIVE_MS) / 1000 || idleSeconds > 4000) {
+      throw new Error(
+        `BrokerApi: idleTimeout (${idleSeconds} s) must be between ${(4 * KEEPALIVE_MS) / 1000} s (4 gateway keep-alive pings) and 4000 s (the load balancer's limit)`,
+      );
+    }
+
     this.protocol = props.certificate ? 'https' : 'http';
     this.loadBalancer = new elbv2.ApplicationLoadBalancer(this, 'LoadBalancer', {
       vpc: props.vpc,
       internetFacing: true,
       dropInvalidHeaderFields: true,
+      idleTimeout,
     });
     const regionKnown = !Token.isUnresolved(Stack.of(this).region);
     const accessLogs = props.accessLogs ?? regionKnown;

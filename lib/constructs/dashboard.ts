@@ -26,8 +26,8 @@ export interface DashboardProps {
   readonly healthTargetGroup?: elbv2.IApplicationTargetGroup;
   /** @default - no gateway service widgets */
   readonly gatewayTargetGroup?: elbv2.IApplicationTargetGroup;
-  /** Average active forwards per gateway task (the gateway service's log metric). */
-  readonly gatewayActiveForwards?: cloudwatch.IMetric;
+  /** Average active sessions (forwards plus HTML5 connections) per gateway task (the gateway service's log metric). */
+  readonly gatewayActiveSessions?: cloudwatch.IMetric;
   /** @default - no database widgets (LocalStack mode) */
   readonly siteDatabase?: rds.IDatabaseCluster;
   /** Shown in an alarm status widget. */
@@ -150,7 +150,7 @@ export class Dashboard extends Construct {
             props.gatewayTargetGroup.metrics.healthyHostCount({ period: Duration.minutes(1) }),
             props.gatewayTargetGroup.metrics.unhealthyHostCount({ period: Duration.minutes(1) }),
           ],
-          props.gatewayActiveForwards ? [props.gatewayActiveForwards] : [],
+          props.gatewayActiveSessions ? [props.gatewayActiveSessions] : [],
         ),
       );
     }

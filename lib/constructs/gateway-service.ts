@@ -2,17 +2,20 @@
  * The gateway on Fargate, built from functions/gateway/Dockerfile at deploy time (synth only
  * stages the build context: no Docker needed to synthesize).
  *
- * - HTTP face (ping, login forwarding): a listener of the broker's load balancer on port
- *   8443 forwards to an `ip` target group with cookie stickiness, so a client keeps its
- *   login gateway (the guide's sticky sessions).
+ * - HTTP face (ping, login forwarding, HTML5 display): a listener of the broker's load
+ *   balancer on port 8443 forwards to an `ip` target group with cookie stickiness, so a client
+ *   keeps its login gateway (the guide's sticky sessions). Browsers' WebSockets for desktops in
+ *   the browser go through the same listener; they need no stickiness: any gateway task
+ *   redeems any ticket at the broker (the single use is in the state table).
  * - Desktop ports: each task has a public IP, and its security group admits the forward
  *   port range from `clientCidr`; the gateway itself accepts a forward only from the
  *   client's address. A Network Load Balancer cannot do this job: its listeners take one
  *   port each, at most 50 per load balancer (not adjustable), and an ECS service registers
  *   with at most 5 target groups, while the range holds 3,000 ports.
  * - Control API (9443): reachable only from the broker functions' security group.
- * - Autoscaling on CPU and on active forwards per task: a metric filter turns the gateway's
- *   JSON log lines that carry `activeForwards` into a metric (see docs/deploy.md).
+ * - Autoscaling on CPU and on active sessions per task (open forwards plus HTML5 connections):
+ *   a metric filter turns the gateway's JSON stats lines that carry `activeSessions` into a
+ *   metric (see docs/deploy.md).
  */
 import { Duration, IgnoreMode, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import type * as acm from 'aws-cdk-lib/aws-certificatemanager';
@@ -31,8 +34,11 @@ import { metricsNamespace } from './broker-functions.ts';
 
 /** The gateway's liveness query (functions/gateway/public-http.ts). */
 export const GATEWAY_PING_PATH = '/app/system/ping';
-/** The JSON log field the ActiveForwards metric is read from. */
-export const ACTIVE_FORWARDS_FIELD = 'activeForwards';
+/**
+ * The JSON log field the ActiveSessions metric is read from: the desktop paths a gateway
+ * carries, forwards plus HTML5 connections (functions/gateway/gateway.ts `statsLine`).
+ */
+export const ACTIVE_SESSIONS_FIELD = 'activeSessions';
 
 export interface GatewayServiceProps {
   readonly vpc: ec2.IVpc;
@@ -58,8 +64,8 @@ export interface GatewayServiceProps {
   readonly memoryLimitMiB?: number;
   /** @default 60 */
   readonly cpuTargetPercent?: number;
-  /** Active forwards per task that autoscaling aims at. @default 1000 */
-  readonly forwardsPerTask?: number;
+  /** Active sessions (forwards plus HTML5 connections) per task that autoscaling aims at. @default 1000 */
+  readonly sessionsPerTask?: number;
   /** @default logs.RetentionDays.ONE_MONTH */
   readonly logRetention?: logs.RetentionDays;
 }
@@ -74,8 +80,8 @@ export class GatewayService extends Construct {
   public readonly targetGroup: elbv2.ApplicationTargetGroup;
   public readonly listener: elbv2.ApplicationListener;
   public readonly logGroup: logs.LogGroup;
-  /** Average active forwards per task (from the gateways' logs). */
-  public readonly activeForwardsMetric: cloudwatch.Metric;
+  /** Average active sessions (forwards plus HTML5 connections) per task, from the gateways' logs. */
+  public readonly activeSessionsMetric: cloudwatch.Metric;
 
   constructor(scope: Construct, id: string, props: GatewayServiceProps) {
     super(scope, id);
@@ -217,13 +223,13 @@ export class GatewayService extends Construct {
       defaultTargetGroups: [this.targetGroup],
     });
 
-    const forwards = this.logGroup.addMetricFilter('ActiveForwards', {
-      filterPattern: logs.FilterPattern.numberValue(`$.${ACTIVE_FORWARDS_FIELD}`, '>=', 0),
+    const sessions = this.logGroup.addMetricFilter('ActiveSessions', {
+      filterPattern: logs.FilterPattern.numberValue(`$.${ACTIVE_SESSIONS_FIELD}`, '>=', 0),
       metricNamespace: metricsNamespace(Stack.of(this).stackName),
-      metricName: 'GatewayActiveForwards',
-      metricValue: `$.${ACTIVE_FORWARDS_FIELD}`,
+      metricName: 'GatewayActiveSessions',
+      metricValue: `$.${ACTIVE_SESSIONS_FIELD}`,
     });
-    this.activeForwardsMetric = forwards.metric({
+    this.activeSessionsMetric = sessions.metric({
       statistic: 'Average',
       period: Duration.minutes(1),
     });
@@ -235,9 +241,9 @@ export class GatewayService extends Construct {
     scaling.scaleOnCpuUtilization('Cpu', {
       targetUtilizationPercent: props.cpuTargetPercent ?? 60,
     });
-    scaling.scaleToTrackCustomMetric('ActiveForwards', {
-      metric: this.activeForwardsMetric,
-      targetValue: props.forwardsPerTask ?? 1000,
+    scaling.scaleToTrackCustomMetric('ActiveSessions', {
+      metric: this.activeSessionsMetric,
+      targetValue: props.sessionsPerTask ?? 1000,
     });
   }
 

@@ -26,7 +26,7 @@ import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { CDN_ORIGIN_HEADER } from '../../functions/handlers/http/request.ts';
 import { HTTP_FUNCTIONS } from '../../functions/handlers/routes.ts';
-import { PAGE_HEADERS, PAGE_ROUTES } from '../../functions/pages.ts';
+import { DESKTOP_PAGE_HEADERS, PAGE_HEADERS, PAGE_ROUTES } from '../../functions/pages.ts';
 
 /** The built pages (`npm run build:web`; lib/app.ts builds them before synthesizing). */
 export const WEB_DIST = fileURLToPath(new URL('../../web/dist/', import.meta.url));
@@ -101,7 +101,13 @@ export class Portal extends Construct {
         'This bucket holds the CloudFront access logs; logging access to the log bucket itself would only log the log writer.',
     });
 
-    const pageHeaders = pageResponseHeaders(this);
+    const pageHeaders = pageResponseHeaders(this, 'PageHeaders', PAGE_HEADERS);
+    // The HTML5 desktop page has its own policy (functions/pages.ts DESKTOP_PAGE_CSP).
+    const desktopPageHeaders = pageResponseHeaders(
+      this,
+      'DesktopPageHeaders',
+      DESKTOP_PAGE_HEADERS,
+    );
     const pageRouter = new cloudfront.Function(this, 'PageRouter', {
       comment: 'deskbroker: page paths to their HTML (functions/pages.ts), 404 for others',
       runtime: cloudfront.FunctionRuntime.JS_2_0,
@@ -111,6 +117,20 @@ export class Portal extends Construct {
       comment: 'deskbroker: tells the broker which host the browser used (X-Forwarded-Host)',
       runtime: cloudfront.FunctionRuntime.JS_2_0,
       code: cloudfront.FunctionCode.fromInline(FORWARDED_HOST_CODE),
+    });
+
+    const pagesOrigin = origins.S3BucketOrigin.withOriginAccessControl(this.bucket);
+    const pageBehavior = (
+      headers: cloudfront.IResponseHeadersPolicy,
+    ): cloudfront.BehaviorOptions => ({
+      origin: pagesOrigin,
+      viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
+      cachePolicy: cloudfront.CachePolicy.CACHING_OPTIMIZED,
+      responseHeadersPolicy: headers,
+      compress: true,
+      functionAssociations: [
+        { function: pageRouter, eventType: cloudfront.FunctionEventType.VIEWER_REQUEST },
+      ],
     });
 
     const apiOrigin = new origins.HttpOrigin(props.api.domainName, {
@@ -156,17 +176,12 @@ export class Portal extends Construct {
       enableLogging: true,
       logBucket: this.logBucket,
       logFilePrefix: 'cloudfront/',
-      defaultBehavior: {
-        origin: origins.S3BucketOrigin.withOriginAccessControl(this.bucket),
-        viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
-        cachePolicy: cloudfront.CachePolicy.CACHING_OPTIMIZED,
-        responseHeadersPolicy: pageHeaders,
-        compress: true,
-        functionAssociations: [
-          { function: pageRouter, eventType: cloudfront.FunctionEventType.VIEWER_REQUEST },
-        ],
+      defaultBehavior: pageBehavior(pageHeaders),
+      additionalBehaviors: {
+        ...Object.fromEntries(apiPaths.map((p) => [p, apiBehavior])),
+        '/desktop': pageBehavior(desktopPageHeaders),
+        '/desktop/*': pageBehavior(desktopPageHeaders),
       },
-      additionalBehaviors: Object.fromEntries(apiPaths.map((p) => [p, apiBehavior])),
     });
     Validations.of(this.distribution).acknowledge(
       {
@@ -268,9 +283,12 @@ function acknowledgeDeploymentFunction(scope: Construct, bucket: s3.Bucket): voi
   }
 }
 
-/** The pages' headers (functions/pages.ts) as a response-headers policy, plus HSTS. */
-function pageResponseHeaders(scope: Construct): cloudfront.ResponseHeadersPolicy {
-  const h = PAGE_HEADERS;
+/** A page's headers (functions/pages.ts) as a response-headers policy, plus HSTS. */
+function pageResponseHeaders(
+  scope: Construct,
+  id: string,
+  h: Readonly<Record<string, string>>,
+): cloudfront.ResponseHeadersPolicy {
   const known = new Set([
     'content-security-policy',
     'referrer-policy',
@@ -280,7 +298,7 @@ function pageResponseHeaders(scope: Construct): cloudfront.ResponseHeadersPolicy
   if (h['referrer-policy'] !== 'no-referrer' || h['x-frame-options'] !== 'DENY') {
     throw new Error('Portal: PAGE_HEADERS changed: update the response-headers policy to match');
   }
-  return new cloudfront.ResponseHeadersPolicy(scope, 'PageHeaders', {
+  return new cloudfront.ResponseHeadersPolicy(scope, id, {
     comment: 'deskbroker: the pages’ security headers (functions/pages.ts)',
     securityHeadersBehavior: {
       contentSecurityPolicy: {

@@ -6,6 +6,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cspHeader, DESKTOP_PAGE_CSP } from '../../functions/pages.ts';
 import { startTestBroker, type TestBroker } from '../helpers/broker.ts';
 
 describe('the pages on the local runtime', () => {
@@ -35,6 +36,19 @@ describe('the pages on the local runtime', () => {
     expect(html).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/);
     expect(html).not.toMatch(/<style|style="/);
     expect(html).not.toMatch(/(src|href)="(https?:)?\/\//);
+  });
+
+  it('serves the HTML5 desktop page with its own CSP: WebSockets to gateways and WebAssembly only', async () => {
+    const res = await broker.fetch('/desktop/12?protocol=vnc');
+    expect(res.status).toBe(200);
+    const csp = res.headers.get('content-security-policy') ?? '';
+    expect(csp).toBe(cspHeader(DESKTOP_PAGE_CSP));
+    expect(csp).toContain("connect-src 'self' ws: wss:");
+    expect(csp).toContain("script-src 'self' 'wasm-unsafe-eval'");
+    expect(csp).not.toContain('unsafe-inline');
+    expect(await res.text()).toContain('/assets/desktop-');
+    // The portal keeps the strict one.
+    expect((await broker.fetch('/')).headers.get('content-security-policy')).toBe(cspHeader());
   });
 
   it('caches the hashed assets for a year, compresses them, and answers 304 to a known ETag', async () => {

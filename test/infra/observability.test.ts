@@ -237,7 +237,7 @@ describe('metrics and the dashboard', () => {
       'RequestCount',
       'UnHealthyHostCount',
       'AuroraReplicaLagMaximum',
-      'GatewayActiveForwards',
+      'GatewayActiveSessions',
     ]) {
       expect(body, m).toContain(m);
     }

@@ -7,7 +7,7 @@
 import { runInNewContext } from 'node:vm';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cspHeader } from '../../functions/pages.ts';
+import { cspHeader, DESKTOP_PAGE_CSP } from '../../functions/pages.ts';
 import { pageRouterCode } from '../../lib/constructs/portal.ts';
 import { type Synthesized, synthDeskbroker } from './synth.ts';
 
@@ -29,6 +29,14 @@ const only = (type: string): any => {
   expect(all).toHaveLength(1);
   return (all[0] as { Properties: unknown }).Properties;
 };
+
+/** The response-headers policy with this CSP. */
+// biome-ignore lint/suspicious/noExplicitAny: CloudFormation templates are untyped JSON.
+const policyWithCsp = (csp: string): any =>
+  Object.values(t.findResources('AWS::CloudFront::ResponseHeadersPolicy'))
+    // biome-ignore lint/suspicious/noExplicitAny: as above.
+    .map((r: any) => r.Properties.ResponseHeadersPolicyConfig)
+    .find((c) => c.SecurityHeadersConfig.ContentSecurityPolicy.ContentSecurityPolicy === csp);
 
 describe('the CloudFront distribution', () => {
   it('serves the pages from the bucket through origin access control, HTTPS only', () => {
@@ -106,7 +114,7 @@ describe('the CloudFront distribution', () => {
   });
 
   it('puts the pages’ headers on every page: the same CSP as locally, HSTS, no framing', () => {
-    const p = only('AWS::CloudFront::ResponseHeadersPolicy').ResponseHeadersPolicyConfig;
+    const p = policyWithCsp(cspHeader());
     expect(p.SecurityHeadersConfig.ContentSecurityPolicy.ContentSecurityPolicy).toBe(cspHeader());
     expect(p.SecurityHeadersConfig.ContentSecurityPolicy.ContentSecurityPolicy).not.toContain(
       'unsafe-inline',
@@ -120,6 +128,30 @@ describe('the CloudFront distribution', () => {
     expect(custom).toEqual(
       expect.arrayContaining(['cross-origin-opener-policy', 'permissions-policy']),
     );
+  });
+
+  it('gives the HTML5 desktop page its own policy: WebSockets to gateways and WebAssembly, nothing else', () => {
+    const desktopCsp = cspHeader(DESKTOP_PAGE_CSP);
+    const p = policyWithCsp(desktopCsp);
+    const [id] = Object.entries(t.findResources('AWS::CloudFront::ResponseHeadersPolicy')).find(
+      ([, r]) =>
+        (r as { Properties: { ResponseHeadersPolicyConfig: typeof p } }).Properties
+          .ResponseHeadersPolicyConfig === p,
+    )!;
+    const d = only('AWS::CloudFront::Distribution').DistributionConfig;
+    const desktopBehaviors = d.CacheBehaviors.filter((b: { PathPattern: string }) =>
+      b.PathPattern.startsWith('/desktop'),
+    );
+
+    expect(desktopBehaviors.map((b: { PathPattern: string }) => b.PathPattern).sort()).toEqual([
+      '/desktop',
+      '/desktop/*',
+    ]);
+    for (const b of desktopBehaviors) expect(b.ResponseHeadersPolicyId).toEqual({ Ref: id });
+    expect(desktopCsp).toContain("connect-src 'self' ws: wss:");
+    expect(desktopCsp).toContain("script-src 'self' 'wasm-unsafe-eval'");
+    expect(desktopCsp).not.toContain('unsafe-inline');
+    expect(cspHeader()).not.toContain('ws:');
   });
 
   it('deploys hashed assets cached for a year and pages revalidated, never pruning branding/', () => {

@@ -9,10 +9,11 @@ import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { ScheduleExpression } from 'aws-cdk-lib/aws-scheduler';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../functions/config.ts';
+import { KEEPALIVE_MS, REDEEM_PATH } from '../../functions/core/gateways/html5-ticket.ts';
 import { sqsMaxConcurrency } from '../../functions/core/jobs/limits.ts';
 import { jobMessageSchema } from '../../functions/core/jobs/payload.ts';
 import { PERIODIC_JOBS } from '../../functions/core/jobs/schedule.ts';
-import { HTTP_FUNCTIONS } from '../../functions/handlers/routes.ts';
+import { functionFor, HTTP_FUNCTIONS } from '../../functions/handlers/routes.ts';
 import { HEALTH_CHECK_PATH } from '../../lib/constructs/broker-api.ts';
 import { GATEWAY_PING_PATH } from '../../lib/constructs/gateway-service.ts';
 import { type Synthesized, synthDeskbroker } from './synth.ts';
@@ -349,7 +350,24 @@ describe('gateway service', () => {
     );
   });
 
-  it('scales on CPU and on active forwards', () => {
+  it('takes HTML5 WebSockets: idle timeout longer than the gateway keep-alive, redeem routed to the gateway API, its web URL an output', () => {
+    const [, alb] = resources('AWS::ElasticLoadBalancingV2::LoadBalancer')[0]!;
+    const idle = (alb.Properties.LoadBalancerAttributes as { Key: string; Value: string }[]).find(
+      (a) => a.Key === 'idle_timeout.timeout_seconds',
+    );
+    expect(Number(idle?.Value)).toBe(120);
+    expect(Number(idle?.Value) * 1000).toBeGreaterThanOrEqual(4 * KEEPALIVE_MS);
+    expect(functionFor(REDEEM_PATH)?.name).toBe('gateway-api');
+    expect(Object.keys(t.toJSON().Outputs)).toContain('GatewayWebUrl');
+    expect(JSON.stringify(t.toJSON().Outputs.GatewayWebUrl.Value)).toContain(':8443');
+    // Any gateway task redeems any ticket: the task has BROKER_URL and the shared secret.
+    const [, task] = resources('AWS::ECS::TaskDefinition')[0]!;
+    const container = task.Properties.ContainerDefinitions[0];
+    expect(container.Environment.map((e: { Name: string }) => e.Name)).toContain('BROKER_URL');
+    expect(container.Secrets.map((e: { Name: string }) => e.Name)).toContain('GATEWAY_SECRET');
+  });
+
+  it('scales on CPU and on active sessions (forwards plus HTML5 connections)', () => {
     const policies = resources('AWS::ApplicationAutoScaling::ScalingPolicy').map(
       ([, p]) => p.Properties.TargetTrackingScalingPolicyConfiguration,
     );
@@ -362,10 +380,10 @@ describe('gateway service', () => {
       ),
     ).toBe(true);
     expect(
-      policies.some((p) => p.CustomizedMetricSpecification?.MetricName === 'GatewayActiveForwards'),
+      policies.some((p) => p.CustomizedMetricSpecification?.MetricName === 'GatewayActiveSessions'),
     ).toBe(true);
     t.hasResourceProperties('AWS::Logs::MetricFilter', {
-      MetricTransformations: [Match.objectLike({ MetricValue: '$.activeForwards' })],
+      MetricTransformations: [Match.objectLike({ MetricValue: '$.activeSessions' })],
     });
   });
 });

@@ -183,6 +183,16 @@ describe('construct props', () => {
     ).toThrow(/must be shorter than healthCheckInterval/);
   });
 
+  it('BrokerApi: an idle timeout shorter than 4 gateway keep-alive pings, or over the limit', () => {
+    for (const [seconds, message] of [
+      [60, /between 120 s \(4 gateway keep-alive pings\) and 4000 s/],
+      [4001, /idleTimeout \(4001 s\)/],
+    ] as const) {
+      const { stack, vpc } = stackWithVpc();
+      expect(() => api(stack, vpc, { idleTimeout: Duration.seconds(seconds) })).toThrow(message);
+    }
+  });
+
   it('BrokerApi: a missing function of HTTP_FUNCTIONS', () => {
     const { stack, vpc } = stackWithVpc();
     expect(

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { diffSiteConfig } from '../../functions/core/site-config/diff.ts';
 import { siteConfigSchema } from '../../functions/core/site-config/schema.ts';
 import { InvalidConfigError, parseSiteConfig } from '../../functions/core/site-config/validate.ts';
+import { demoSite } from '../../functions/local/demo-data.ts';
 
 const valid = {
   authServers: [{ name: 'local', type: 'local' }],
@@ -248,5 +249,16 @@ describe('diffSiteConfig', () => {
     const changes = diffSiteConfig(parse(two), parse(swapped));
 
     expect(changes.map((c) => `${c.action} ${c.name}`)).toEqual(['update other', 'update local']);
+  });
+});
+
+describe('the demo site', () => {
+  it('is valid with and without the gateway of its desktop in the browser', () => {
+    const plain = parseSiteConfig(demoSite({ withGateway: false }));
+    const html5 = parseSiteConfig(demoSite({ withGateway: true }));
+
+    expect(plain.gateways).toEqual([]);
+    expect(html5.gateways.map((g) => g.webUrl)).toEqual(['http://127.0.0.1:8443']);
+    expect(html5.policies[0]!.entries.map((e) => e.pool)).toEqual(['demo', 'demo-vnc']);
   });
 });

@@ -12,6 +12,7 @@ import * as initial from './migrations/0001-initial.ts';
 import * as gatewayCheck from './migrations/0002-gateway-check.ts';
 import * as adminConsole from './migrations/0003-admin-console.ts';
 import * as registeredGateways from './migrations/0004-registered-gateways.ts';
+import * as html5 from './migrations/0005-html5.ts';
 import * as desktopPorts from './migrations/0006-desktop-ports.ts';
 
 /** Every migration, in order. Listed here (not read from disk) so bundles carry them. */
@@ -20,6 +21,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0002-gateway-check': gatewayCheck,
   '0003-admin-console': adminConsole,
   '0004-registered-gateways': registeredGateways,
+  '0005-html5': html5,
   '0006-desktop-ports': desktopPorts,
 };
 

@@ -123,6 +123,8 @@ export interface GatewayTable {
   controlUrl: string;
   portFrom: number;
   portTo: number;
+  /** Public URL of the gateway's HTTP face, for browsers (HTML5 display); since 0005. */
+  webUrl: string | null;
   /** Last verdict of the `check_gateway` job: up, down or unknown. */
   status: Generated<'up' | 'down' | 'unknown'>;
   checkedAt: NullableTimestamp;
@@ -143,6 +145,8 @@ export interface GatewayClusterTable {
   name: string;
   mode: 'all' | 'login' | 'fewest';
   loadBalancerAddress: string | null;
+  /** Public URL of the load balancer in front of the members' HTTP faces; since 0005. */
+  webUrl: string | null;
   /** Registered gateways with this tag are members (migration 0004). */
   tag: string | null;
   createdAt: Timestamp;

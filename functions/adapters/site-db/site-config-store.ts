@@ -176,6 +176,7 @@ export async function readSiteConfig(db: Tx): Promise<SiteConfig> {
       publicAddress: g.publicAddress,
       controlUrl: g.controlUrl,
       portRange: [g.portFrom, g.portTo] as [number, number],
+      ...(g.webUrl ? { webUrl: g.webUrl } : {}),
     })),
     gatewayClusters: clusters.map((c) => ({
       name: c.name,
@@ -186,6 +187,7 @@ export async function readSiteConfig(db: Tx): Promise<SiteConfig> {
         .filter((n): n is string => n !== undefined),
       ...(c.tag ? { tag: c.tag } : {}),
       ...(c.loadBalancerAddress ? { loadBalancerAddress: c.loadBalancerAddress } : {}),
+      ...(c.webUrl ? { webUrl: c.webUrl } : {}),
     })),
     protocolPlans: plans.map((p) => ({ name: p.name, protocols: p.protocols })),
     pools: pools.map((p) => ({
@@ -415,6 +417,7 @@ async function rowFor(
         controlUrl: g.controlUrl,
         portFrom: g.portRange[0],
         portTo: g.portRange[1],
+        webUrl: g.webUrl ?? null,
       };
     }
     case 'gatewayClusters': {
@@ -424,6 +427,7 @@ async function rowFor(
         mode: c.mode,
         tag: c.tag ?? null,
         loadBalancerAddress: c.loadBalancerAddress ?? null,
+        webUrl: c.webUrl ?? null,
       };
     }
     case 'protocolPlans': {

@@ -19,7 +19,14 @@ import { hashToken, type Session } from '../login/sessions.ts';
 import type { Metrics } from '../metrics/ports.ts';
 import type { SiteSnapshotSource } from '../site-config/ports.ts';
 import { byName, type SiteSnapshot } from '../site-config/snapshot.ts';
-import { type Connection, connectionAnswer } from './connection.ts';
+import { openInBrowser } from './browser-connect.ts';
+import {
+  type BrowserConnection,
+  type ClientConnection,
+  type Connection,
+  connectionAnswer,
+  type Display,
+} from './connection.ts';
 import {
   buildOffers,
   candidateLimit,
@@ -46,11 +53,23 @@ export interface DesktopDeps {
   readonly desktops: DesktopStore;
   readonly probe: ReachabilityProbe;
   readonly gateways: GatewayRouter;
+  /** Seals HTML5 tickets; undefined without a gateway secret. */
+  readonly ticketKey?: Buffer;
   /** Connects by path and mode, releases by mode. */
   readonly metrics: Metrics;
 }
 
 export type { Connection };
+
+/** How a connect is asked for. */
+export interface ConnectOptions {
+  /** A protocol of the desktop's plan; default its first (for the browser, its first the browser shows). */
+  readonly protocol?: string;
+  /** `client` (default): a launch file or URI; `browser`: a gateway WebSocket URL and a ticket. */
+  readonly display?: Display;
+  /** The address of the client asking, bound into an HTML5 ticket; default the session's. */
+  readonly clientIp?: string;
+}
 
 function entriesOf(snapshot: SiteSnapshot, session: Session): ResolvedEntry[] {
   const policy = byName(snapshot.config.policies, session.policy ?? undefined);
@@ -99,20 +118,21 @@ async function normalConnect(
   deps: DesktopDeps,
   session: Session,
   desktopId: number,
-  options: { protocol?: string } = {},
+  options: ConnectOptions = {},
 ): Promise<Connection> {
   const snapshot = await deps.snapshot.get();
   const entries = entriesOf(snapshot, session);
+  const display = options.display ?? 'client';
   const choice = (entry: ResolvedEntry | undefined) => {
     const plan = resolvePlan(snapshot.config, entry, session.locations);
     try {
-      return chooseProtocol(plan, options.protocol);
+      return chooseProtocol(plan, options.protocol, display);
     } catch {
       return undefined;
     }
   };
   const detail = (p: ProtocolEntry) =>
-    `${p.protocol}${p.gateway ? ` via ${p.gateway}` : ' direct'}`;
+    `${p.protocol}${p.gateway ? ` via ${p.gateway}` : ' direct'}${display === 'browser' ? ' (browser)' : ''}`;
   const policyPoolIds = offerPoolIds(entries);
   const logDetails = new Map<number, string>();
   for (const id of policyPoolIds) {
@@ -138,6 +158,12 @@ async function normalConnect(
       throw new NotFoundError('unknown_desktop', `there is no desktop ${desktopId}`);
     if (why === 'not_yours')
       throw new ForbiddenError('not_your_desktop', 'that desktop is not offered to you');
+    if (why === 'unsupported_protocol' && display === 'browser') {
+      throw new BadRequestError(
+        'browser_display_unavailable',
+        'that desktop cannot be shown in the browser; use the launch file',
+      );
+    }
     if (why === 'unsupported_protocol') {
       throw new BadRequestError(
         'unsupported_protocol',
@@ -150,20 +176,35 @@ async function normalConnect(
     );
   }
   const entry = entryForPool(entries, claimed.poolId);
-  // The desktop's own ports, over the plan's: the forward, the launch file and the lease use them.
+  // The desktop's own ports, over the plan's: the forward, the ticket, the launch file and
+  // the lease use them.
   const plan = planForDesktop(
     resolvePlan(snapshot.config, entry, session.locations),
     claimed.ports,
   );
-  const protocol = chooseProtocol(plan, options.protocol);
-  const path = await deps.gateways.open({
-    user: session.user,
-    desktop: { id: claimed.id, name: claimed.name, address: claimed.address },
-    protocol,
-    clientIp: session.clientIp,
-    loginGateway: session.loginGateway,
-    expiresAt: session.expiresAt,
-  });
+  const protocol = chooseProtocol(plan, options.protocol, display);
+  const desktop = { id: claimed.id, name: claimed.name, address: claimed.address };
+  const answer =
+    display === 'browser'
+      ? await openInBrowser(deps, {
+          session,
+          desktop,
+          protocol,
+          clientIp: options.clientIp ?? session.clientIp,
+        })
+      : connectionAnswer({
+          desktop: claimed,
+          protocol: protocol.protocol,
+          path: await deps.gateways.open({
+            user: session.user,
+            desktop,
+            protocol,
+            clientIp: session.clientIp,
+            loginGateway: session.loginGateway,
+            expiresAt: session.expiresAt,
+          }),
+          user: session.user,
+        });
   if (
     deps.leasing &&
     isLeasable(claimed, session.user) &&
@@ -186,12 +227,7 @@ async function normalConnect(
       ),
     );
   }
-  return connectionAnswer({
-    desktop: claimed,
-    protocol: protocol.protocol,
-    path,
-    user: session.user,
-  });
+  return answer;
 }
 
 /**
@@ -243,13 +279,32 @@ export async function listOffers(
 
 /**
  * Connects the user to a desktop (see the normal path above); while the site database is
- * down, re-launches a leased desktop from its lease.
+ * down, re-launches a leased desktop from its lease. The answer is a {@link ClientConnection}
+ * or, with `display: "browser"`, a {@link BrowserConnection}.
  */
 export async function connect(
   deps: DesktopDeps,
   session: Session,
   desktopId: number,
-  options: { protocol?: string } = {},
+  options?: ConnectOptions & { readonly display?: 'client' },
+): Promise<ClientConnection & { mode: 'normal' | 'leased' }>;
+export async function connect(
+  deps: DesktopDeps,
+  session: Session,
+  desktopId: number,
+  options: ConnectOptions & { readonly display: 'browser' },
+): Promise<BrowserConnection & { mode: 'normal' | 'leased' }>;
+export async function connect(
+  deps: DesktopDeps,
+  session: Session,
+  desktopId: number,
+  options?: ConnectOptions,
+): Promise<Connection & { mode: 'normal' | 'leased' }>;
+export async function connect(
+  deps: DesktopDeps,
+  session: Session,
+  desktopId: number,
+  options: ConnectOptions = {},
 ): Promise<Connection & { mode: 'normal' | 'leased' }> {
   type Result = Connection & { mode: 'normal' | 'leased' };
   const leasing = deps.leasing;
@@ -262,7 +317,12 @@ export async function connect(
     : await siteOrLeases<Result>(leasing, normal, async () => {
         const { config } = await leasing.snapshot.get();
         const connection = await leasedConnect(
-          { leasing, clock: deps.clock, days: config.settings.leasing.days },
+          {
+            leasing,
+            clock: deps.clock,
+            days: config.settings.leasing.days,
+            ticketKey: deps.ticketKey,
+          },
           session,
           desktopId,
           options,

@@ -10,10 +10,12 @@
  * the backup pool").
  */
 
+import { servesBrowsers } from '../gateways/browser-path.ts';
 import type { PolicyConfig, ProtocolPlanConfig, SiteConfig } from '../site-config/schema.ts';
 import { poolId, type SiteSnapshot } from '../site-config/snapshot.ts';
 import {
   type DesktopPorts,
+  type OfferedProtocol,
   offeredProtocols,
   planForDesktop,
   resolvePlan,
@@ -52,7 +54,7 @@ export interface Offer {
   readonly status: 'assigned' | 'held' | 'available';
   /** Always false for the user: backup desktops are offered without saying so. */
   readonly backup: false;
-  readonly protocols: { protocol: string; port: number; via: 'direct' | 'gateway' }[];
+  readonly protocols: OfferedProtocol[];
 }
 
 /** Answers whether a desktop accepts TCP connections on a port (cached by the adapter). */
@@ -129,7 +131,9 @@ export async function buildOffers(input: {
       pool: entry?.pool ?? '',
       status,
       backup: false,
-      protocols: offeredProtocols(planForDesktop(planOf(entry), d.ports)),
+      protocols: offeredProtocols(planForDesktop(planOf(entry), d.ports), (g) =>
+        servesBrowsers(config, g),
+      ),
     });
   };
 

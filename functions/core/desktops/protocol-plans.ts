@@ -4,6 +4,7 @@
  * then, the protocol plan corresponding to their location is used instead").
  */
 import { BadRequestError } from '../errors.ts';
+import { BROWSER_PROTOCOLS } from '../gateways/html5-ticket.ts';
 import type { PolicyEntryConfig, ProtocolPlanConfig, SiteConfig } from '../site-config/schema.ts';
 import { byName } from '../site-config/snapshot.ts';
 
@@ -29,6 +30,11 @@ export function resolvePlan(
   return byName(config.protocolPlans, entry?.protocolPlan) ?? DEFAULT_PLAN;
 }
 
+/** Whether a plan's protocol can be shown in the browser: one the browser speaks, through a gateway. */
+export function isBrowserCapable(p: ProtocolEntry): boolean {
+  return p.gateway !== undefined && (BROWSER_PROTOCOLS as readonly string[]).includes(p.protocol);
+}
+
 /** A desktop's own ports by protocol (`{ vnc: 5902 }`); absent protocols keep the plan's port. */
 export type DesktopPorts = Readonly<Partial<Record<string, number>>>;
 
@@ -45,13 +51,30 @@ export function planForDesktop(plan: ProtocolPlanConfig, ports: DesktopPorts): P
 }
 
 /**
- * The protocol to connect with: the one asked for, else the plan's first.
- * @throws {BadRequestError} `unsupported_protocol` when the plan does not offer it.
+ * The protocol to connect with: the one asked for, else the plan's first (for the browser:
+ * the first the browser can show).
+ * @throws {BadRequestError} `unsupported_protocol` when the plan does not offer it,
+ *   `browser_display_unavailable` when it cannot be shown in the browser.
  */
 export function chooseProtocol(
   plan: ProtocolPlanConfig,
   requested: string | undefined,
+  display: 'client' | 'browser' = 'client',
 ): ProtocolEntry {
+  if (display === 'browser') {
+    const capable = plan.protocols.filter(isBrowserCapable);
+    const found =
+      requested === undefined
+        ? capable[0]
+        : capable.find((p) => p.protocol === requested.toLowerCase());
+    if (!found) {
+      throw new BadRequestError(
+        'browser_display_unavailable',
+        `this desktop cannot be shown in the browser${requested ? ` with ${requested}` : ''}: the browser shows ${BROWSER_PROTOCOLS.join(', ')} desktops reached through a gateway; use the launch file`,
+      );
+    }
+    return found;
+  }
   if (requested === undefined) return plan.protocols[0]!;
   const found = plan.protocols.find((p) => p.protocol === requested.toLowerCase());
   if (!found) {
@@ -64,13 +87,26 @@ export function chooseProtocol(
   return found;
 }
 
-/** What an offer says of its protocols. */
+/** One protocol of an offer; `browser: true` when it can be shown in the browser. */
+export interface OfferedProtocol {
+  readonly protocol: string;
+  readonly port: number;
+  readonly via: 'direct' | 'gateway';
+  readonly browser?: true;
+}
+
+/**
+ * What an offer says of its protocols. `reachesBrowsers` says whether browsers reach a
+ * gateway (by its `webUrl`); without it, any browser-capable protocol is marked.
+ */
 export function offeredProtocols(
   plan: ProtocolPlanConfig,
-): { protocol: string; port: number; via: 'direct' | 'gateway' }[] {
+  reachesBrowsers: (gateway: string) => boolean = () => true,
+): OfferedProtocol[] {
   return plan.protocols.map((p) => ({
     protocol: p.protocol,
     port: p.port,
     via: p.gateway ? 'gateway' : 'direct',
+    ...(isBrowserCapable(p) && reachesBrowsers(p.gateway!) ? { browser: true as const } : {}),
   }));
 }

@@ -68,6 +68,22 @@ export const forwarderStatsSchema = z.object({
   bytesToClients: z.number().min(0),
 });
 
+/** HTML5 display (browsers' WebSockets bridged to desktops) on a gateway. */
+export const html5StatsSchema = z.object({
+  /** Whether the gateway can bridge (it needs BROKER_URL to redeem tickets). */
+  enabled: z.boolean(),
+  /** Live bridges. */
+  connections: z.number().int().min(0),
+  /** Bridges opened since start. */
+  accepted: z.number().int().min(0),
+  /** Tickets refused since start (forged, expired, replayed, another address, ...). */
+  refused: z.number().int().min(0),
+  bytesFromClients: z.number().min(0),
+  bytesToClients: z.number().min(0),
+  /** The most bytes one bridge held queued at once, either way, since start. */
+  peakBufferedBytes: z.number().int().min(0),
+});
+
 /** `GET /info` answer: the gateway's state; its CLI's `--info` prints it. */
 export const gatewayInfoSchema = forwarderStatsSchema.extend({
   name: z.string(),
@@ -83,6 +99,8 @@ export const gatewayInfoSchema = forwarderStatsSchema.extend({
   startedAt: z.string(),
   /** Resident memory of the gateway process, bytes. */
   rssBytes: z.number().int().min(0),
+  /** HTML5 display; absent from gateways older than it. */
+  html5: html5StatsSchema.optional(),
 });
 
 /** Every error answer: `{ error: snake_case_code, message: sentence }`. */
@@ -92,6 +110,7 @@ export type ForwardSpecBody = z.output<typeof forwardSpecSchema>;
 export type OpenForwardBody = z.output<typeof openForwardSchema>;
 export type ForwarderStats = z.output<typeof forwarderStatsSchema>;
 export type GatewayInfo = z.output<typeof gatewayInfoSchema>;
+export type Html5Stats = z.output<typeof html5StatsSchema>;
 export type ControlErrorBody = z.output<typeof controlErrorSchema>;
 
 /** The calls, with their status codes (for the README and tests). */

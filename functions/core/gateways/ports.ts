@@ -31,7 +31,11 @@ export interface GatewayControl {
   list(gateway: GatewayEndpoint): Promise<OpenForward[]>;
   /** Resolves when the gateway's control API answers. */
   ping(gateway: GatewayEndpoint): Promise<void>;
-  /** The gateway's state (`GET /info`): version, port range, forwards, connection counters. */
+  /**
+   * The gateway's state (`GET /info`): version, port range, forwards, connection counters,
+   * and HTML5 display (`html5.connections`: browser connections it bridges; absent from
+   * gateways older than HTML5 display).
+   */
   info(gateway: GatewayEndpoint): Promise<GatewayInfo>;
 }
 
@@ -59,11 +63,65 @@ export interface PathRequest {
   readonly expiresAt: number;
 }
 
+/** Where a browser opens its WebSocket for a desktop shown in the browser (HTML5 display). */
+export interface BrowserPath {
+  /** The gateway or gateway cluster chosen, as the site configuration names it. */
+  readonly gateway: string;
+  /** `ws://` or `wss://` URL of the gateway's (or its load balancer's) bridge endpoint. */
+  readonly url: string;
+}
+
 /** Opens the path a connection takes (gateway forwards), and closes them again. */
 export interface GatewayRouter {
   open(request: PathRequest): Promise<ConnectionPath>;
-  /** Closes the user's forwards (to one desktop, or all of them). */
+  /**
+   * Picks the gateway a browser bridges through, by the same plan and cluster rules as
+   * {@link open}; opens nothing (the browser's ticket is redeemed when it connects).
+   */
+  openBrowser(request: PathRequest): Promise<BrowserPath>;
+  /** Closes the user's forwards and HTML5 connections (to one desktop, or all of them). */
   closeForUser(user: string, desktopId?: number): Promise<void>;
+}
+
+/** A redeemed HTML5 ticket: a browser bridged to a desktop by one gateway. */
+export interface Html5SessionRecord {
+  /** The ticket id; the gateway knows the bridge by it. */
+  readonly key: string;
+  readonly user: string;
+  readonly desktopId: number;
+  /** The gateway that redeemed it (and holds the bridge). */
+  readonly gateway: string;
+  readonly clientIp: string;
+  readonly desktopHost: string;
+  readonly desktopPort: number;
+  readonly redeemedAt: number;
+  /** The end of the user's session: the bridge closes then at the latest. */
+  readonly closeAt: number;
+  /** Until when the ticket itself was valid (its single-use record lives at least that long). */
+  readonly ticketExpiresAt: number;
+}
+
+/** Redeemed HTML5 tickets, in the state table (so redeeming works in leased mode too). */
+export interface Html5SessionStore {
+  /**
+   * Records a redeemed ticket with a conditional write. Resolves false when its key was
+   * recorded before (the ticket is being replayed), on any broker.
+   */
+  redeem(record: Html5SessionRecord): Promise<boolean>;
+  /**
+   * Whether the user's HTML5 sessions to the desktop were closed (release, sign-out, agent
+   * logout) at or after `since`: a ticket issued before that must not open a bridge.
+   */
+  revokedSince(user: string, desktopId: number, since: number): Promise<boolean>;
+  /**
+   * Marks the user's live HTML5 sessions (to one desktop, or all) closed and returns them;
+   * first records the closing, so tickets issued until now are refused ({@link revokedSince}).
+   */
+  closeForUser(
+    user: string,
+    desktopId: number | undefined,
+    now: number,
+  ): Promise<Html5SessionRecord[]>;
 }
 
 /** A gateway forward as the site database records it. */

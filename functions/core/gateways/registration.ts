@@ -31,6 +31,8 @@ export interface RoutableGateway {
   readonly controlUrl: string;
   /** Its id in the site database for a fixed gateway; null for a registered one. */
   readonly gatewayId: number | null;
+  /** Its public HTTP face for browsers (HTML5 display): `webUrl` of a fixed gateway. */
+  readonly webUrl?: string;
 }
 
 /**
@@ -113,6 +115,7 @@ const fixed = (g: GatewayConfig, ids: ReadonlyMap<string, number>): RoutableGate
   publicAddress: g.publicAddress,
   controlUrl: g.controlUrl,
   gatewayId: ids.get(lower(g.name)) ?? null,
+  ...(g.webUrl ? { webUrl: g.webUrl } : {}),
 });
 
 const registered = (g: RegisteredGateway): RoutableGateway => ({

@@ -4,16 +4,19 @@
  * open a forward on it, record it, and hand the client the gateway's public address and port.
  * - `all`: open on every member (same port) and return the load balancer's address;
  * - `login`: the gateway that forwarded this user's login;
- * - `fewest`: the member with the fewest open forwards.
+ * - `fewest`: the member with the fewest open forwards and HTML5 connections.
  * A cluster's members are its fixed `members` and, with a `tag`, every live registered
  * gateway with that tag (core/gateways/registration.ts). A gateway that does not answer is
  * skipped in `fewest` and `all`. A new forward to a desktop replaces the user's forwards to it
- * on registered gateways that went away.
+ * on registered gateways that went away. For a desktop shown in the browser the same rules
+ * pick the gateway the browser goes to (./browser-path.ts); closing a user's paths closes their
+ * browser connections too.
  */
 import { randomBytes } from 'node:crypto';
 import { GatewayUnavailableError, ServiceUnavailableError } from '../errors.ts';
 import type { SiteSnapshotSource } from '../site-config/ports.ts';
 import { byName } from '../site-config/snapshot.ts';
+import { chooseBrowserPath } from './browser-path.ts';
 import type {
   ConnectionPath,
   ForwardRecord,
@@ -21,16 +24,12 @@ import type {
   GatewayControl,
   GatewayRegistry,
   GatewayRouter,
+  Html5SessionStore,
   PathRequest,
   RegisteredGateway,
 } from './ports.ts';
-import {
-  clusterMembers,
-  fixedGateway,
-  isLive,
-  type RoutableGateway,
-  routableRegistered,
-} from './registration.ts';
+import { fixedGateway, isLive, type RoutableGateway, routableRegistered } from './registration.ts';
+import { endpoint, gatewayLoad, resolveTarget } from './targets.ts';
 
 export interface GatewayRoutingDeps {
   readonly snapshot: SiteSnapshotSource;
@@ -41,11 +40,11 @@ export interface GatewayRoutingDeps {
   readonly registry: GatewayRegistry;
   /** The broker's clock (registration expiry). */
   readonly now: () => number;
+  /** Redeemed HTML5 tickets; closing a user's paths closes their browser connections too. */
+  readonly html5?: Html5SessionStore;
   /** Reports a gateway that failed to close a forward (it will expire on its own). */
   readonly warn: (message: string, details: Record<string, unknown>) => void;
 }
-
-const endpoint = (g: RoutableGateway) => ({ name: g.name, controlUrl: g.controlUrl });
 
 export function createGatewayRouter(deps: GatewayRoutingDeps): GatewayRouter {
   async function openOn(
@@ -85,7 +84,6 @@ export function createGatewayRouter(deps: GatewayRoutingDeps): GatewayRouter {
         );
       }
       const snapshot = await deps.snapshot.get();
-      const { config } = snapshot;
       const key = randomBytes(16).toString('hex');
       const record = (g: RoutableGateway, listenPort: number): ForwardRecord => ({
         gatewayId: g.gatewayId,
@@ -100,22 +98,7 @@ export function createGatewayRouter(deps: GatewayRoutingDeps): GatewayRouter {
         expiresAt: request.expiresAt,
       });
 
-      const single = fixedGateway(config, target, snapshot.gatewayIds);
-      const cluster = single ? undefined : byName(config.gatewayClusters, target);
-      const live = cluster?.tag !== undefined ? await liveRegistrations() : undefined;
-      const members = single
-        ? [single]
-        : cluster
-          ? clusterMembers(config, cluster, snapshot.gatewayIds, live ?? [])
-          : [];
-      if (members.length === 0) {
-        throw new ServiceUnavailableError(
-          'gateway_unavailable',
-          cluster?.tag !== undefined
-            ? `gateway cluster "${target}" has no live member (no registered gateway with tag "${cluster.tag}")`
-            : `gateway "${target}" has no members`,
-        );
-      }
+      const { cluster, members, live } = await resolveTarget(snapshot, target, liveRegistrations);
       // The forwards this one replaces: the user's to this desktop on registered gateways gone.
       const replacing = live && {
         user: request.user,
@@ -161,14 +144,7 @@ export function createGatewayRouter(deps: GatewayRoutingDeps): GatewayRouter {
         }
         order = [login];
       } else if (cluster?.mode === 'fewest') {
-        const loads = await Promise.all(
-          members.map((g) =>
-            control.info(endpoint(g)).then(
-              (i) => i.forwards,
-              () => Number.POSITIVE_INFINITY,
-            ),
-          ),
-        );
+        const loads = await Promise.all(members.map((g) => gatewayLoad(control, g)));
         order = members
           .map((g, i) => ({ g, load: loads[i]! }))
           .sort((a, b) => a.load - b.load)
@@ -188,13 +164,26 @@ export function createGatewayRouter(deps: GatewayRoutingDeps): GatewayRouter {
       throw last;
     },
 
+    openBrowser(request: PathRequest) {
+      return chooseBrowserPath(
+        { snapshot: deps.snapshot, control: deps.control, live: liveRegistrations },
+        request.protocol.gateway,
+        request.loginGateway,
+      );
+    },
+
     async closeForUser(user: string, desktopId?: number): Promise<void> {
-      const closed = await deps.forwards.closeForUser(user, desktopId);
+      const [forwards, browsers] = await Promise.all([
+        deps.forwards.closeForUser(user, desktopId),
+        deps.html5?.closeForUser(user, desktopId, deps.now()) ?? [],
+      ]);
+      // A browser connection is closed at its gateway like a forward, by its key.
+      const closed: Pick<ForwardRecord, 'gateway' | 'key'>[] = [...forwards, ...browsers];
       if (closed.length === 0 || !deps.control) return;
       const snapshot = await deps.snapshot.get();
       let registered: Promise<RegisteredGateway[]> | undefined;
       // A fixed gateway by name, else a live registered one; a gateway gone took its forwards along.
-      const gatewayOf = async (f: ForwardRecord) => {
+      const gatewayOf = async (f: Pick<ForwardRecord, 'gateway'>) => {
         const configured = fixedGateway(snapshot.config, f.gateway, snapshot.gatewayIds);
         if (configured) return configured;
         registered ??= liveRegistrations();

@@ -8,7 +8,8 @@
 
 import type { AgentEventKind } from '../agents/ports.ts';
 import type { Clock } from '../clock.ts';
-import { type Connection, connectionAnswer } from '../desktops/connection.ts';
+import { openInBrowser } from '../desktops/browser-connect.ts';
+import { type Connection, connectionAnswer, type Display } from '../desktops/connection.ts';
 import type { Offer } from '../desktops/offers.ts';
 import { chooseProtocol } from '../desktops/protocol-plans.ts';
 import { DatabaseUnavailableError, ServiceUnavailableError } from '../errors.ts';
@@ -137,10 +138,10 @@ export async function leasedOfferList(
  * the outbox.
  */
 export async function leasedConnect(
-  deps: { leasing: LeasingDeps; clock: Clock; days: number },
+  deps: { leasing: LeasingDeps; clock: Clock; days: number; ticketKey?: Buffer },
   session: Session,
   desktopId: number,
-  options: { protocol?: string },
+  options: { protocol?: string; display?: Display; clientIp?: string },
 ): Promise<Connection> {
   const now = deps.clock.now();
   const { leases, revoked } = await deps.leasing.leases.forUser(session.user, now);
@@ -148,18 +149,32 @@ export async function leasedConnect(
     ? undefined
     : leases.find((l) => l.desktopId === desktopId && isLive(l, now));
   if (!lease) throw noLeases(`desktop ${desktopId} is not leased to you`);
+  const display = options.display ?? 'client';
   const protocol = chooseProtocol(
     { name: '(leased)', protocols: [...lease.launch.protocols] },
-    options.protocol ?? lease.launch.protocol,
+    options.protocol ?? (display === 'browser' ? undefined : lease.launch.protocol),
+    display,
   );
-  const path = await deps.leasing.leasedGateways.open({
-    user: session.user,
-    desktop: { id: lease.desktopId, name: lease.desktopName, address: lease.address },
-    protocol,
-    clientIp: session.clientIp,
-    loginGateway: session.loginGateway,
-    expiresAt: session.expiresAt,
-  });
+  const desktop = { id: lease.desktopId, name: lease.desktopName, address: lease.address };
+  const answer =
+    display === 'browser'
+      ? await openInBrowser(
+          { gateways: deps.leasing.leasedGateways, ticketKey: deps.ticketKey, clock: deps.clock },
+          { session, desktop, protocol, clientIp: options.clientIp ?? session.clientIp },
+        )
+      : connectionAnswer({
+          desktop,
+          protocol: protocol.protocol,
+          path: await deps.leasing.leasedGateways.open({
+            user: session.user,
+            desktop,
+            protocol,
+            clientIp: session.clientIp,
+            loginGateway: session.loginGateway,
+            expiresAt: session.expiresAt,
+          }),
+          user: session.user,
+        });
   await deps.leasing.leases.record(
     leaseForLaunch(
       { ...lease, launch: { ...lease.launch, protocol: protocol.protocol } },
@@ -177,16 +192,11 @@ export async function leasedConnect(
         user: session.user,
         desktopId,
         clientIp: session.clientIp,
-        detail: `${protocol.protocol} ${path.via === 'gateway' ? `via ${path.gateway}` : 'direct'} (leased)`,
+        detail: `${protocol.protocol} ${answer.via === 'gateway' ? `via ${answer.gateway}` : 'direct'}${display === 'browser' ? ' (browser)' : ''} (leased)`,
       },
     },
   ]);
-  return connectionAnswer({
-    desktop: { id: desktopId, name: lease.desktopName },
-    protocol: protocol.protocol,
-    path,
-    user: session.user,
-  });
+  return answer;
 }
 
 /** Release or logout in leased mode: close the forwards, log to the outbox. */

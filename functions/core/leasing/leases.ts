@@ -6,7 +6,7 @@
  * runs. Pooled desktops are never leased.
  */
 import type { Offer } from '../desktops/offers.ts';
-import type { ProtocolEntry } from '../desktops/protocol-plans.ts';
+import { offeredProtocols, type ProtocolEntry } from '../desktops/protocol-plans.ts';
 import type { GatewayClusterConfig, GatewayConfig, SiteConfig } from '../site-config/schema.ts';
 import type { LeaseFilter } from './ports.ts';
 
@@ -94,10 +94,6 @@ export function leasedOffers(leases: readonly Lease[], now: number): Offer[] {
       pool: l.pool,
       status: 'assigned' as const,
       backup: false as const,
-      protocols: l.launch.protocols.map((p) => ({
-        protocol: p.protocol,
-        port: p.port,
-        via: p.gateway ? ('gateway' as const) : ('direct' as const),
-      })),
+      protocols: offeredProtocols({ name: '(leased)', protocols: [...l.launch.protocols] }),
     }));
 }

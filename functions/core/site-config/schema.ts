@@ -28,6 +28,13 @@ const host = z
   .max(253)
   .regex(/^[A-Za-z0-9.:_-]+$/, 'must be a host name or IP address');
 
+const webUrl = z
+  .string()
+  .trim()
+  .max(2048)
+  .regex(/^https?:\/\/[^\s?#]+$/, 'must be an http(s) URL without query or fragment')
+  .refine((v) => URL.canParse(v), 'must be a URL');
+
 export const localAuthServerSchema = z.strictObject({
   name,
   type: z.literal('local'),
@@ -95,6 +102,8 @@ export const gatewaySchema = z
       .url()
       .regex(/^https?:\/\//, 'must be an http(s) URL'),
     portRange: z.tuple([port, port]).default([20001, 23000]),
+    /** The gateway's public HTTP face as browsers reach it (HTML5 display opens a WebSocket there). */
+    webUrl: webUrl.optional(),
   })
   .refine((g) => g.portRange[0] <= g.portRange[1], {
     message: 'first port must not be above the last',
@@ -110,6 +119,8 @@ export const gatewayClusterSchema = z
     /** Every live registered gateway with this tag is a member too (GATEWAY_TAGS). */
     tag: gatewayTagSchema.optional(),
     loadBalancerAddress: host.optional(),
+    /** Mode `all`: the load balancer's URL in front of the members' HTTP faces, for browsers. */
+    webUrl: webUrl.optional(),
   })
   .refine((c) => c.members.length > 0 || c.tag !== undefined, {
     message: 'needs at least one gateway, or a tag that registered gateways carry',

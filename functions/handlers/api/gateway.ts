@@ -1,6 +1,11 @@
 /** Calls that gateways make to the broker, signed with the gateway secret. */
 import * as z from 'zod';
 import {
+  REDEEM_PATH,
+  redeemAnswerSchema,
+  redeemRequestSchema,
+} from '../../core/gateways/html5-ticket.ts';
+import {
   deregistrationAnswerSchema,
   GATEWAY_REGISTRATIONS_PATH,
   gatewayNameSchema,
@@ -56,8 +61,26 @@ export const deregisterGatewayRoute = route({
   errors: [401, 503],
 });
 
+/**
+ * A gateway redeems the HTML5 ticket a browser presented: once, across every broker (the use is
+ * recorded in the state table), from the address it was issued to, before it expires.
+ * Body and answer are the ticket contract's (core/gateways/html5-ticket.ts), which the gateway
+ * imports too. 403 `ticket_<reason>` with `reason` refuses it.
+ */
+export const redeemTicketRoute = route({
+  method: 'POST',
+  path: REDEEM_PATH,
+  function: 'gateway-api',
+  auth: 'gateway',
+  summary: 'Redeem a one-time HTML5 ticket (desktop in the browser)',
+  body: redeemRequestSchema,
+  response: redeemAnswerSchema.meta({ id: 'RedeemedTicket' }),
+  errors: [401, 403, 503],
+});
+
 export const gatewayRoutes = [
   gatewayForwardsRoute,
   registerGatewayRoute,
   deregisterGatewayRoute,
+  redeemTicketRoute,
 ] as const;

@@ -1,5 +1,6 @@
 /** The offer list, connect and release: what a signed-in user does with desktops. */
 import * as z from 'zod';
+import { BROWSER_PROTOCOLS } from '../../core/gateways/html5-ticket.ts';
 import { idParam, mode, okBody } from './common.ts';
 import { route } from './route.ts';
 
@@ -16,6 +17,8 @@ export const offer = z
         protocol: z.string(),
         port: z.number().int(),
         via: z.enum(['direct', 'gateway']),
+        /** Present (true) when the desktop can be shown in the browser with this protocol. */
+        browser: z.literal(true).optional(),
       }),
     ),
   })
@@ -34,11 +37,13 @@ export const launchFile = z.object({
   content: z.string(),
 });
 
-export const connection = z
+/** For a desktop client (`display: "client"`, the default): where to connect, and how. */
+export const clientConnection = z
   .object({
     desktopId: z.number().int(),
     name: z.string(),
     protocol: z.string(),
+    display: z.literal('client'),
     host: z.string(),
     port: z.number().int(),
     via: z.enum(['direct', 'gateway']),
@@ -47,6 +52,33 @@ export const connection = z
     uri: z.string().optional(),
     mode,
   })
+  .meta({ id: 'ClientConnection' });
+
+/**
+ * For the browser (`display: "browser"`): open `webSocket.url` with the one-time ticket (VNC:
+ * as the subprotocol `deskbroker.ticket.<ticket>` next to `binary`; RDP: as the RDCleanPath
+ * proxy authorization). The ticket is good once, for 30 s, from the address that asked.
+ */
+export const browserConnection = z
+  .object({
+    desktopId: z.number().int(),
+    name: z.string(),
+    protocol: z.enum(BROWSER_PROTOCOLS),
+    display: z.literal('browser'),
+    via: z.literal('gateway'),
+    gateway: z.string(),
+    webSocket: z.object({
+      url: z.string(),
+      ticket: z.string(),
+      /** Epoch milliseconds. */
+      expiresAt: z.number().int(),
+    }),
+    mode,
+  })
+  .meta({ id: 'BrowserConnection' });
+
+export const connection = z
+  .discriminatedUnion('display', [clientConnection, browserConnection])
   .meta({ id: 'Connection' });
 
 const desktopPath = z.object({ desktopId: idParam('desktop') });
@@ -68,7 +100,12 @@ export const connectRoute = route({
   auth: 'session',
   summary: 'Claim an offered desktop, open its path, and get the connection details',
   params: desktopPath,
-  body: z.strictObject({ protocol: z.string().min(1).max(16).optional() }),
+  body: z.strictObject({
+    /** A protocol of the desktop's plan; default its first (for the browser: its first the browser shows). */
+    protocol: z.string().min(1).max(16).optional(),
+    /** `client` (default): a launch file or URI; `browser`: a gateway WebSocket and a ticket. */
+    display: z.enum(['client', 'browser']).optional(),
+  }),
   response: connection,
   errors: [401, 403, 404, 409, 503],
 });

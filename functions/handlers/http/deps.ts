@@ -22,6 +22,7 @@ export const desktopDeps = (b: Broker): DesktopDeps => ({
   gateways: b.gateways,
   clock: b.clock,
   leasing: b.leasing,
+  ticketKey: b.ticketKey,
   metrics: b.metrics,
 });
 

@@ -15,7 +15,10 @@ import { type Answer, type Body, call, rememberToken } from './api.ts';
 export type LoginAnswer = Answer<typeof loginRoute>;
 export type OfferList = Answer<typeof listOffersRoute>;
 export type Offer = OfferList['offers'][number];
-export type Connection = Answer<typeof connectRoute>;
+/** What connect answers for a desktop client (the portal's Connect buttons). */
+export type Connection = Extract<Answer<typeof connectRoute>, { display: 'client' }>;
+/** What connect answers for the browser (the HTML5 desktop page). */
+export type BrowserConnection = Extract<Answer<typeof connectRoute>, { display: 'browser' }>;
 export type AuthServer = Answer<typeof authServersRoute>['authServers'][number];
 export type SessionInfo = Answer<typeof sessionRoute>;
 
@@ -35,8 +38,15 @@ export const portalApi = {
     }
   },
   offers: () => call<OfferList>('GET', '/api/v1/offers'),
-  connect: (desktopId: number, body: Body<typeof connectRoute>) =>
-    call<Connection>('POST', `/api/v1/offers/${desktopId}/connect`, { body }),
+  connect: (desktopId: number, body: { readonly protocol?: string }) =>
+    call<Connection>('POST', `/api/v1/offers/${desktopId}/connect`, {
+      body: { ...body, display: 'client' } satisfies Body<typeof connectRoute>,
+    }),
+  /** A gateway WebSocket URL and a one-time ticket for showing the desktop in this browser. */
+  connectInBrowser: (desktopId: number, protocol?: string) =>
+    call<BrowserConnection>('POST', `/api/v1/offers/${desktopId}/connect`, {
+      body: { protocol, display: 'browser' } satisfies Body<typeof connectRoute>,
+    }),
   release: (desktopId: number) =>
     call<Answer<typeof releaseRoute>>('POST', `/api/v1/offers/${desktopId}/release`),
 };

@@ -1,13 +1,18 @@
 /**
  * The cached site snapshot: the configuration read from the site database at most once per
  * `ttlMs` per broker (and at once after an apply on this broker). Concurrent logins share one
- * read. A copy that has only aged is still answered while a fresh one loads in the background,
- * so no request waits for the reload (a copy invalidated by an apply is never answered). When the database does not answer, the last snapshot is kept; a broker that has none
- * (a fresh Lambda) builds one from the leased-mode copy in the state table, which holds what
- * leased logins and launches need (authentication servers, gateways, leasing settings).
- * Leased mode reads the configuration through {@link withoutDatabase}, which never asks the
- * database: a hanging database would otherwise hold leased requests each time the cache
- * expires (or while a probe of the breaker reloads it).
+ * read.
+ *
+ * - A copy that has aged by less than one more `ttlMs` still answers while a fresh one loads in
+ *   the background, so a busy broker's requests never wait for the reload; an older copy (an
+ *   idle broker, a Lambda that slept) is reloaded first, so a change reaches every broker
+ *   within twice `ttlMs`. A copy an apply invalidated never answers again.
+ * - When that reload finds the database down, `get` says so (DatabaseUnavailableError) and the
+ *   request turns to leased mode at once.
+ * - Leased mode reads {@link withoutDatabase}, which never asks the database: the last copy
+ *   this broker loaded, else (a fresh Lambda) one built from the leased-mode copy in the state
+ *   table, which holds what leased logins and launches need (authentication servers, gateways,
+ *   leasing settings).
  */
 
 import type { Clock } from '../../core/clock.ts';
@@ -29,6 +34,8 @@ export class CachedSnapshotSource implements SiteSnapshotSource {
   readonly #onMirrorError: (e: unknown) => void;
   #current: { at: number; snapshot: Promise<SiteSnapshot> } | undefined;
   #lastGood: SiteSnapshot | undefined;
+  /** When `#lastGood` was read from the database. */
+  #lastGoodAt = 0;
   #mirrored: string | undefined;
 
   constructor(
@@ -48,7 +55,7 @@ export class CachedSnapshotSource implements SiteSnapshotSource {
     const now = this.#clock.now();
     const current = this.#current;
     if (current && now - current.at < this.#ttlMs) return current.snapshot;
-    if (current && this.#lastGood) {
+    if (current && this.#lastGood && now - this.#lastGoodAt < 2 * this.#ttlMs) {
       // Aged: the copy at hand answers; the reload's result (or the same copy, when the
       // database does not answer) serves from now on.
       const stale = this.#lastGood;
@@ -63,7 +70,7 @@ export class CachedSnapshotSource implements SiteSnapshotSource {
       );
       return entry.snapshot;
     }
-    const snapshot = this.#load(now).catch((e: unknown) => this.#fallback(e));
+    const snapshot = this.#load(now);
     const entry = { at: now, snapshot };
     this.#current = entry;
     snapshot.catch(() => {
@@ -109,6 +116,7 @@ export class CachedSnapshotSource implements SiteSnapshotSource {
       loadedAt: now,
     };
     this.#lastGood = snapshot;
+    this.#lastGoodAt = now;
     this.#saveMirror(snapshot);
     return snapshot;
   }

@@ -104,7 +104,8 @@ async function extendLease(
   const now = deps.clock.now();
   const last = deps.extended?.get(desktop.id);
   if (last !== undefined && now - last < EXTEND_EVERY_MS) return;
-  const { config } = await deps.snapshot.get();
+  // Leased mode's view: it never waits on the database (this runs in both modes).
+  const { config } = await deps.leasing.snapshot.get();
   if (!config.settings.leasing.enabled) return;
   await deps.leasing.leases.extend(
     assigned,

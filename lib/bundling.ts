@@ -1,11 +1,17 @@
 /**
- * How every Lambda handler is bundled. One set of esbuild settings, used by the CDK
- * functions (lib/constructs/broker-functions.ts) and by the bundle-size script
- * (scripts/bench/bundle-size.ts), so the sizes it prints are the sizes that deploy.
- * Plain values only: no CDK import, so the script loads fast.
+ * How every Lambda handler is bundled. One set of esbuild settings ({@link lambdaBuildOptions}),
+ * used by the CDK functions (lib/constructs/lambda-code.ts) and by the bundle-size and
+ * cold-start scripts (scripts/bench/), so the sizes and times they print are those of what
+ * deploys. Plain values only: no CDK import, so the scripts load fast.
+ *
+ * Code splitting: each function's asset is a folder, `index.mjs` (the entry, with the code
+ * every request needs) and `chunks/*.mjs`, which load only when reached: the modules the
+ * broker imports with `await import()` (LDAP, pg, the Data API dialect, failover, migrations,
+ * MFA, YAML...). A cold start loads the entry and the chunks it imports statically.
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { BuildOptions } from 'esbuild';
 
 /** The repository root (where package.json and package-lock.json are). */
 export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -49,5 +55,53 @@ export const ESM_REQUIRE_BANNER =
 /** Prefer packages' ESM builds (they tree-shake); fall back to CommonJS. */
 export const MAIN_FIELDS: readonly string[] = ['module', 'main'];
 
-/** The per-handler budget of the minified bundle (DESIGN.md, "Each Lambda bundle is small"). */
+/**
+ * The per-handler budget of the minified code a cold start loads (DESIGN.md, "Each Lambda
+ * bundle is small"): the entry and the chunks it imports statically, without a bundled SDK.
+ */
 export const BUNDLE_BUDGET_BYTES = 300 * 1024;
+
+/**
+ * Where the AWS SDK comes from: `runtime`, the SDK v3 that Lambda's Node 22 runtime provides
+ * (external, as deployed); `bundled`, minified into the chunks (compared by the scripts).
+ */
+export type SdkSource = 'runtime' | 'bundled';
+
+/** The modules left out of a bundle. */
+export function externalModules(sdk: SdkSource = 'runtime'): string[] {
+  const external = [...EXTERNAL_MODULES, ...NATIVE_MODULES];
+  return sdk === 'runtime' ? external : external.filter((m) => m !== '@aws-sdk/*');
+}
+
+/**
+ * The esbuild options of one function's asset folder: `outdir/index.mjs` exporting `handler`,
+ * its chunks under `outdir/chunks/`, source maps beside them (without the sources).
+ */
+export function lambdaBuildOptions(
+  name: string,
+  outdir: string,
+  sdk: SdkSource = 'runtime',
+): BuildOptions & { metafile: true } {
+  return {
+    entryPoints: { index: handlerEntry(name) },
+    absWorkingDir: REPO_ROOT,
+    bundle: true,
+    splitting: true,
+    platform: 'node',
+    target: NODE_TARGET,
+    format: 'esm',
+    minify: true,
+    sourcemap: true,
+    sourcesContent: false,
+    mainFields: [...MAIN_FIELDS],
+    banner: { js: ESM_REQUIRE_BANNER },
+    external: externalModules(sdk),
+    outdir,
+    entryNames: '[name]',
+    chunkNames: 'chunks/[name]-[hash]',
+    // The asset folder has no package.json: `.mjs` makes every file an ES module.
+    outExtension: { '.js': '.mjs' },
+    metafile: true,
+    logLevel: 'warning',
+  };
+}

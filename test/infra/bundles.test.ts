@@ -1,12 +1,15 @@
 /**
- * The Lambda bundles, built with the CDK's esbuild settings (scripts/bench/bundle-size.ts):
- * no CDK, test or local-runtime code inside, only run-time imports Lambda can satisfy, and
- * each one loads in a folder that holds only what Lambda holds: the runtime's AWS SDK and the
- * `nodeModules` install (argon2). PGlite, pg-native and dynalite are absent there, so a
- * bundle that imported them at start would fail here.
+ * The Lambda bundles, built with the CDK's esbuild settings (scripts/bench/bundle-size.ts;
+ * code splitting: `index.mjs` and `chunks/`): no CDK, test or local-runtime code inside, only
+ * run-time imports Lambda can satisfy, the rare paths (LDAP, pg, PGlite, failover, migrations,
+ * MFA, YAML, Prometheus) in chunks that a cold start does not load, what a cold start loads
+ * within the 300 KB budget (or, for the bundles named in OVER_BUDGET, under a regression
+ * ceiling with the reason), and each one loads in a folder that holds only what Lambda holds:
+ * the runtime's AWS SDK and the native-module install (argon2). PGlite, pg-native and dynalite
+ * are absent there, so a bundle that imported them at start would fail here.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,8 +17,28 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUNDLE_BUDGET_BYTES, REPO_ROOT } from '../../lib/bundling.ts';
 import { type BundleReport, bundleHandler, HANDLERS } from '../../scripts/bench/bundle-size.ts';
 
-/** A regression ceiling, far above the 300 KB target (which the script reports). */
-const CEILING_BYTES = 1536 * 1024;
+/**
+ * The bundles whose cold start loads more than the 300 KB budget: a ceiling about 5 % above
+ * what they load now, and why they are over.
+ */
+const OVER_BUDGET: Readonly<Record<string, { readonly ceilingKb: number; readonly why: string }>> =
+  {};
+
+/** Packages and files that only rare paths use: never in what a cold start loads. */
+const LAZY_ONLY = [
+  'node_modules/ldapts/',
+  'node_modules/pg/',
+  'node_modules/pg-pool/',
+  'node_modules/otplib/',
+  'node_modules/yaml/',
+  'functions/adapters/auth/ldap-authenticator.ts',
+  'functions/adapters/site-db/failover.ts',
+  'functions/adapters/site-db/migration-list.ts',
+  'functions/adapters/site-db/postgres-dialect.ts',
+  'functions/adapters/site-db/pglite-dialect.ts',
+  'functions/adapters/metrics/prometheus-metrics.ts',
+  'functions/core/login/mfa.ts',
+];
 
 const reports = new Map<string, BundleReport>();
 let lambdaDir: string;
@@ -45,11 +68,12 @@ beforeAll(async () => {
   lambdaDir = lambdaLikeFolder();
   const sizes = [...reports.values()].map(
     (r) =>
-      `${r.handler} ${(r.bytes / 1024).toFixed(0)} KB${r.bytes > BUNDLE_BUDGET_BYTES ? ' (over the 300 KB target)' : ''}`,
+      `${r.handler} ${(r.brokerBytes / 1024).toFixed(0)} KB at cold start, ${(r.totalBytes / 1024).toFixed(0)} KB shipped${r.brokerBytes > BUNDLE_BUDGET_BYTES ? ' (over the 300 KB budget)' : ''}`,
   );
   console.log(`bundle sizes: ${sizes.join(', ')}`);
 });
 afterAll(() => {
+  for (const r of reports.values()) r.remove();
   if (lambdaDir) rmSync(lambdaDir, { recursive: true, force: true });
 });
 
@@ -82,9 +106,17 @@ describe.each(HANDLERS)('%s bundle', (handler) => {
     expect(unexpected).toEqual([]);
   });
 
+  it('keeps the rare paths in chunks that a cold start does not load', () => {
+    const report = reports.get(handler)!;
+    const loaded = report.initialFiles.filter((f) => LAZY_ONLY.some((lazy) => f.startsWith(lazy)));
+    expect(loaded).toEqual([]);
+    expect(report.outputs.filter((o) => !o.initial).length).toBeGreaterThan(0);
+  });
+
   it('loads with only what Lambda provides and exports a handler', () => {
-    const file = path.join(lambdaDir, `${handler}.mjs`);
-    writeFileSync(file, reports.get(handler)!.code);
+    const folder = path.join(lambdaDir, handler);
+    cpSync(reports.get(handler)!.dir, folder, { recursive: true });
+    const file = path.join(folder, 'index.mjs');
     const run = spawnSync(
       process.execPath,
       [
@@ -98,7 +130,14 @@ describe.each(HANDLERS)('%s bundle', (handler) => {
     expect(run.status).toBe(0);
   });
 
-  it(`stays under the regression ceiling (${CEILING_BYTES / 1024} KB minified)`, () => {
-    expect(reports.get(handler)!.bytes).toBeLessThan(CEILING_BYTES);
-  });
+  const over = OVER_BUDGET[handler];
+  if (over) {
+    it(`loads at cold start under its ceiling of ${over.ceilingKb} KB, over the budget because ${over.why}`, () => {
+      expect(reports.get(handler)!.brokerBytes).toBeLessThanOrEqual(over.ceilingKb * 1024);
+    });
+  } else {
+    it(`loads at cold start within the ${BUNDLE_BUDGET_BYTES / 1024} KB budget`, () => {
+      expect(reports.get(handler)!.brokerBytes).toBeLessThanOrEqual(BUNDLE_BUDGET_BYTES);
+    });
+  }
 });

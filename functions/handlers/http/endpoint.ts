@@ -12,11 +12,11 @@
  */
 import type { ALBEvent, Context } from 'aws-lambda';
 import type * as z from 'zod';
-import type { Broker } from '../../compose.ts';
 import { BadRequestError } from '../../core/errors.ts';
 import type { Session } from '../../core/login/sessions.ts';
 import { textProblem } from '../../core/text.ts';
 import type { ApiRoute } from '../api/route.ts';
+import type { SessionBroker } from './deps.ts';
 import type { Route } from './handler.ts';
 import { checkText, jsonBody, validate } from './request.ts';
 import { type HttpResponse, json } from './response.ts';
@@ -146,7 +146,7 @@ export function sessionEndpoint<
   B extends z.ZodType | undefined,
   S extends z.ZodType,
 >(
-  broker: Broker,
+  broker: SessionBroker,
   contract: ApiRoute<P, Q, B, S>,
   implementation: (
     input: EndpointInput<P, Q, B> & { readonly session: Session },

@@ -4,9 +4,10 @@
  * run-time imports Lambda can satisfy, the rare paths (LDAP, pg, PGlite, failover, migrations,
  * MFA, YAML, Prometheus) in chunks that a cold start does not load, what a cold start loads
  * within the 300 KB budget (or, for the bundles named in OVER_BUDGET, under a regression
- * ceiling with the reason), and each one loads in a folder that holds only what Lambda holds:
- * the runtime's AWS SDK and the native-module install (argon2). PGlite, pg-native and dynalite
- * are absent there, so a bundle that imported them at start would fail here.
+ * ceiling with the reason), and each one loads in a folder that holds only the native-module
+ * install (argon2): the AWS SDK is bundled (lib/bundling.ts DEPLOYED_SDK), so the runtime's is
+ * left out; PGlite, pg-native and dynalite are absent, so a bundle that imported them at start
+ * would fail here.
  */
 import { spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
@@ -43,20 +44,12 @@ const LAZY_ONLY = [
 const reports = new Map<string, BundleReport>();
 let lambdaDir: string;
 
-/** A folder like a deployed function's: node_modules with the SDK and argon2 only. */
+/** A folder like a deployed function's: node_modules with argon2 only (the SDK is bundled). */
 function lambdaLikeFolder(): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'deskbroker-bundle-'));
   const modules = path.join(dir, 'node_modules');
-  mkdirSync(path.join(modules, '@aws-sdk'), { recursive: true });
   mkdirSync(path.join(modules, '@phc'), { recursive: true });
-  // The Lambda runtime provides the AWS SDK v3.
-  for (const pkg of ['client-dynamodb', 'lib-dynamodb', 'client-sqs', 'client-rds-data']) {
-    symlinkSync(
-      path.join(REPO_ROOT, 'node_modules', '@aws-sdk', pkg),
-      path.join(modules, '@aws-sdk', pkg),
-    );
-  }
-  // nodeModules: ['argon2'] installs argon2 and its dependencies.
+  // lambda-code.ts installs argon2 and its dependencies beside the bundles that import it.
   for (const pkg of ['argon2', 'node-gyp-build', '@phc/format']) {
     symlinkSync(path.join(REPO_ROOT, 'node_modules', pkg), path.join(modules, pkg));
   }
@@ -89,7 +82,7 @@ describe.each(HANDLERS)('%s bundle', (handler) => {
     expect(files).toContain(`functions/handlers/${handler}.ts`);
   });
 
-  it('imports at run time only Node built-ins, the AWS SDK, argon2 and the never-loaded dialects', () => {
+  it('imports at run time only Node built-ins, argon2 and the never-loaded dialects (the SDK is bundled)', () => {
     const allowed = new Set([
       ...builtinModules,
       'argon2',
@@ -100,9 +93,7 @@ describe.each(HANDLERS)('%s bundle', (handler) => {
     ]);
     const unexpected = reports
       .get(handler)!
-      .imports.filter(
-        (i) => !i.startsWith('node:') && !i.startsWith('@aws-sdk/') && !allowed.has(i),
-      );
+      .imports.filter((i) => !i.startsWith('node:') && !allowed.has(i));
     expect(unexpected).toEqual([]);
   });
 

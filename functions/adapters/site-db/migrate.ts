@@ -39,15 +39,29 @@ export class SchemaVersionError extends AppError {
   }
 }
 
-/** The migrations the database has applied, in name order (empty for an empty database). */
-async function appliedMigrations(db: SiteDb): Promise<string[]> {
-  const exists = await sql<{ found: boolean }>`
-    select to_regclass('schema_migration') is not null as found`.execute(db);
-  if (!exists.rows[0]?.found) return [];
-  const rows = await sql<{ name: string }>`select name from schema_migration order by name`.execute(
-    db,
+/** An error that says the migrations table does not exist (SQLSTATE 42P01): an empty database. */
+function isMissingMigrationTable(e: unknown): boolean {
+  const err = e as { code?: unknown; message?: unknown };
+  return (
+    err?.code === '42P01' ||
+    /relation "schema_migration" does not exist|SQLState: 42P01/.test(String(err?.message ?? ''))
   );
-  return rows.rows.map((r) => r.name);
+}
+
+/**
+ * The migrations the database has applied, in name order (empty for an empty database). One
+ * statement, as every cold start runs it: an empty database answers with an error instead.
+ */
+async function appliedMigrations(db: SiteDb): Promise<string[]> {
+  try {
+    const rows = await sql<{
+      name: string;
+    }>`select name from schema_migration order by name`.execute(db);
+    return rows.rows.map((r) => r.name);
+  } catch (e: unknown) {
+    if (isMissingMigrationTable(e)) return [];
+    throw e;
+  }
 }
 
 /** How the database's migrations compare with this broker's. */

@@ -1,0 +1,399 @@
+/**
+ * Cold starts of the Lambda bundles: each bundle, built as the CDK builds it (lib/bundling.ts),
+ * is imported in a fresh Node process that then answers its first request, against real local
+ * stand-ins (PostgreSQL behind the Data API stand-in, dynalite for the state table), with the
+ * environment a deployed function has (METRICS=emf, NODE_OPTIONS=--enable-source-maps). Beside
+ * each bundle runs its minimal twin: a handler that only imports the AWS SDK clients the bundle
+ * loads for that request and answers at once. The difference is what the broker's own code
+ * costs. Both run from a folder like Lambda's (the runtime's SDK beside it, argon2 where the
+ * bundle imports it), interleaved, `--runs` times each; medians and maxima are printed.
+ *
+ * It runs twice: with the SDK from the Lambda runtime (external) and with the SDK bundled and
+ * minified into the chunks (as deployed, lib/bundling.ts DEPLOYED_SDK), the twin bundling the
+ * same clients the same way; the last table compares the two.
+ *
+ *   node scripts/bench/cold-start.ts                          # both SDK choices, every HTTP handler
+ *   node scripts/bench/cold-start.ts --sdk bundled --runs 10 --handlers health,login
+ *   node scripts/bench/cold-start.ts --bundles DIR            # prebuilt folders DIR/<handler>/
+ *   node scripts/bench/cold-start.ts --node-options ''        # without --enable-source-maps
+ *   node scripts/bench/cold-start.ts --profile DIR            # CPU profiles of the first requests
+ *
+ * Needs PostgreSQL on 127.0.0.1:5432 (as the tests do).
+ */
+import { execFile } from 'node:child_process';
+import {
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as esbuild from 'esbuild';
+import { openSiteDatabase } from '../../functions/adapters/site-db/connect.ts';
+import { migrateToLatest } from '../../functions/adapters/site-db/migrate.ts';
+import { createStateTable, ensureStateTable } from '../../functions/adapters/state/state-table.ts';
+import { startEmbeddedDynamo } from '../../functions/local/embedded-dynamo.ts';
+import { lambdaBuildOptions, REPO_ROOT, type SdkSource } from '../../lib/bundling.ts';
+import { albEvent } from '../../test/helpers/alb-events.ts';
+import { startDataApiServer } from '../../test/helpers/data-api-server.ts';
+import { createTestDatabase } from '../../test/helpers/pg.ts';
+import { bundleHandler } from './bundle-size.ts';
+
+const REGION = 'eu-west-1';
+
+/**
+ * Each HTTP handler's first request: a real one, answered with the stand-ins' data. Run `i`
+ * gets its own user name and address, so failed logins never reach the lockout (429).
+ */
+const FIRST_REQUESTS: Readonly<
+  Record<string, { readonly what: string; readonly event: (i: number) => unknown }>
+> = {
+  health: {
+    what: 'GET cb_version',
+    event: () => albEvent({ path: '/index.pl', query: { action: 'cb_version' } }),
+  },
+  login: {
+    what: 'failed login',
+    event: (i) =>
+      albEvent({
+        method: 'POST',
+        path: '/api/v1/login',
+        sourceIp: `198.51.100.${(i % 250) + 1}`,
+        body: { username: `nobody-${i}`, password: 'not-the-password' },
+      }),
+  },
+  offers: { what: 'GET offers, no session', event: () => albEvent({ path: '/api/v1/offers' }) },
+  agent: {
+    what: 'agent event, unknown key',
+    event: () =>
+      albEvent({
+        method: 'POST',
+        path: '/api/v1/agent/events',
+        headers: { authorization: 'Agent not-a-known-key-0123456789' },
+        body: { event: 'login', user: 'someone' },
+      }),
+  },
+  'gateway-api': {
+    what: 'GET forwards, unsigned',
+    event: () => albEvent({ path: '/api/v1/gateway/forwards', query: { gateway: 'gw1' } }),
+  },
+  admin: {
+    what: 'GET cluster, no session',
+    event: () => albEvent({ path: '/api/v1/admin/cluster' }),
+  },
+};
+
+/** The process that Lambda's runtime would be: import index.mjs, answer one event, report. */
+const RUNNER = `
+import { pathToFileURL } from 'node:url';
+const [dir, eventFile] = process.argv.slice(2);
+const { readFileSync } = await import('node:fs');
+const event = JSON.parse(readFileSync(eventFile, 'utf8'));
+const start = performance.now();
+const m = await import(pathToFileURL(dir + '/index.mjs').href);
+const loaded = performance.now();
+const context = {
+  functionName: 'cold-start', functionVersion: '$LATEST', awsRequestId: 'cold-start',
+  invokedFunctionArn: 'arn:aws:lambda:${REGION}:123456789012:function:cold-start',
+  memoryLimitInMB: '1024', logGroupName: '/aws/lambda/cold-start', logStreamName: 'x',
+  getRemainingTimeInMillis: () => 30000, callbackWaitsForEmptyEventLoop: true,
+};
+const profileDir = process.env.COLD_START_PROFILE;
+let session;
+if (profileDir && !dir.endsWith('-twin')) {
+  const { Session } = await import('node:inspector/promises');
+  session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.setSamplingInterval', { interval: 100 });
+  await session.post('Profiler.start');
+}
+const result = await m.handler(event, context);
+const answered = performance.now();
+if (session) {
+  const { profile } = await session.post('Profiler.stop');
+  const { writeFileSync } = await import('node:fs');
+  writeFileSync(profileDir + '/first-request-' + process.pid + '.cpuprofile', JSON.stringify(profile));
+}
+process.stdout.write('\\n@@' + JSON.stringify({ load: loaded - start, total: answered, status: result?.statusCode }) + '\\n');
+process.exit(0);
+`;
+
+interface Run {
+  /** Importing index.mjs (ms). */
+  readonly load: number;
+  /** From process start to the first answer (ms): Node's own start, the import, the request. */
+  readonly total: number;
+  readonly status: number | undefined;
+}
+
+const median = (xs: readonly number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+const max = (xs: readonly number[]) => Math.max(...xs);
+
+function parseArgs(args: readonly string[]) {
+  const value = (name: string) => {
+    const i = args.indexOf(name);
+    return i >= 0 ? args[i + 1] : undefined;
+  };
+  const sdk = value('--sdk') ?? 'both';
+  return {
+    runs: Number(value('--runs') ?? 10),
+    handlers: (value('--handlers') ?? Object.keys(FIRST_REQUESTS).join(',')).split(','),
+    sdks: (sdk === 'both' ? ['runtime', 'bundled'] : [sdk]) as SdkSource[],
+    bundles: value('--bundles'),
+    /** NODE_OPTIONS of the functions (as deployed: source-mapped stack traces). */
+    nodeOptions: value('--node-options') ?? '--enable-source-maps',
+    /** A folder for a CPU profile of each broker's first request (scripts/bench/profile-summary.ts). */
+    profile: value('--profile'),
+  };
+}
+
+/** A folder like Lambda's: node_modules with the runtime's SDK (unless bundled) and argon2. */
+function lambdaRoot(sdk: SdkSource): string {
+  const root = mkdtempSync(path.join(os.tmpdir(), `deskbroker-cold-${sdk}-`));
+  const modules = path.join(root, 'node_modules');
+  mkdirSync(path.join(modules, '@phc'), { recursive: true });
+  if (sdk === 'runtime') {
+    symlinkSync(path.join(REPO_ROOT, 'node_modules', '@aws-sdk'), path.join(modules, '@aws-sdk'));
+  }
+  for (const pkg of ['argon2', 'node-gyp-build', '@phc/format']) {
+    symlinkSync(path.join(REPO_ROOT, 'node_modules', pkg), path.join(modules, pkg));
+  }
+  writeFileSync(path.join(root, 'run.mjs'), RUNNER);
+  return root;
+}
+
+/** The twin: imports `clients` and answers 200. Bundled like the broker when the SDK is. */
+async function buildTwin(dir: string, clients: readonly string[], sdk: SdkSource): Promise<void> {
+  mkdirSync(dir, { recursive: true });
+  const source = [
+    ...clients.map((c, i) => `import * as sdk${i} from '${c}';`),
+    `export const loaded = [${clients.map((_, i) => `sdk${i}`).join(', ')}].length;`,
+    "export const handler = async () => ({ statusCode: 200, body: 'twin' });",
+    '',
+  ].join('\n');
+  if (sdk === 'runtime') {
+    writeFileSync(path.join(dir, 'index.mjs'), source);
+    return;
+  }
+  const entry = path.join(dir, 'twin-source.mjs');
+  writeFileSync(entry, source);
+  await esbuild.build({
+    ...lambdaBuildOptions('health', dir, 'bundled'),
+    entryPoints: { index: entry },
+    nodePaths: [path.join(REPO_ROOT, 'node_modules')],
+    logLevel: 'silent',
+  });
+  rmSync(entry);
+}
+
+/**
+ * The SDK modules a bundle's cold start imports statically: read from the files (the entry and
+ * the chunks it imports statically), so prebuilt bundles (`--bundles`) are read the same way.
+ */
+async function runtimeSdkImports(handler: string, bundles: string | undefined): Promise<string[]> {
+  const report = bundles ? undefined : await bundleHandler(handler, 'runtime');
+  const dir = bundles ? path.join(bundles, handler) : report!.dir;
+  const found = new Set<string>();
+  const seen = new Set<string>();
+  const visit = (file: string) => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    const code = readFileSync(file, 'utf8');
+    // Static imports only (`import(` is a dynamic one): `from"x"` and `import"x"`.
+    for (const [, spec] of code.matchAll(/(?:\bfrom|\bimport)\s*["']([^"']+)["']/g)) {
+      if (spec!.startsWith('@aws-sdk/')) found.add(spec!);
+      else if (spec!.startsWith('.')) visit(path.resolve(path.dirname(file), spec!));
+    }
+  };
+  visit(path.join(dir, 'index.mjs'));
+  report?.remove();
+  return [...found];
+}
+
+/** One cold start in a child process (asynchronous: the stand-ins run in this process). */
+function runOnce(root: string, dir: string, eventFile: string, env: NodeJS.ProcessEnv) {
+  return new Promise<Run>((resolve, reject) => {
+    execFile(
+      process.execPath,
+      [path.join(root, 'run.mjs'), dir, eventFile],
+      { cwd: dir, env, encoding: 'utf8', timeout: 60_000, maxBuffer: 16 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        const line = stdout.split('\n').find((l) => l.startsWith('@@'));
+        if (!line) {
+          reject(new Error(`${dir} did not answer (${error?.message}): ${stderr.slice(-2000)}`));
+          return;
+        }
+        resolve(JSON.parse(line.slice(2)) as Run);
+      },
+    );
+  });
+}
+
+interface Measured {
+  readonly handler: string;
+  readonly sdk: SdkSource;
+  readonly clients: readonly string[];
+  readonly broker: readonly Run[];
+  readonly twin: readonly Run[];
+}
+
+async function main(args: readonly string[]): Promise<void> {
+  const options = parseArgs(args);
+  const database = await createTestDatabase('deskbroker_coldstart');
+  const site = await openSiteDatabase(
+    { kind: 'postgres', url: database.url },
+    { statementTimeoutMs: 10_000 },
+  );
+  await migrateToLatest(site.db);
+  await site.close();
+  const dataApi = await startDataApiServer({ connectionString: database.url });
+  const dynamo = await startEmbeddedDynamo();
+  const table = createStateTable({
+    tableName: 'deskbroker-cold-start',
+    region: REGION,
+    endpoint: dynamo.endpoint,
+  });
+  await ensureStateTable(table);
+  table.raw.destroy();
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH ?? '',
+    SITE_ID: '1',
+    BROKER_NAME: 'cold-start',
+    BROKER_CPUS: '2',
+    LOG_LEVEL: 'INFO',
+    METRICS: 'emf',
+    METRICS_NAMESPACE: 'Deskbroker/cold-start',
+    NODE_OPTIONS: options.nodeOptions,
+    COLD_START_PROFILE: options.profile,
+    SITE_DB_CLUSTER_ARN: `arn:aws:rds:${REGION}:123456789012:cluster:deskbroker-site`,
+    SITE_DB_SECRET_ARN: `arn:aws:secretsmanager:${REGION}:123456789012:secret:deskbroker-db-AbCdEf`,
+    SITE_DB_NAME: database.name,
+    RDS_DATA_ENDPOINT: dataApi.endpoint,
+    STATE_TABLE: 'deskbroker-cold-start',
+    DYNAMODB_ENDPOINT: dynamo.endpoint,
+    GATEWAY_SECRET: 'cold-start-gateway-secret-0123456789',
+    // A failed login answers no sooner than this floor (against timing attacks): a deliberate
+    // wait that would hide the code's own cost, so it is off here.
+    LOGIN_FAILURE_FLOOR_MS: '0',
+    SECRETS_KEY_ARN: `arn:aws:kms:${REGION}:123456789012:key/00000000-0000-0000-0000-000000000000`,
+    AWS_REGION: REGION,
+    AWS_DEFAULT_REGION: REGION,
+    AWS_ACCESS_KEY_ID: 'ASIACOLDSTART0000000',
+    AWS_SECRET_ACCESS_KEY: 'cold-start-secret-key',
+    AWS_SESSION_TOKEN: 'cold-start-session-token',
+    AWS_LAMBDA_FUNCTION_NAME: 'cold-start',
+    AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs22.x',
+    TZ: ':UTC',
+  };
+  const results: Measured[] = [];
+  const roots: string[] = [];
+  try {
+    for (const sdk of options.sdks) {
+      const root = lambdaRoot(sdk);
+      roots.push(root);
+      const plan: {
+        handler: string;
+        dir: string;
+        twin: string;
+        events: string[];
+        clients: string[];
+      }[] = [];
+      for (const handler of options.handlers) {
+        const first = FIRST_REQUESTS[handler];
+        if (!first) throw new Error(`no first request for ${handler}`);
+        const dir = path.join(root, handler);
+        if (options.bundles) {
+          cpSync(path.join(options.bundles, handler), dir, { recursive: true });
+        } else {
+          const report = await bundleHandler(handler, sdk);
+          cpSync(report.dir, dir, { recursive: true });
+          report.remove();
+        }
+        // The clients the bundle loads for its first request: those its cold start imports
+        // statically (read from the runtime-SDK build), and the Data API client (imported when
+        // the site database opens).
+        const clients = [
+          ...new Set([
+            ...(await runtimeSdkImports(handler, options.bundles)),
+            '@aws-sdk/client-rds-data',
+          ]),
+        ].sort();
+        const twin = path.join(root, `${handler}-twin`);
+        await buildTwin(twin, clients, sdk);
+        const events = Array.from({ length: options.runs }, (_, i) => {
+          const file = path.join(root, `${handler}.event-${i}.json`);
+          writeFileSync(file, JSON.stringify(first.event(i)));
+          return file;
+        });
+        plan.push({ handler, dir, twin, events, clients });
+      }
+      const runs = new Map(
+        plan.map((p) => [p.handler, { broker: [] as Run[], twin: [] as Run[] }]),
+      );
+      // Interleaved, so load on the machine spreads over both.
+      for (let i = 0; i < options.runs; i++) {
+        for (const p of plan) {
+          runs.get(p.handler)!.broker.push(await runOnce(root, p.dir, p.events[i]!, env));
+          runs.get(p.handler)!.twin.push(await runOnce(root, p.twin, p.events[i]!, env));
+        }
+      }
+      for (const p of plan) {
+        results.push({ handler: p.handler, sdk, clients: p.clients, ...runs.get(p.handler)! });
+      }
+    }
+  } finally {
+    for (const root of roots) rmSync(root, { recursive: true, force: true });
+    await dataApi.close();
+    await dynamo.close();
+    await database.drop();
+  }
+  report(results, options.runs);
+}
+
+function report(results: readonly Measured[], runs: number): void {
+  const ms = (x: number) => `${x.toFixed(0)}`.padStart(5);
+  for (const sdk of new Set(results.map((r) => r.sdk))) {
+    console.log(
+      `\nCold start, AWS SDK ${sdk === 'runtime' ? 'from the Lambda runtime (external, as deployed)' : 'bundled and minified into the chunks'}: fresh Node ${process.versions.node} process, import + first request, ${runs} runs, ms median (max)\n`,
+    );
+    console.log(
+      `${'handler'.padEnd(12)} ${'first request'.padEnd(26)} ${'status'.padEnd(6)} ${'broker'.padStart(13)} ${'twin'.padStart(13)} ${'difference'.padStart(10)}  ${'import: broker'.padStart(14)} ${'twin'.padStart(5)}  twin imports`,
+    );
+    for (const r of results.filter((x) => x.sdk === sdk)) {
+      const total = (xs: readonly Run[]) => xs.map((x) => x.total);
+      const load = (xs: readonly Run[]) => xs.map((x) => x.load);
+      const statuses = [...new Set(r.broker.map((x) => x.status))].join('/');
+      console.log(
+        `${r.handler.padEnd(12)} ${FIRST_REQUESTS[r.handler]!.what.padEnd(26)} ${statuses.padEnd(6)} ${ms(median(total(r.broker)))} (${ms(max(total(r.broker)))}) ${ms(median(total(r.twin)))} (${ms(max(total(r.twin)))}) ${`+${(median(total(r.broker)) - median(total(r.twin))).toFixed(0)}`.padStart(10)}  ${ms(median(load(r.broker))).padStart(14)} ${ms(median(load(r.twin)))}  ${r.clients.map((c) => c.replace('@aws-sdk/', '')).join(' ')}`,
+      );
+    }
+  }
+  const sdks = [...new Set(results.map((r) => r.sdk))];
+  if (sdks.length === 2) {
+    console.log('\nRuntime SDK against bundled SDK, broker medians (import + first request, ms)\n');
+    for (const handler of new Set(results.map((r) => r.handler))) {
+      const of = (sdk: SdkSource) =>
+        median(
+          results.find((r) => r.handler === handler && r.sdk === sdk)!.broker.map((x) => x.total),
+        );
+      const runtime = of('runtime');
+      const bundled = of('bundled');
+      console.log(
+        `${handler.padEnd(12)} runtime ${ms(runtime)}  bundled ${ms(bundled)}  bundled − runtime ${(bundled - runtime).toFixed(0).padStart(5)}`,
+      );
+    }
+  }
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  await main(process.argv.slice(2));
+}

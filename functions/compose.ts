@@ -29,7 +29,7 @@ import { DynamoGatewayRegistry } from './adapters/state/gateway-registry.ts';
 import { DynamoHtml5SessionStore } from './adapters/state/html5-session-store.ts';
 import { DynamoMirrorStore } from './adapters/state/mirror-store.ts';
 import { DynamoSessionStore } from './adapters/state/session-store.ts';
-import { openStateTable, type StateTable } from './adapters/state/state-table.ts';
+import { createStateTable, type StateTable } from './adapters/state/state-table.ts';
 import { DynamoThrottleStore } from './adapters/state/throttle-store.ts';
 import { type BrokerLeasing, composeLeasing, leasingJobBodies } from './compose-leasing.ts';
 import type { Config } from './config.ts';
@@ -117,6 +117,11 @@ export interface ComposeOptions {
   readonly jobs?: JobsOptions;
   /** Replaces the metrics adapter that the configuration picks. */
   readonly metrics?: Metrics & MetricsOutput;
+  /**
+   * The state table, when not DynamoDB through the SDK: the single-process local runtime keeps
+   * it in its own process (openInProcessStateTable). The broker closes it with itself.
+   */
+  readonly stateTable?: StateTable;
 }
 
 export const systemClock: Clock = { now: () => Date.now() };
@@ -138,15 +143,13 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
   const logger = options.logger ?? createLogger('deskbroker', config.logLevel);
   const clock = options.clock ?? systemClock;
   const metrics = options.metrics ?? (await composeMetrics(config.metrics));
-  const state = await openStateTable({
-    tableName: config.stateTable,
-    region: config.region,
-    endpoint: config.dynamoDbEndpoint,
-    inProcess:
-      config.stateTablePath && !config.dynamoDbEndpoint
-        ? { path: config.stateTablePath }
-        : undefined,
-  });
+  const state =
+    options.stateTable ??
+    createStateTable({
+      tableName: config.stateTable,
+      region: config.region,
+      endpoint: config.dynamoDbEndpoint,
+    });
   // With SECONDARY_DB_URL (or its ARNs), a database that fails over to the secondary.
   const site = await openBrokerSiteDatabase(config, state, logger);
   const sessionLimits = config.sessions;

@@ -108,11 +108,6 @@ export interface Config {
   readonly brokerCpus: number;
   readonly stateTable: string;
   readonly dynamoDbEndpoint?: string;
-  /**
-   * Set by the local runtime, not the environment: without DYNAMODB_ENDPOINT, the state table
-   * lives in the broker's own process, kept in this folder.
-   */
-  readonly stateTablePath?: string;
   readonly jobQueueUrl?: string;
   readonly sqsEndpoint?: string;
   readonly region: string;

@@ -20,10 +20,10 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { metered } from '../../functions/adapters/meter.ts';
+import { openInProcessStateTable } from '../../functions/adapters/state/in-process-dynamo.ts';
 import {
   createStateTable,
   ensureStateTable,
-  openStateTable,
   type StateTable,
 } from '../../functions/adapters/state/state-table.ts';
 import { type EmbeddedDynamo, startEmbeddedDynamo } from '../../functions/local/embedded-dynamo.ts';
@@ -50,11 +50,7 @@ async function overHttp(name: string): Promise<StateTable> {
 }
 
 async function inProcess(name: string, where = path.join(folder, name)): Promise<StateTable> {
-  const t = await openStateTable({
-    tableName: name,
-    region: 'us-east-1',
-    inProcess: { path: where },
-  });
+  const t = openInProcessStateTable({ tableName: name, path: where });
   tables.push(t);
   await ensureStateTable(t);
   return t;
@@ -206,5 +202,21 @@ describe('the in-process state table', () => {
       await local.doc.send(new GetCommand({ TableName: 'meter', Key: { pk: 'a', sk: 'b' } }));
     });
     expect(meter.dynamoDbCalls).toBe(2);
+  });
+
+  it('finishes the calls under way before it closes, and refuses calls after', async () => {
+    const local = openInProcessStateTable({
+      tableName: 'closing',
+      path: path.join(folder, 'closing'),
+    });
+    await ensureStateTable(local);
+    const writes = Array.from({ length: 20 }, (_, i) =>
+      local.doc.send(new PutCommand({ TableName: 'closing', Item: { pk: `k${i}`, sk: 's' } })),
+    );
+    await local.close();
+    await expect(Promise.all(writes)).resolves.toHaveLength(20);
+    await expect(
+      local.doc.send(new GetCommand({ TableName: 'closing', Key: { pk: 'k0', sk: 's' } })),
+    ).rejects.toThrow('the state table is closed');
   });
 });

@@ -5,11 +5,11 @@
  * time; removal by user, by desktop, one, or all; a rebuild never shortens a lease.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { openInProcessStateTable } from '../../functions/adapters/state/in-process-dynamo.ts';
 import { DynamoLeaseStore } from '../../functions/adapters/state/lease-store.ts';
 import {
   createStateTable,
   ensureStateTable,
-  openStateTable,
   type StateTable,
 } from '../../functions/adapters/state/state-table.ts';
 import { type Lease, leaseForLaunch } from '../../functions/core/leasing/leases.ts';
@@ -57,7 +57,7 @@ beforeEach(async () => {
           region: 'us-east-1',
           endpoint: dynamo.endpoint,
         })
-      : await openStateTable({ tableName: `leases-${++n}`, region: 'us-east-1', inProcess: {} });
+      : openInProcessStateTable({ tableName: `leases-${++n}` });
   await ensureStateTable(table);
   store = new DynamoLeaseStore(table);
 });

@@ -10,6 +10,7 @@
 import { createRequire } from 'node:module';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { countDynamoDbCall } from '../meter.ts';
+import type { StateTable } from './state-table.ts';
 
 const require = createRequire(import.meta.url);
 
@@ -51,6 +52,20 @@ export interface InProcessDynamo {
 }
 
 /**
+ * The state table `tableName` in this process, kept in `path` (in memory without one): the
+ * local runtime's, when no DynamoDB endpoint is configured.
+ */
+export function openInProcessStateTable(options: {
+  readonly tableName: string;
+  readonly path?: string;
+}): StateTable {
+  const store = openInProcessDynamo({ path: options.path });
+  // The stores send SDK commands; this client answers them (see send) without the SDK.
+  const client = store as unknown as StateTable['doc'] & StateTable['raw'];
+  return { doc: client, raw: client, tableName: options.tableName, close: () => store.close() };
+}
+
+/**
  * Opens dynalite's store on `path` (in memory when absent), the same store the embedded
  * DynamoDB server keeps, so a folder written by either opens in the other.
  */
@@ -77,43 +92,58 @@ export function openInProcessDynamo(options: { path?: string } = {}): InProcessD
     }
     return action;
   };
+  // Calls under way: close waits for them, so none meets a store that closed under it.
+  const inFlight = new Set<Promise<unknown>>();
+  let closed = false;
+  const answer = async (command: object): Promise<Record<string, unknown>> => {
+    const c = command as SdkCommand;
+    const name = actionName(c.clientCommand ?? command);
+    if (!KNOWN_ACTIONS.has(name)) throw new Error(`the state table does not answer ${name}`);
+    countDynamoDbCall();
+    const input = c.inputKeyNodes
+      ? translate(c.input, c.inputKeyNodes, (v) =>
+          marshall(v as Record<string, unknown>, {
+            removeUndefinedValues: true,
+            convertTopLevelContainer: true,
+          }),
+        )
+      : c.input;
+    // The wire's JSON: no undefined members, plain values only.
+    let data = JSON.parse(JSON.stringify(input)) as unknown;
+    const { run, validation } = actionFor(name);
+    try {
+      data = validations.checkTypes(data, validation.types);
+      validations.checkValidations(data, validation.types, validation.custom, store);
+    } catch (e: unknown) {
+      throw asSdkError(e);
+    }
+    const output = await new Promise<Record<string, unknown>>((resolve, reject) =>
+      run(store, data, (err, result) => (err ? reject(asSdkError(err)) : resolve(result ?? {}))),
+    );
+    return c.outputKeyNodes
+      ? (translate(output, c.outputKeyNodes, (v) =>
+          unmarshall(v as never, { convertWithoutMapWrapper: true }),
+        ) as Record<string, unknown>)
+      : output;
+  };
   return {
-    async send(command: object): Promise<Record<string, unknown>> {
-      const c = command as SdkCommand;
-      const name = actionName(c.clientCommand ?? command);
-      if (!KNOWN_ACTIONS.has(name)) throw new Error(`the state table does not answer ${name}`);
-      countDynamoDbCall();
-      const input = c.inputKeyNodes
-        ? translate(c.input, c.inputKeyNodes, (v) =>
-            marshall(v as Record<string, unknown>, {
-              removeUndefinedValues: true,
-              convertTopLevelContainer: true,
-            }),
-          )
-        : c.input;
-      // The wire's JSON: no undefined members, plain values only.
-      let data = JSON.parse(JSON.stringify(input)) as unknown;
-      const { run, validation } = actionFor(name);
-      try {
-        data = validations.checkTypes(data, validation.types);
-        validations.checkValidations(data, validation.types, validation.custom, store);
-      } catch (e: unknown) {
-        throw asSdkError(e);
-      }
-      const output = await new Promise<Record<string, unknown>>((resolve, reject) =>
-        run(store, data, (err, result) => (err ? reject(asSdkError(err)) : resolve(result ?? {}))),
-      );
-      return c.outputKeyNodes
-        ? (translate(output, c.outputKeyNodes, (v) =>
-            unmarshall(v as never, { convertWithoutMapWrapper: true }),
-          ) as Record<string, unknown>)
-        : output;
+    send(command: object): Promise<Record<string, unknown>> {
+      if (closed) return Promise.reject(new Error('the state table is closed'));
+      const call = answer(command);
+      inFlight.add(call);
+      const done = () => inFlight.delete(call);
+      call.then(done, done);
+      return call;
     },
     destroy() {},
-    close: () =>
-      new Promise<void>((resolve, reject) =>
+    async close() {
+      if (closed) return;
+      closed = true;
+      await Promise.allSettled([...inFlight]);
+      await new Promise<void>((resolve, reject) =>
         store.db.close((err) => (err ? reject(err) : resolve())),
-      ),
+      );
+    },
   };
 }
 
@@ -127,7 +157,6 @@ const KNOWN_ACTIONS = new Set([
   'scan',
   'batchGetItem',
   'batchWriteItem',
-  'transactWriteItems',
   'describeTable',
   'createTable',
 ]);

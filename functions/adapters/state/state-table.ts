@@ -28,23 +28,6 @@ export interface StateTableOptions {
   readonly region: string;
   /** A DynamoDB endpoint other than AWS's (the shared state server, a stand-in). */
   readonly endpoint?: string;
-  /**
-   * The local runtime's state table in the broker's own process, kept in `path` (in memory
-   * without one): dynalite's store, called without the SDK and HTTP (in-process-dynamo.ts).
-   */
-  readonly inProcess?: { readonly path?: string };
-}
-
-/**
- * The state table the options name: in process for the single-process local runtime,
- * otherwise DynamoDB (or a stand-in at `endpoint`) through the AWS SDK.
- */
-export async function openStateTable(options: StateTableOptions): Promise<StateTable> {
-  if (!options.inProcess) return createStateTable(options);
-  const { openInProcessDynamo } = await import('./in-process-dynamo.ts');
-  const store = openInProcessDynamo(options.inProcess);
-  const client = store as unknown as Pick<DynamoDBDocumentClient, 'send' | 'destroy'>;
-  return { doc: client, raw: client, tableName: options.tableName, close: () => store.close() };
 }
 
 /** One DynamoDB client for the life of the process. */

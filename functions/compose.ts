@@ -29,7 +29,7 @@ import { DynamoGatewayRegistry } from './adapters/state/gateway-registry.ts';
 import { DynamoHtml5SessionStore } from './adapters/state/html5-session-store.ts';
 import { DynamoMirrorStore } from './adapters/state/mirror-store.ts';
 import { DynamoSessionStore } from './adapters/state/session-store.ts';
-import { createStateTable, type StateTable } from './adapters/state/state-table.ts';
+import { openStateTable, type StateTable } from './adapters/state/state-table.ts';
 import { DynamoThrottleStore } from './adapters/state/throttle-store.ts';
 import { type BrokerLeasing, composeLeasing, leasingJobBodies } from './compose-leasing.ts';
 import type { Config } from './config.ts';
@@ -138,10 +138,14 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
   const logger = options.logger ?? createLogger('deskbroker', config.logLevel);
   const clock = options.clock ?? systemClock;
   const metrics = options.metrics ?? (await composeMetrics(config.metrics));
-  const state = createStateTable({
+  const state = await openStateTable({
     tableName: config.stateTable,
     region: config.region,
     endpoint: config.dynamoDbEndpoint,
+    inProcess:
+      config.stateTablePath && !config.dynamoDbEndpoint
+        ? { path: config.stateTablePath }
+        : undefined,
   });
   // With SECONDARY_DB_URL (or its ARNs), a database that fails over to the secondary.
   const site = await openBrokerSiteDatabase(config, state, logger);
@@ -243,7 +247,7 @@ export async function compose(config: Config, options: ComposeOptions = {}): Pro
       jobs.close();
       await directory.close();
       await site.close();
-      state.raw.destroy();
+      await state.close();
     },
   };
 }

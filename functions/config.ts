@@ -119,6 +119,11 @@ export interface Config {
   readonly brokerCpus: number;
   readonly stateTable: string;
   readonly dynamoDbEndpoint?: string;
+  /**
+   * Set by the local runtime, not the environment: without DYNAMODB_ENDPOINT, the state table
+   * lives in the broker's own process, kept in this folder.
+   */
+  readonly stateTablePath?: string;
   readonly jobQueueUrl?: string;
   readonly sqsEndpoint?: string;
   readonly region: string;

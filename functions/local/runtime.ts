@@ -31,7 +31,6 @@ import {
 } from './cluster-member.ts';
 import { lockDataFolder } from './data-lock.ts';
 import { demoSite } from './demo-data.ts';
-import { type EmbeddedDynamo, startEmbeddedDynamo } from './embedded-dynamo.ts';
 import { createStaticSite } from './static-site.ts';
 
 /** The built pages (`npm run build:web`). */
@@ -93,12 +92,12 @@ export async function openLocal(
     // The master key of stored secrets, made on first start (mode 0600) unless KMS holds it.
     if (config.secretsKey.kind === 'file') ensureKeyFile(config.secretsKey.path);
     let effective = config;
+    // Without a DynamoDB endpoint, the state table lives in this process (in-process-dynamo.ts).
     if (!config.dynamoDbEndpoint) {
-      const dynamo: EmbeddedDynamo = await startEmbeddedDynamo({
-        path: path.join(config.home, 'state', `site-${config.siteId}`),
-      });
-      cleanups.push(() => dynamo.close());
-      effective = { ...config, dynamoDbEndpoint: dynamo.endpoint };
+      effective = {
+        ...config,
+        stateTablePath: path.join(config.home, 'state', `site-${config.siteId}`),
+      };
     }
     const broker = await compose(effective, options);
     cleanups.push(() => broker.close());

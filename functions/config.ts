@@ -5,7 +5,7 @@
  */
 import os from 'node:os';
 import path from 'node:path';
-import * as z from 'zod';
+import * as z from './core/zod.ts';
 
 /** Thrown when an environment variable is missing or malformed; the message names it. */
 export class ConfigError extends Error {
@@ -15,65 +15,76 @@ export class ConfigError extends Error {
   }
 }
 
-const intIn = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
-const url = z.string().url();
+const intIn = (min: number, max: number) =>
+  z.coerce.number().check(z.int(), z.minimum(min), z.maximum(max));
+const url = z.url();
 
 const schema = z.object({
-  PORT: intIn(0, 65535).default(8080),
-  HOST: z.string().min(1).default('127.0.0.1'),
-  DESKBROKER_HOME: z.string().min(1).default('./.deskbroker'),
-  SITE_DB_URL: z
-    .string()
-    .regex(/^(postgres(ql)?:\/\/|pglite:\/\/)/, 'must start with postgres:// or pglite://')
-    .optional(),
-  SITE_DB_CLUSTER_ARN: z.string().startsWith('arn:').optional(),
-  SITE_DB_SECRET_ARN: z.string().startsWith('arn:').optional(),
-  SITE_DB_NAME: z.string().min(1).default('deskbroker'),
-  SECONDARY_DB_URL: z
-    .string()
-    .regex(/^postgres(ql)?:\/\//, 'must start with postgres://')
-    .optional(),
-  SECONDARY_DB_CLUSTER_ARN: z.string().startsWith('arn:').optional(),
-  SECONDARY_DB_SECRET_ARN: z.string().startsWith('arn:').optional(),
-  SECONDARY_DB_NAME: z.string().min(1).optional(),
-  RDS_DATA_ENDPOINT: url.optional(),
-  SITE_ID: intIn(1, 2_147_483_647).default(1),
-  BROKER_NAME: z.string().min(1).default(os.hostname()),
-  BROKER_CPUS: intIn(1, 1024).default(os.availableParallelism()),
-  STATE_TABLE: z.string().min(3).default('deskbroker-state'),
-  DYNAMODB_ENDPOINT: url.optional(),
-  JOB_QUEUE_URL: url.optional(),
-  SQS_ENDPOINT: url.optional(),
-  AWS_REGION: z.string().min(1).default('us-east-1'),
-  SECRETS_KEY_ARN: z.string().min(1).optional(),
-  KMS_ENDPOINT: url.optional(),
-  SECRETS_KEY_FILE: z.string().min(1).optional(),
-  DESKBROKER_ADMIN_PASSWORD: z.string().min(8, 'must be at least 8 characters').optional(),
-  HEALTH_MAX_LOAD: z.coerce.number().positive().default(4),
-  HEALTH_TIMEOUT_MS: intIn(50, 30_000).default(1000),
-  DB_STATEMENT_TIMEOUT_MS: intIn(100, 600_000).default(5000),
-  DB_REQUEST_TIMEOUT_MS: intIn(50, 60_000).default(1000),
-  SESSION_IDLE_MINUTES: intIn(1, 60 * 24 * 30).default(60),
-  SESSION_MAX_HOURS: intIn(1, 24 * 90).default(12),
-  LOGIN_MAX_FAILURES: intIn(1, 1000).default(5),
-  LOGIN_LOCKOUT_SECONDS: intIn(1, 86_400).default(300),
-  GATEWAY_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
-  GATEWAY_SECRET_ARN: z.string().startsWith('arn:').optional(),
-  DESKBROKER_ADMIN_PASSWORD_ARN: z.string().startsWith('arn:').optional(),
-  CDN_ORIGIN_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
-  CDN_ORIGIN_SECRET_ARN: z.string().startsWith('arn:').optional(),
-  GATEWAY_TIMEOUT_MS: intIn(100, 30_000).default(2000),
-  CONFIG_CACHE_SECONDS: intIn(0, 3600).default(5),
-  LOGIN_FAILURE_FLOOR_MS: intIn(0, 10_000).default(250),
-  PROBE_TIMEOUT_MS: intIn(50, 10_000).default(300),
-  PROBE_CACHE_SECONDS: intIn(0, 3600).default(30),
-  LOG_LEVEL: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT']).default('INFO'),
-  METRICS: z.enum(['prometheus', 'emf', 'off']).default('prometheus'),
-  METRICS_NAMESPACE: z
-    .string()
-    .regex(/^[A-Za-z0-9._/#:-]{1,255}$/, 'must be a CloudWatch namespace such as Deskbroker')
-    .default('Deskbroker'),
-  HEARTBEAT_SECONDS: intIn(5, 3600).optional(),
+  PORT: z._default(intIn(0, 65535), 8080),
+  HOST: z._default(z.string().check(z.minLength(1)), '127.0.0.1'),
+  DESKBROKER_HOME: z._default(z.string().check(z.minLength(1)), './.deskbroker'),
+  SITE_DB_URL: z.optional(
+    z
+      .string()
+      .check(
+        z.regex(/^(postgres(ql)?:\/\/|pglite:\/\/)/, 'must start with postgres:// or pglite://'),
+      ),
+  ),
+  SITE_DB_CLUSTER_ARN: z.optional(z.string().check(z.startsWith('arn:'))),
+  SITE_DB_SECRET_ARN: z.optional(z.string().check(z.startsWith('arn:'))),
+  SITE_DB_NAME: z._default(z.string().check(z.minLength(1)), 'deskbroker'),
+  SECONDARY_DB_URL: z.optional(
+    z.string().check(z.regex(/^postgres(ql)?:\/\//, 'must start with postgres://')),
+  ),
+  SECONDARY_DB_CLUSTER_ARN: z.optional(z.string().check(z.startsWith('arn:'))),
+  SECONDARY_DB_SECRET_ARN: z.optional(z.string().check(z.startsWith('arn:'))),
+  SECONDARY_DB_NAME: z.optional(z.string().check(z.minLength(1))),
+  RDS_DATA_ENDPOINT: z.optional(url),
+  SITE_ID: z._default(intIn(1, 2_147_483_647), 1),
+  BROKER_NAME: z._default(z.string().check(z.minLength(1)), os.hostname()),
+  BROKER_CPUS: z._default(intIn(1, 1024), os.availableParallelism()),
+  STATE_TABLE: z._default(z.string().check(z.minLength(3)), 'deskbroker-state'),
+  DYNAMODB_ENDPOINT: z.optional(url),
+  JOB_QUEUE_URL: z.optional(url),
+  SQS_ENDPOINT: z.optional(url),
+  AWS_REGION: z._default(z.string().check(z.minLength(1)), 'us-east-1'),
+  SECRETS_KEY_ARN: z.optional(z.string().check(z.minLength(1))),
+  KMS_ENDPOINT: z.optional(url),
+  SECRETS_KEY_FILE: z.optional(z.string().check(z.minLength(1))),
+  DESKBROKER_ADMIN_PASSWORD: z.optional(
+    z.string().check(z.minLength(8, 'must be at least 8 characters')),
+  ),
+  HEALTH_MAX_LOAD: z._default(z.coerce.number().check(z.positive()), 4),
+  HEALTH_TIMEOUT_MS: z._default(intIn(50, 30_000), 1000),
+  DB_STATEMENT_TIMEOUT_MS: z._default(intIn(100, 600_000), 5000),
+  DB_REQUEST_TIMEOUT_MS: z._default(intIn(50, 60_000), 1000),
+  SESSION_IDLE_MINUTES: z._default(intIn(1, 60 * 24 * 30), 60),
+  SESSION_MAX_HOURS: z._default(intIn(1, 24 * 90), 12),
+  LOGIN_MAX_FAILURES: z._default(intIn(1, 1000), 5),
+  LOGIN_LOCKOUT_SECONDS: z._default(intIn(1, 86_400), 300),
+  GATEWAY_SECRET: z.optional(z.string().check(z.minLength(16, 'must be at least 16 characters'))),
+  GATEWAY_SECRET_ARN: z.optional(z.string().check(z.startsWith('arn:'))),
+  DESKBROKER_ADMIN_PASSWORD_ARN: z.optional(z.string().check(z.startsWith('arn:'))),
+  CDN_ORIGIN_SECRET: z.optional(
+    z.string().check(z.minLength(16, 'must be at least 16 characters')),
+  ),
+  CDN_ORIGIN_SECRET_ARN: z.optional(z.string().check(z.startsWith('arn:'))),
+  GATEWAY_TIMEOUT_MS: z._default(intIn(100, 30_000), 2000),
+  CONFIG_CACHE_SECONDS: z._default(intIn(0, 3600), 5),
+  LOGIN_FAILURE_FLOOR_MS: z._default(intIn(0, 10_000), 250),
+  PROBE_TIMEOUT_MS: z._default(intIn(50, 10_000), 300),
+  PROBE_CACHE_SECONDS: z._default(intIn(0, 3600), 30),
+  LOG_LEVEL: z._default(z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT']), 'INFO'),
+  METRICS: z._default(z.enum(['prometheus', 'emf', 'off']), 'prometheus'),
+  METRICS_NAMESPACE: z._default(
+    z
+      .string()
+      .check(
+        z.regex(/^[A-Za-z0-9._/#:-]{1,255}$/, 'must be a CloudWatch namespace such as Deskbroker'),
+      ),
+    'Deskbroker',
+  ),
+  HEARTBEAT_SECONDS: z.optional(intIn(5, 3600)),
 });
 
 type Env = z.infer<typeof schema>;

@@ -2,7 +2,7 @@
  * The deployment's configuration: the context values of `cdk.json` (or `-c key=value` on the
  * command line), read once and validated. docs/deploy.md documents every value.
  */
-import * as z from 'zod';
+import * as z from '../functions/core/zod.ts';
 import { portRangeSchema } from '../functions/gateway/config.ts';
 
 /** Thrown when a context value is missing, malformed, or contradicts another; the message names it. */
@@ -67,86 +67,109 @@ export interface DeployConfig {
   readonly alarmEmail?: string;
 }
 
-const bool = z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]);
-const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
-const optionalText = z
-  .string()
-  .trim()
-  .transform((v) => (v === '' ? undefined : v))
-  .optional();
-const halfStep = z.coerce
-  .number()
-  .min(0)
-  .max(256)
-  .refine((n) => Number.isInteger(n * 2), 'must be a multiple of 0.5');
+const bool = z.union([
+  z.boolean(),
+  z.pipe(
+    z.enum(['true', 'false']),
+    z.transform((v) => v === 'true'),
+  ),
+]);
+const int = (min: number, max: number) =>
+  z.coerce.number().check(z.int(), z.minimum(min), z.maximum(max));
+const optionalText = z.optional(
+  z.pipe(
+    z.string().check(z.trim()),
+    z.transform((v) => (v === '' ? undefined : v)),
+  ),
+);
+const halfStep = z.coerce.number().check(
+  z.minimum(0),
+  z.maximum(256),
+  z.refine((n) => Number.isInteger(n * 2), 'must be a multiple of 0.5'),
+);
 
 // Ports below 1024 are refused for gateway forwards on AWS (the task runs unprivileged).
 const portRange = portRangeSchema(1024);
 
 const schema = z.object({
-  region: optionalText.refine(
-    (v) => v === undefined || /^[a-z]{2}(-[a-z]+)+-\d$/.test(v),
-    'must be an AWS region such as eu-west-1, or empty',
+  region: optionalText.check(
+    z.refine(
+      (v) => v === undefined || /^[a-z]{2}(-[a-z]+)+-\d$/.test(v),
+      'must be an AWS region such as eu-west-1, or empty',
+    ),
   ),
-  stackPrefix: z
-    .string()
-    .regex(/^[A-Za-z][A-Za-z0-9-]{0,40}$/, 'must be letters, digits and dashes')
-    .default('Deskbroker'),
-  siteId: int(1, 2_147_483_647).default(1),
-  brokerCpus: int(1, 1024).default(2),
-  certificateArn: optionalText.refine(
-    (v) => v === undefined || /^arn:aws[a-z-]*:acm:/.test(v),
-    'must be an ACM certificate ARN (arn:aws:acm:...) or empty for plain HTTP',
+  stackPrefix: z._default(
+    z.string().check(z.regex(/^[A-Za-z][A-Za-z0-9-]{0,40}$/, 'must be letters, digits and dashes')),
+    'Deskbroker',
   ),
-  domainName: optionalText.refine(
-    (v) => v === undefined || /^[a-z0-9.-]+$/i.test(v),
-    'must be a DNS name',
+  siteId: z._default(int(1, 2_147_483_647), 1),
+  brokerCpus: z._default(int(1, 1024), 2),
+  certificateArn: optionalText.check(
+    z.refine(
+      (v) => v === undefined || /^arn:aws[a-z-]*:acm:/.test(v),
+      'must be an ACM certificate ARN (arn:aws:acm:...) or empty for plain HTTP',
+    ),
   ),
-  vpcId: optionalText.refine(
-    (v) => v === undefined || /^vpc-[0-9a-f]+$/.test(v),
-    'must be a VPC ID (vpc-...) or empty to create a VPC',
+  domainName: optionalText.check(
+    z.refine((v) => v === undefined || /^[a-z0-9.-]+$/i.test(v), 'must be a DNS name'),
   ),
-  natGateways: z.coerce
-    .number()
-    .int()
-    .min(
-      1,
-      'must be at least 1: the functions reach the AWS APIs (Data API, SQS, Secrets Manager) through it',
-    )
-    .max(3)
-    .default(1),
-  gatewayDesiredCount: int(0, 100).default(1),
-  gatewayMaxCount: int(1, 100).default(4),
-  gatewayPortRange: portRange.default({ from: 20001, to: 23000 }),
-  gatewayClientCidr: z
-    .string()
-    .regex(/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/, 'must be an IPv4 CIDR such as 0.0.0.0/0')
-    .default('0.0.0.0/0'),
-  logRetentionDays: z.coerce
-    .number()
-    .refine((n) => (LOG_RETENTION_DAYS as readonly number[]).includes(n), {
-      message: `must be one of ${LOG_RETENTION_DAYS.join(', ')}`,
-    })
-    .default(30),
-  secondaryDatabase: bool.default(false),
-  dbMinCapacity: halfStep.default(0.5),
-  dbMaxCapacity: halfStep.refine((n) => n >= 1, 'must be at least 1').default(4),
-  localstack: bool.default(false),
-  siteDbUrl: optionalText.refine(
-    (v) => v === undefined || /^postgres(ql)?:\/\//.test(v),
-    'must be a postgres:// URL',
+  vpcId: optionalText.check(
+    z.refine(
+      (v) => v === undefined || /^vpc-[0-9a-f]+$/.test(v),
+      'must be a VPC ID (vpc-...) or empty to create a VPC',
+    ),
   ),
-  portalDomainName: optionalText.refine(
-    (v) => v === undefined || /^[a-z0-9.-]+$/i.test(v),
-    'must be a DNS name',
+  natGateways: z._default(
+    z.coerce
+      .number()
+      .check(
+        z.int(),
+        z.minimum(
+          1,
+          'must be at least 1: the functions reach the AWS APIs (Data API, SQS, Secrets Manager) through it',
+        ),
+        z.maximum(3),
+      ),
+    1,
   ),
-  portalCertificateArn: optionalText.refine(
-    (v) => v === undefined || /^arn:aws[a-z-]*:acm:us-east-1:/.test(v),
-    'must be an ACM certificate ARN in us-east-1 (CloudFront reads certificates only from there), or empty',
+  gatewayDesiredCount: z._default(int(0, 100), 1),
+  gatewayMaxCount: z._default(int(1, 100), 4),
+  gatewayPortRange: z._default(portRange, { from: 20001, to: 23000 }),
+  gatewayClientCidr: z._default(
+    z
+      .string()
+      .check(z.regex(/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/, 'must be an IPv4 CIDR such as 0.0.0.0/0')),
+    '0.0.0.0/0',
   ),
-  alarmEmail: optionalText.refine(
-    (v) => v === undefined || /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(v),
-    'must be an email address, or empty for no email',
+  logRetentionDays: z._default(
+    z.coerce.number().check(
+      z.refine((n) => (LOG_RETENTION_DAYS as readonly number[]).includes(n), {
+        message: `must be one of ${LOG_RETENTION_DAYS.join(', ')}`,
+      }),
+    ),
+    30,
+  ),
+  secondaryDatabase: z._default(bool, false),
+  dbMinCapacity: z._default(halfStep, 0.5),
+  dbMaxCapacity: z._default(halfStep.check(z.refine((n) => n >= 1, 'must be at least 1')), 4),
+  localstack: z._default(bool, false),
+  siteDbUrl: optionalText.check(
+    z.refine((v) => v === undefined || /^postgres(ql)?:\/\//.test(v), 'must be a postgres:// URL'),
+  ),
+  portalDomainName: optionalText.check(
+    z.refine((v) => v === undefined || /^[a-z0-9.-]+$/i.test(v), 'must be a DNS name'),
+  ),
+  portalCertificateArn: optionalText.check(
+    z.refine(
+      (v) => v === undefined || /^arn:aws[a-z-]*:acm:us-east-1:/.test(v),
+      'must be an ACM certificate ARN in us-east-1 (CloudFront reads certificates only from there), or empty',
+    ),
+  ),
+  alarmEmail: optionalText.check(
+    z.refine(
+      (v) => v === undefined || /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(v),
+      'must be an email address, or empty for no email',
+    ),
   ),
 });
 

@@ -31,6 +31,11 @@ export interface ComposeOptions {
   readonly jobs?: JobsOptions;
   /** Replaces the metrics adapter that the configuration picks. */
   readonly metrics?: Metrics & MetricsOutput;
+  /**
+   * The state table, when not DynamoDB through the SDK: the single-process local runtime keeps
+   * it in its own process (openInProcessStateTable). The broker closes it with itself.
+   */
+  readonly stateTable?: StateTable;
 }
 
 export interface BrokerBase {
@@ -48,7 +53,7 @@ export interface BrokerBase {
   readonly metrics: Metrics & MetricsOutput;
   /** The options the composition was given (the areas read theirs). */
   readonly options: ComposeOptions;
-  /** Closes the site database and the state table's client. */
+  /** Closes the site database and the state table. */
   close(): Promise<void>;
 }
 
@@ -80,11 +85,13 @@ export async function composeBase(
   const logger = options.logger ?? createLogger('deskbroker', config.logLevel);
   const clock = options.clock ?? systemClock;
   const metrics = options.metrics ?? (await composeMetrics(config.metrics));
-  const state = createStateTable({
-    tableName: config.stateTable,
-    region: config.region,
-    endpoint: config.dynamoDbEndpoint,
-  });
+  const state =
+    options.stateTable ??
+    createStateTable({
+      tableName: config.stateTable,
+      region: config.region,
+      endpoint: config.dynamoDbEndpoint,
+    });
   // With SECONDARY_DB_URL (or its ARNs), a database that fails over to the secondary.
   const site = await openBrokerSiteDatabase(config, state, logger);
   const mirror = new DynamoMirrorStore(state);
@@ -108,7 +115,7 @@ export async function composeBase(
     options,
     async close() {
       await site.close();
-      state.raw.destroy();
+      await state.close();
     },
   };
 }

@@ -24,13 +24,13 @@
  * | `LOG_LEVEL` | `INFO` | `DEBUG`, `INFO`, `WARN`, `ERROR` or `SILENT` |
  */
 import os from 'node:os';
-import * as z from 'zod';
 import {
   DEFAULT_GATEWAY_TAG,
   gatewayTagSchema,
   RENEW_SECONDS,
 } from '../core/gateways/registration-contract.ts';
 import { isValidIpRange } from '../core/ip-range.ts';
+import * as z from '../core/zod.ts';
 
 /** Thrown when an environment variable is missing or malformed; the message names it. */
 export class GatewayConfigError extends Error {
@@ -40,77 +40,100 @@ export class GatewayConfigError extends Error {
   }
 }
 
-const intIn = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const intIn = (min: number, max: number) =>
+  z.coerce.number().check(z.int(), z.minimum(min), z.maximum(max));
 
 /** `FROM-TO` port ranges (`20001-23000`), at least `lowest` (1 for the gateway itself). */
 export const portRangeSchema = (lowest = 1) =>
   z
-    .string()
-    .regex(/^\s*\d{1,5}\s*-\s*\d{1,5}\s*$/, 'must be FROM-TO, for example 20001-23000')
-    .transform((value) => {
-      const [from, to] = value.split('-').map((s) => Number(s.trim()));
-      return { from: from!, to: to! };
-    })
-    .refine((r) => r.from >= lowest && r.to <= 65535 && r.from <= r.to, {
-      message: `must be FROM-TO with ${lowest} ≤ FROM ≤ TO ≤ 65535`,
-    });
+    .pipe(
+      z
+        .string()
+        .check(
+          z.regex(/^\s*\d{1,5}\s*-\s*\d{1,5}\s*$/, 'must be FROM-TO, for example 20001-23000'),
+        ),
+      z.transform((value) => {
+        const [from, to] = value.split('-').map((s) => Number(s.trim()));
+        return { from: from!, to: to! };
+      }),
+    )
+    .check(
+      z.refine((r) => r.from >= lowest && r.to <= 65535 && r.from <= r.to, {
+        message: `must be FROM-TO with ${lowest} ≤ FROM ≤ TO ≤ 65535`,
+      }),
+    );
 
 const portRange = portRangeSchema();
 const host = z
   .string()
-  .max(253)
-  .regex(/^[A-Za-z0-9.:_-]+$/, 'must be a host name or IP address');
+  .check(z.maxLength(253), z.regex(/^[A-Za-z0-9.:_-]+$/, 'must be a host name or IP address'));
 
 const schema = z.object({
-  GATEWAY_NAME: z.string().min(1).max(200).default(os.hostname()),
+  GATEWAY_NAME: z._default(z.string().check(z.minLength(1), z.maxLength(200)), os.hostname()),
   GATEWAY_SECRET: z
     .string({ message: 'is required (the secret shared with the broker)' })
-    .min(16, 'must be at least 16 characters'),
-  GATEWAY_PORT_RANGE: portRange.default({ from: 20001, to: 23000 }),
-  GATEWAY_BIND: z.string().min(1).default('0.0.0.0'),
-  GATEWAY_HTTP_PORT: intIn(0, 65535).default(8443),
-  GATEWAY_HTTP_BIND: z.string().min(1).default('0.0.0.0'),
-  GATEWAY_CONTROL_PORT: intIn(0, 65535).default(9443),
-  GATEWAY_CONTROL_BIND: z.string().min(1).default('127.0.0.1'),
-  GATEWAY_TRUSTED_PROXIES: z
-    .string()
-    .transform((v) =>
-      v
-        .split(',')
-        .map((s) => s.trim())
-        .filter(Boolean),
-    )
-    .refine((list) => list.every(isValidIpRange), {
-      message: 'must be a comma-separated list of CIDRs or addresses',
-    })
-    .default([]),
-  BROKER_URL: z
-    .string()
-    .regex(/^https?:\/\/[^\s]+$/, 'must be an http:// or https:// URL')
-    .refine((v) => URL.canParse(v), 'must be a URL')
-    .optional(),
-  GATEWAY_IDLE_SECONDS: intIn(1, 30 * 86_400).default(3600),
-  GATEWAY_CONNECT_TIMEOUT_MS: intIn(100, 600_000).default(10_000),
-  GATEWAY_WORKERS: intIn(1, 64).default(1),
-  GATEWAY_REGISTER: z.enum(['on', 'off']).default('on'),
-  GATEWAY_TAGS: z
-    .string()
-    .transform((v) =>
-      v
-        .split(',')
-        .map((s) => s.trim())
-        .filter(Boolean),
-    )
-    .refine((tags) => tags.every((t) => gatewayTagSchema.safeParse(t).success), {
-      message: 'must be a comma-separated list of tags (letters, digits, dots, dashes)',
-    })
-    .default([DEFAULT_GATEWAY_TAG]),
-  GATEWAY_RENEW_SECONDS: intIn(RENEW_SECONDS.min, RENEW_SECONDS.max).default(RENEW_SECONDS.default),
-  GATEWAY_PUBLIC_ADDRESS: host.optional(),
-  GATEWAY_ADDRESS: host.optional(),
+    .check(z.minLength(16, 'must be at least 16 characters')),
+  GATEWAY_PORT_RANGE: z._default(portRange, { from: 20001, to: 23000 }),
+  GATEWAY_BIND: z._default(z.string().check(z.minLength(1)), '0.0.0.0'),
+  GATEWAY_HTTP_PORT: z._default(intIn(0, 65535), 8443),
+  GATEWAY_HTTP_BIND: z._default(z.string().check(z.minLength(1)), '0.0.0.0'),
+  GATEWAY_CONTROL_PORT: z._default(intIn(0, 65535), 9443),
+  GATEWAY_CONTROL_BIND: z._default(z.string().check(z.minLength(1)), '127.0.0.1'),
+  GATEWAY_TRUSTED_PROXIES: z._default(
+    z
+      .pipe(
+        z.string(),
+        z.transform((v) =>
+          v
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean),
+        ),
+      )
+      .check(
+        z.refine((list) => list.every(isValidIpRange), {
+          message: 'must be a comma-separated list of CIDRs or addresses',
+        }),
+      ),
+    [],
+  ),
+  BROKER_URL: z.optional(
+    z.string().check(
+      z.regex(/^https?:\/\/[^\s]+$/, 'must be an http:// or https:// URL'),
+      z.refine((v) => URL.canParse(v), 'must be a URL'),
+    ),
+  ),
+  GATEWAY_IDLE_SECONDS: z._default(intIn(1, 30 * 86_400), 3600),
+  GATEWAY_CONNECT_TIMEOUT_MS: z._default(intIn(100, 600_000), 10_000),
+  GATEWAY_WORKERS: z._default(intIn(1, 64), 1),
+  GATEWAY_REGISTER: z._default(z.enum(['on', 'off']), 'on'),
+  GATEWAY_TAGS: z._default(
+    z
+      .pipe(
+        z.string(),
+        z.transform((v) =>
+          v
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean),
+        ),
+      )
+      .check(
+        z.refine((tags) => tags.every((t) => gatewayTagSchema.safeParse(t).success), {
+          message: 'must be a comma-separated list of tags (letters, digits, dots, dashes)',
+        }),
+      ),
+    [DEFAULT_GATEWAY_TAG],
+  ),
+  GATEWAY_RENEW_SECONDS: z._default(
+    intIn(RENEW_SECONDS.min, RENEW_SECONDS.max),
+    RENEW_SECONDS.default,
+  ),
+  GATEWAY_PUBLIC_ADDRESS: z.optional(host),
+  GATEWAY_ADDRESS: z.optional(host),
   /** Set by ECS in every task: where the task metadata (its private address) is read. */
-  ECS_CONTAINER_METADATA_URI_V4: z.string().url().optional(),
-  LOG_LEVEL: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT']).default('INFO'),
+  ECS_CONTAINER_METADATA_URI_V4: z.optional(z.url()),
+  LOG_LEVEL: z._default(z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT']), 'INFO'),
 });
 
 /** The gateway's configuration. */

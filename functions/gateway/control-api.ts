@@ -14,7 +14,6 @@
  * Errors are `{ error, message }` JSON, never a stack trace.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type * as z from 'zod';
 import type { Logger } from '../adapters/logger.ts';
 import { AppError } from '../core/errors.ts';
 import {
@@ -27,6 +26,7 @@ import {
   type OpenForwardBody,
 } from '../core/gateways/control-contract.ts';
 import { createRequestVerifier, DEFAULT_SIGNATURE_WINDOW_MS } from '../core/gateways/signature.ts';
+import type * as z from '../core/zod.ts';
 import type { ForwardTable } from './forwarder-pool.ts';
 import { sendJson } from './http-json.ts';
 

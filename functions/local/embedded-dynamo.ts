@@ -1,7 +1,9 @@
 /**
- * The embedded state-table service of the local runtime: dynalite, an in-process server that
- * speaks the DynamoDB wire protocol, on loopback. The broker talks to it through the real AWS
- * SDK client, exactly as it talks to DynamoDB on AWS.
+ * A DynamoDB stand-in served over HTTP: dynalite, a server that speaks the DynamoDB wire
+ * protocol, on loopback. Brokers talk to it through the real AWS SDK client, exactly as they
+ * talk to DynamoDB on AWS: `deskbroker state-server` (the shared state table of a local
+ * cluster) and the tests of the SDK path. A single local broker keeps its state table in its
+ * own process instead (adapters/state/in-process-dynamo.ts), on the same store format.
  */
 import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';

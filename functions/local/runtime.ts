@@ -9,6 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureKeyFile } from '../adapters/encryption/key-file.ts';
 import { ensureSchema } from '../adapters/site-db/migrate.ts';
+import { openInProcessStateTable } from '../adapters/state/in-process-dynamo.ts';
 import { ensureStateTable } from '../adapters/state/state-table.ts';
 import { type Broker, type ComposeOptions, compose } from '../compose.ts';
 import { type Config, describeTarget } from '../config.ts';
@@ -31,7 +32,6 @@ import {
 } from './cluster-member.ts';
 import { lockDataFolder } from './data-lock.ts';
 import { demoSite } from './demo-data.ts';
-import { type EmbeddedDynamo, startEmbeddedDynamo } from './embedded-dynamo.ts';
 import { createStaticSite } from './static-site.ts';
 
 /** The built pages (`npm run build:web`). */
@@ -92,15 +92,18 @@ export async function openLocal(
     if (config.siteDb.kind === 'pglite') cleanups.push(lockDataFolder(config.siteDb.path));
     // The master key of stored secrets, made on first start (mode 0600) unless KMS holds it.
     if (config.secretsKey.kind === 'file') ensureKeyFile(config.secretsKey.path);
-    let effective = config;
-    if (!config.dynamoDbEndpoint) {
-      const dynamo: EmbeddedDynamo = await startEmbeddedDynamo({
-        path: path.join(config.home, 'state', `site-${config.siteId}`),
-      });
-      cleanups.push(() => dynamo.close());
-      effective = { ...config, dynamoDbEndpoint: dynamo.endpoint };
-    }
-    const broker = await compose(effective, options);
+    // Without a DynamoDB endpoint, the state table lives in this process (in-process-dynamo.ts),
+    // kept in the state folder; with one (a local cluster's state server), through the SDK.
+    const stateTable = config.dynamoDbEndpoint
+      ? undefined
+      : openInProcessStateTable({
+          tableName: config.stateTable,
+          path: path.join(config.home, 'state', `site-${config.siteId}`),
+        });
+    const broker = await compose(config, { ...options, stateTable }).catch(async (e: unknown) => {
+      await stateTable?.close();
+      throw e;
+    });
     cleanups.push(() => broker.close());
     await ensureStateTable(broker.state);
     return {

@@ -3,10 +3,12 @@
  * slapd, driven over HTTP by concurrent clients. Prints logins/s, latency percentiles, SQL
  * round trips and site-database bytes per login, next to the guide's figures.
  *
- *   node scripts/bench/login.ts [--seconds 20] [--concurrency 32] [--users 1000] [--state embedded|server] [--profile]
+ *   node scripts/bench/login.ts [--seconds 20] [--concurrency 32] [--users 1000] [--state embedded|server] [--accounts ldap|local] [--profile]
  *
  * `--state server` runs the state table (DynamoDB stand-in) in its own process, as DynamoDB is
  * on AWS; `embedded` (default) keeps it inside the broker process, as `npm start` does.
+ * `--accounts local` signs in local accounts (argon2id hashes, checked by the broker) instead
+ * of LDAP users (checked by slapd).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -34,9 +36,13 @@ const { values: args } = parseArgs({
     users: { type: 'string', default: '1000' },
     state: { type: 'string', default: 'embedded' },
     warmup: { type: 'string', default: '3' },
+    accounts: { type: 'string', default: 'ldap' },
     profile: { type: 'boolean', default: false },
   },
 });
+if (args.accounts !== 'ldap' && args.accounts !== 'local')
+  throw new Error('--accounts is ldap or local');
+const LOCAL = args.accounts === 'local';
 const SECONDS = Number(args.seconds);
 const CONCURRENCY = Number(args.concurrency);
 const USERS = Number(args.users);
@@ -245,7 +251,14 @@ async function main() {
     });
     const token = JSON.parse(login.text).token as string;
     const config = {
-      authServers: [testLdapServerConfig(slapd.url, { name: 'corp' })],
+      authServers: [
+        ...(LOCAL ? [{ name: 'local', type: 'local' }] : []),
+        testLdapServerConfig(slapd.url, { name: 'corp' }),
+      ],
+      // Local accounts: their passwords are hashed (argon2id) when the configuration applies.
+      users: LOCAL
+        ? users.map((name) => ({ name, password: PASSWORD, groups: ['Engineers'] }))
+        : [],
       roles: [{ name: 'User' }],
       protocolPlans: [{ name: 'rdp', protocols: [{ protocol: 'rdp', port: 3389 }] }],
       pools: [
@@ -342,7 +355,7 @@ async function main() {
       ],
     ];
     console.log(
-      `\nlogin benchmark: ${ok} logins in ${elapsed.toFixed(1)} s, ${CONCURRENCY} clients, ${USERS} LDAP users, ${os.availableParallelism()} CPUs`,
+      `\nlogin benchmark: ${ok} logins in ${elapsed.toFixed(1)} s, ${CONCURRENCY} clients, ${USERS} ${LOCAL ? 'local accounts (argon2id)' : 'LDAP users'}, ${os.availableParallelism()} CPUs`,
     );
     for (const [name, value, note] of rows)
       console.log(`  ${name.padEnd(32)} ${value.padEnd(24)} ${note}`);

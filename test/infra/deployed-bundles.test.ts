@@ -301,6 +301,19 @@ describe('the deployed bundles', () => {
     expect(header(result, 'set-cookie')).toMatch(/HttpOnly; Secure; SameSite=Strict/);
   });
 
+  it('login: bad input is a 400 naming the field in zod’s English, which the bundle carries', async () => {
+    const result = await invoke(
+      'login',
+      albEvent({ method: 'POST', path: '/api/v1/login', body: { username: 7, password: 'x' } }),
+    );
+
+    expect(result.statusCode, result.body).toBe(400);
+    expect(body(result)).toEqual({
+      error: 'invalid_request',
+      message: 'username: Invalid input: expected string, received number',
+    });
+  });
+
   it('admin: applies a site, lists the cluster, and says metrics go to CloudWatch', async () => {
     const auth = { authorization: `Bearer ${adminToken}` };
     const applied = await invoke(

@@ -5,6 +5,7 @@
  * time; removal by user, by desktop, one, or all; a rebuild never shortens a lease.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { openInProcessStateTable } from '../../functions/adapters/state/in-process-dynamo.ts';
 import { DynamoLeaseStore } from '../../functions/adapters/state/lease-store.ts';
 import {
   createStateTable,
@@ -38,20 +39,25 @@ let table: StateTable;
 let store: DynamoLeaseStore;
 let n = 0;
 
+let client: 'sdk' | 'in-process' = 'sdk';
+
 beforeAll(async () => {
   dynamo = await startEmbeddedDynamo();
 });
 afterAll(async () => {
-  table?.raw.destroy();
+  await table?.close();
   await dynamo?.close();
 });
 beforeEach(async () => {
-  table?.raw.destroy();
-  table = createStateTable({
-    tableName: `leases-${++n}`,
-    region: 'us-east-1',
-    endpoint: dynamo.endpoint,
-  });
+  await table?.close();
+  table =
+    client === 'sdk'
+      ? createStateTable({
+          tableName: `leases-${++n}`,
+          region: 'us-east-1',
+          endpoint: dynamo.endpoint,
+        })
+      : openInProcessStateTable({ tableName: `leases-${++n}` });
   await ensureStateTable(table);
   store = new DynamoLeaseStore(table);
 });
@@ -71,7 +77,13 @@ async function listAll(filter: LeaseFilter, now: number, limit = 2) {
   return { leases: out.sort(), pages };
 }
 
-describe('DynamoLeaseStore', () => {
+// The same store on DynamoDB through the SDK (the stand-in over HTTP) and on the local
+// runtime's in-process state table.
+describe.each(['sdk', 'in-process'] as const)('DynamoLeaseStore (%s)', (kind) => {
+  beforeAll(() => {
+    client = kind;
+  });
+
   it('extends a live lease, never an expired one the table still holds', async () => {
     await store.record(lease('ann', 1));
 

@@ -4,10 +4,10 @@
  * and the line a configuration problem names.
  */
 import { describe, expect, it } from 'vitest';
-import * as z from 'zod';
 import { csvField, exportLog, formatLogRow } from '../../functions/core/admin/log-export.ts';
 import type { LogRow, Page, TimePosition } from '../../functions/core/admin/ports.ts';
 import { locateProblems, parsePath } from '../../functions/core/site-config/locate.ts';
+import * as z from '../../functions/core/zod.ts';
 import { cursorParam, encodeCursor } from '../../functions/handlers/api/admin/paging.ts';
 
 /** An in-memory log of `n` rows, read like the site database reads it (oldest first). */

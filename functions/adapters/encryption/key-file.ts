@@ -14,7 +14,7 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import * as z from 'zod';
+import * as z from '../../core/zod.ts';
 import type { MasterKeys } from './envelope-box.ts';
 
 /** The key file is missing, unreadable, malformed, or readable by others. */
@@ -26,10 +26,10 @@ export class KeyFileError extends Error {
 }
 
 const keyFileSchema = z.object({
-  current: z.string().min(1),
+  current: z.string().check(z.minLength(1)),
   keys: z.record(
-    z.string().regex(/^[A-Za-z0-9_-]{1,64}$/),
-    z.base64().refine((k) => Buffer.from(k, 'base64').length === 32, 'must be 32 bytes'),
+    z.string().check(z.regex(/^[A-Za-z0-9_-]{1,64}$/)),
+    z.base64().check(z.refine((k) => Buffer.from(k, 'base64').length === 32, 'must be 32 bytes')),
   ),
 });
 type KeyFileContents = z.infer<typeof keyFileSchema>;

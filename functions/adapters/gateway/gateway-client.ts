@@ -4,7 +4,7 @@
  * refusal, unexpected answer) is a {@link GatewayUnavailableError}, so callers can skip the
  * gateway (`fewest` / `all` clusters) and the gateway check can mark it down.
  */
-import type * as z from 'zod';
+
 import { GatewayUnavailableError } from '../../core/errors.ts';
 import {
   closeForwardSchema,
@@ -21,6 +21,7 @@ import type {
   OpenForward,
 } from '../../core/gateways/ports.ts';
 import { signRequest } from '../../core/gateways/signature.ts';
+import type * as z from '../../core/zod.ts';
 
 export type { GatewayInfo };
 
@@ -82,7 +83,7 @@ export class HttpGatewayControl implements GatewayControl {
   }
 
   /** One signed call; its answer parsed with the contract's schema for it. */
-  async #call<S extends z.ZodType>(
+  async #call<S extends z.ZodMiniType>(
     gateway: GatewayEndpoint,
     method: 'GET' | 'POST' | 'DELETE',
     path: string,

@@ -14,17 +14,24 @@ export const TTL_ATTRIBUTE = 'ttl';
 export const STATE_TABLE_KEYS = { partitionKey: 'pk', sortKey: 'sk' } as const;
 
 export interface StateTable {
-  readonly doc: DynamoDBDocumentClient;
-  readonly raw: DynamoDBClient;
+  /** Document commands (`@aws-sdk/lib-dynamodb`): plain values in, plain values out. */
+  readonly doc: Pick<DynamoDBDocumentClient, 'send' | 'destroy'>;
+  /** Table commands (`@aws-sdk/client-dynamodb`). */
+  readonly raw: Pick<DynamoDBClient, 'send' | 'destroy'>;
   readonly tableName: string;
+  /** Lets go of the client (and, in process, flushes the store). */
+  close(): Promise<void>;
+}
+
+export interface StateTableOptions {
+  readonly tableName: string;
+  readonly region: string;
+  /** A DynamoDB endpoint other than AWS's (the shared state server, a stand-in). */
+  readonly endpoint?: string;
 }
 
 /** One DynamoDB client for the life of the process. */
-export function createStateTable(options: {
-  tableName: string;
-  region: string;
-  endpoint?: string;
-}): StateTable {
+export function createStateTable(options: StateTableOptions): StateTable {
   const raw = new DynamoDBClient({
     region: options.region,
     endpoint: options.endpoint,
@@ -39,31 +46,50 @@ export function createStateTable(options: {
   const doc = DynamoDBDocumentClient.from(raw, {
     marshallOptions: { removeUndefinedValues: true },
   });
-  return { doc, raw, tableName: options.tableName };
+  return {
+    doc,
+    raw,
+    tableName: options.tableName,
+    close: async () => raw.destroy(),
+  };
 }
 
-/** Creates the table if it does not exist (local runtime and tests; on AWS, CDK creates it). */
-export async function ensureStateTable(table: StateTable): Promise<void> {
+/**
+ * Creates the table if it does not exist (local runtime and tests; on AWS, CDK creates it),
+ * and waits until it is ACTIVE (DynamoDB and its stand-ins refuse items while it is CREATING).
+ * @throws {Error} when the table is not active within `timeoutMs`.
+ */
+export async function ensureStateTable(table: StateTable, timeoutMs = 30_000): Promise<void> {
+  const status = () =>
+    table.raw
+      .send(new DescribeTableCommand({ TableName: table.tableName }))
+      .then((out) => out.Table?.TableStatus);
+  let current: string | undefined;
   try {
-    await table.raw.send(new DescribeTableCommand({ TableName: table.tableName }));
-    return;
+    current = await status();
   } catch (e: unknown) {
     if ((e as { name?: string }).name !== 'ResourceNotFoundException') throw e;
+    await table.raw.send(
+      new CreateTableCommand({
+        TableName: table.tableName,
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [
+          { AttributeName: STATE_TABLE_KEYS.partitionKey, AttributeType: 'S' },
+          { AttributeName: STATE_TABLE_KEYS.sortKey, AttributeType: 'S' },
+        ],
+        KeySchema: [
+          { AttributeName: STATE_TABLE_KEYS.partitionKey, KeyType: 'HASH' },
+          { AttributeName: STATE_TABLE_KEYS.sortKey, KeyType: 'RANGE' },
+        ],
+      }),
+    );
+    current = await status();
   }
-  await table.raw.send(
-    new CreateTableCommand({
-      TableName: table.tableName,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [
-        { AttributeName: STATE_TABLE_KEYS.partitionKey, AttributeType: 'S' },
-        { AttributeName: STATE_TABLE_KEYS.sortKey, AttributeType: 'S' },
-      ],
-      KeySchema: [
-        { AttributeName: STATE_TABLE_KEYS.partitionKey, KeyType: 'HASH' },
-        { AttributeName: STATE_TABLE_KEYS.sortKey, KeyType: 'RANGE' },
-      ],
-    }),
-  );
+  for (const started = Date.now(); current !== 'ACTIVE'; current = await status()) {
+    if (Date.now() - started > timeoutMs)
+      throw new Error(`the state table ${table.tableName} is ${current}, not ACTIVE`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }
 
 /** Epoch seconds for the `ttl` attribute. */

@@ -8,43 +8,42 @@
  * Every request is signed (./signature.ts); every error is {@link controlErrorSchema}.
  */
 import { isIP } from 'node:net';
-import * as z from 'zod';
 import { normalizeIp } from '../ip-range.ts';
+import * as z from '../zod.ts';
 
 /** Forward keys: URL-safe, as they appear in `DELETE /forwards/{key}`. */
 export const FORWARD_KEY_RE = /^[A-Za-z0-9_-]{1,128}$/;
 
-const port = z.number().int().min(1).max(65_535);
+const port = z.int().check(z.minimum(1), z.maximum(65_535));
+const count = z.int().check(z.minimum(0));
+const bytes = z.number().check(z.minimum(0));
 
 /** `POST /forwards` request body: one forward to open (or re-open, same key). */
 export const forwardSpecSchema = z.object({
-  key: z.string().regex(FORWARD_KEY_RE, 'must be 1-128 characters of A-Z a-z 0-9 _ -'),
+  key: z.string().check(z.regex(FORWARD_KEY_RE, 'must be 1-128 characters of A-Z a-z 0-9 _ -')),
   /** A port of the gateway's range; the gateway picks a free one when absent. */
-  listenPort: port.optional(),
+  listenPort: z.optional(port),
   desktopHost: z
     .string()
-    .min(1)
-    .max(253)
-    .regex(/^[A-Za-z0-9.:_%-]+$/, 'must be a host name or an IP address'),
+    .check(
+      z.minLength(1),
+      z.maxLength(253),
+      z.regex(/^[A-Za-z0-9.:_%-]+$/, 'must be a host name or an IP address'),
+    ),
   desktopPort: port,
   /** The only source address allowed to connect. */
-  clientIp: z.string().refine((v) => isIP(normalizeIp(v)) !== 0, 'must be an IP address'),
+  clientIp: z.string().check(z.refine((v) => isIP(normalizeIp(v)) !== 0, 'must be an IP address')),
   /** Epoch milliseconds after which the forward closes. */
-  expiresAt: z.number().int().positive(),
+  expiresAt: z.int().check(z.positive()),
   /** Seconds without traffic after which a connection is closed (the forward stays). */
-  idleSeconds: z
-    .number()
-    .int()
-    .min(1)
-    .max(30 * 86_400)
-    .optional(),
+  idleSeconds: z.optional(z.int().check(z.minimum(1), z.maximum(30 * 86_400))),
 });
 
 /** One open forward: `POST /forwards` answer (201 new, 200 already open), `GET /forwards/{key}`. */
-export const openForwardSchema = forwardSpecSchema.extend({
+export const openForwardSchema = z.extend(forwardSpecSchema, {
   listenPort: port,
   /** Connections open through it now. */
-  connections: z.number().int().min(0),
+  connections: count,
 });
 
 /** `GET /forwards` answer. */
@@ -55,17 +54,17 @@ export const closeForwardSchema = z.object({ closed: z.boolean() });
 
 /** Totals over every forward of a gateway. */
 export const forwarderStatsSchema = z.object({
-  forwards: z.number().int().min(0),
+  forwards: count,
   /** Connections open now. */
-  connections: z.number().int().min(0),
+  connections: count,
   /** Connections accepted since start (from the allowed client). */
-  accepted: z.number().int().min(0),
+  accepted: count,
   /** Connections reset at accept because they came from another address. */
-  refused: z.number().int().min(0),
+  refused: count,
   /** Bytes received from clients (and sent on to desktops), including live connections. */
-  bytesFromClients: z.number().min(0),
+  bytesFromClients: bytes,
   /** Bytes sent to clients (received from desktops), including live connections. */
-  bytesToClients: z.number().min(0),
+  bytesToClients: bytes,
 });
 
 /** HTML5 display (browsers' WebSockets bridged to desktops) on a gateway. */
@@ -73,34 +72,34 @@ export const html5StatsSchema = z.object({
   /** Whether the gateway can bridge (it needs BROKER_URL to redeem tickets). */
   enabled: z.boolean(),
   /** Live bridges. */
-  connections: z.number().int().min(0),
+  connections: count,
   /** Bridges opened since start. */
-  accepted: z.number().int().min(0),
+  accepted: count,
   /** Tickets refused since start (forged, expired, replayed, another address, ...). */
-  refused: z.number().int().min(0),
-  bytesFromClients: z.number().min(0),
-  bytesToClients: z.number().min(0),
+  refused: count,
+  bytesFromClients: bytes,
+  bytesToClients: bytes,
   /** The most bytes one bridge held queued at once, either way, since start. */
-  peakBufferedBytes: z.number().int().min(0),
+  peakBufferedBytes: count,
 });
 
 /** `GET /info` answer: the gateway's state; its CLI's `--info` prints it. */
-export const gatewayInfoSchema = forwarderStatsSchema.extend({
+export const gatewayInfoSchema = z.extend(forwarderStatsSchema, {
   name: z.string(),
   version: z.string(),
   /** The ports it opens forwards on (GATEWAY_PORT_RANGE). */
   portRange: z.object({ from: port, to: port }),
   /** Login forwarding: on, and to which broker (origin only, never credentials). */
-  brokerForwarding: z.object({ on: z.boolean(), target: z.string().optional() }),
+  brokerForwarding: z.object({ on: z.boolean(), target: z.optional(z.string()) }),
   /** Whether the start-up forward list from the broker has been applied. */
   brokerSync: z.enum(['off', 'pending', 'done']),
   state: z.enum(['RUNNING', 'STOPPING']),
   /** ISO 8601. */
   startedAt: z.string(),
   /** Resident memory of the gateway process, bytes. */
-  rssBytes: z.number().int().min(0),
+  rssBytes: count,
   /** HTML5 display; absent from gateways older than it. */
-  html5: html5StatsSchema.optional(),
+  html5: z.optional(html5StatsSchema),
 });
 
 /** Every error answer: `{ error: snake_case_code, message: sentence }`. */

@@ -15,8 +15,8 @@
  */
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
-import * as z from 'zod';
 import { normalizeIp } from '../ip-range.ts';
+import * as z from '../zod.ts';
 import { BROWSER_PROTOCOLS, CLOSE_CODES } from './html5-wire.ts';
 
 export {
@@ -44,28 +44,29 @@ const AAD = Buffer.from('deskbroker-html5-ticket-v1');
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
 
-const ipAddress = z
-  .string()
-  .max(64)
-  .refine((v) => isIP(normalizeIp(v)) !== 0, 'must be an IP address')
-  .transform(normalizeIp);
+const ipAddress = z.pipe(
+  z.string().check(
+    z.maxLength(64),
+    z.refine((v) => isIP(normalizeIp(v)) !== 0, 'must be an IP address'),
+  ),
+  z.transform(normalizeIp),
+);
 
-const epochMs = z.number().int().nonnegative();
+const epochMs = z.int().check(z.nonnegative());
+const ticketId = z.string().check(z.regex(/^[0-9a-f]{32}$/));
+const userName = z.string().check(z.minLength(1), z.maxLength(256));
+const desktopId = z.int().check(z.positive());
 
 /** What a ticket says. */
 export const ticketClaimsSchema = z
   .strictObject({
     /** Random 128-bit id, hex: the single-use record's key and the bridge's key at the gateway. */
-    id: z.string().regex(/^[0-9a-f]{32}$/),
-    user: z.string().min(1).max(256),
-    desktopId: z.number().int().positive(),
+    id: ticketId,
+    user: userName,
+    desktopId,
     /** The desktop's host and port: the only place the gateway will connect to. */
-    host: z
-      .string()
-      .min(1)
-      .max(253)
-      .regex(/^[A-Za-z0-9.:_%-]+$/),
-    port: z.number().int().min(1).max(65_535),
+    host: z.string().check(z.minLength(1), z.maxLength(253), z.regex(/^[A-Za-z0-9.:_%-]+$/)),
+    port: z.int().check(z.minimum(1), z.maximum(65_535)),
     protocol: z.enum(BROWSER_PROTOCOLS),
     /** The address of the client that asked for the ticket; only it may use it. */
     clientIp: ipAddress,
@@ -74,9 +75,11 @@ export const ticketClaimsSchema = z
     /** When the bridge closes at the latest: the end of the user's session. */
     closeAt: epochMs,
   })
-  .refine((c) => c.expiresAt > c.issuedAt && c.expiresAt - c.issuedAt <= TICKET_MAX_TTL_MS, {
-    message: `a ticket is valid for at most ${TICKET_MAX_TTL_MS / 1000} s`,
-  });
+  .check(
+    z.refine((c) => c.expiresAt > c.issuedAt && c.expiresAt - c.issuedAt <= TICKET_MAX_TTL_MS, {
+      message: `a ticket is valid for at most ${TICKET_MAX_TTL_MS / 1000} s`,
+    }),
+  );
 
 export type TicketClaims = z.infer<typeof ticketClaimsSchema>;
 
@@ -98,7 +101,7 @@ export function ticketKey(secret: string): Buffer {
   );
 }
 
-/** Seals claims into a ticket string. @throws {z.ZodError} when the claims are not valid. */
+/** Seals claims into a ticket string. @throws {z.core.$ZodError} when the claims are not valid. */
 export function sealTicket(key: Buffer, claims: TicketClaims): string {
   const plain = Buffer.from(JSON.stringify(ticketClaimsSchema.parse(claims)), 'utf8');
   const iv = randomBytes(IV_BYTES);
@@ -165,17 +168,17 @@ export function checkClaims(
 
 /** The redeem call's body: the ticket, the address the gateway saw it used from, and who asks. */
 export const redeemRequestSchema = z.strictObject({
-  ticket: z.string().min(1).max(TICKET_MAX_LENGTH),
+  ticket: z.string().check(z.minLength(1), z.maxLength(TICKET_MAX_LENGTH)),
   clientIp: ipAddress,
-  gateway: z.string().min(1).max(200),
+  gateway: z.string().check(z.minLength(1), z.maxLength(200)),
 });
 export type RedeemRequest = z.infer<typeof redeemRequestSchema>;
 
 /** The broker's answer to a redeemed ticket: where to connect, and until when. */
 export const redeemAnswerSchema = z.strictObject({
-  key: z.string().regex(/^[0-9a-f]{32}$/),
-  user: z.string().min(1).max(256),
-  desktopId: z.number().int().positive(),
+  key: ticketId,
+  user: userName,
+  desktopId,
   desktopHost: ticketClaimsSchema.shape.host,
   desktopPort: ticketClaimsSchema.shape.port,
   protocol: z.enum(BROWSER_PROTOCOLS),

@@ -8,7 +8,7 @@
  * - `DELETE {BROKER_URL}/api/v1/gateway/registrations/{name}`, signed → 200
  *   `{ deregistered: boolean }` (a clean stop).
  */
-import * as z from 'zod';
+import * as z from '../zod.ts';
 
 /** Where gateways register. */
 export const GATEWAY_REGISTRATIONS_PATH = '/api/v1/gateway/registrations';
@@ -23,47 +23,60 @@ export const DEFAULT_GATEWAY_TAG = 'default';
 /** Renewal periods the broker accepts, in seconds. */
 export const RENEW_SECONDS = { min: 1, max: 300, default: 20 } as const;
 
-const count = z.number().int().nonnegative();
+const count = z.int().check(z.nonnegative());
 const host = z
   .string()
-  .min(1)
-  .max(253)
-  .regex(/^[A-Za-z0-9.:_-]+$/, 'must be a host name or IP address');
-const port = z.number().int().min(1).max(65535);
+  .check(
+    z.minLength(1),
+    z.maxLength(253),
+    z.regex(/^[A-Za-z0-9.:_-]+$/, 'must be a host name or IP address'),
+  );
+const port = z.int().check(z.minimum(1), z.maximum(65535));
 
 /** A gateway or tag name: what site configurations and metrics labels can hold. */
 export const gatewayNameSchema = z
   .string()
-  .min(1)
-  .max(128)
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'must be letters, digits, dots, dashes and underscores');
+  .check(
+    z.minLength(1),
+    z.maxLength(128),
+    z.regex(
+      /^[A-Za-z0-9][A-Za-z0-9._-]*$/,
+      'must be letters, digits, dots, dashes and underscores',
+    ),
+  );
 
 export const gatewayTagSchema = z
   .string()
-  .min(1)
-  .max(64)
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'must be letters, digits, dots, dashes and underscores');
+  .check(
+    z.minLength(1),
+    z.maxLength(64),
+    z.regex(
+      /^[A-Za-z0-9][A-Za-z0-9._-]*$/,
+      'must be letters, digits, dots, dashes and underscores',
+    ),
+  );
 
 /** What a gateway says about itself on each registration and renewal. */
 export const registrationRequestSchema = z.strictObject({
   name: gatewayNameSchema,
   /** Its private address (informational; the broker calls `controlUrl`). */
-  address: host.optional(),
+  address: z.optional(host),
   /** Where clients connect; without it, the address the broker's load balancer saw the call come from. */
-  publicAddress: host.optional(),
+  publicAddress: z.optional(host),
   /** Where the broker reaches its control API. */
   controlUrl: z
-    .string()
     .url()
-    .regex(/^https?:\/\/[^/]+\/?$/, 'must be an http(s) origin such as http://10.0.1.5:9443'),
+    .check(
+      z.regex(/^https?:\/\/[^/]+\/?$/, 'must be an http(s) origin such as http://10.0.1.5:9443'),
+    ),
   portRange: z
     .strictObject({ from: port, to: port })
-    .refine((r) => r.from <= r.to, 'from must not be above to'),
-  version: z.string().min(1).max(64),
+    .check(z.refine((r) => r.from <= r.to, 'from must not be above to')),
+  version: z.string().check(z.minLength(1), z.maxLength(64)),
   /** The gateway clusters it joins: every cluster with one of these tags. */
-  tags: z.array(gatewayTagSchema).max(16),
+  tags: z.array(gatewayTagSchema).check(z.maxLength(16)),
   /** How often it renews; the broker drops it after three missed renewals. */
-  renewSeconds: z.number().int().min(RENEW_SECONDS.min).max(RENEW_SECONDS.max),
+  renewSeconds: z.int().check(z.minimum(RENEW_SECONDS.min), z.maximum(RENEW_SECONDS.max)),
   /** Forwards it can hold (the ports of its range unless limited). */
   capacity: z.strictObject({ forwards: count }),
   /** Its counters now (cumulative since it started, except the two "now" figures). */
@@ -86,7 +99,7 @@ export const registrationAnswerSchema = z.object({
   publicAddress: z.string(),
   /** Epoch ms after which the broker drops the gateway unless it renews. */
   expiresAt: z.number(),
-  renewSeconds: z.number().int().positive(),
+  renewSeconds: z.int().check(z.positive()),
 });
 
 export type RegistrationAnswer = z.output<typeof registrationAnswerSchema>;

@@ -3,11 +3,12 @@
  * scheduler, the CDK schedules, the release and leasing code) and by the job runner.
  * A message on the queue is a {@link JobMessage}: the payload plus its idempotency key.
  */
-import * as z from 'zod';
-import { BadRequestError } from '../errors.ts';
 
-const positiveInt = z.number().int().positive();
-const name = z.string().min(1).max(200);
+import { BadRequestError } from '../errors.ts';
+import * as z from '../zod.ts';
+
+const positiveInt = z.int().check(z.positive());
+const name = z.string().check(z.minLength(1), z.maxLength(200));
 
 /** The broker `siteId` records that it is alive (one per broker and heartbeat period). */
 export const heartbeatJobSchema = z.object({ kind: z.literal('heartbeat'), siteId: positiveInt });
@@ -18,21 +19,21 @@ export const purgeRecordsJobSchema = z.object({ kind: z.literal('purge_records')
 /** Marks desktops available or not from their agents' heartbeats (one pool, or all). */
 export const refreshPoolJobSchema = z.object({
   kind: z.literal('refresh_pool'),
-  pool: name.optional(),
+  pool: z.optional(name),
   /** Seconds without an agent heartbeat after which a desktop is unavailable. */
-  staleSeconds: positiveInt.optional(),
+  staleSeconds: z.optional(positiveInt),
 });
 
 /** Pings gateways' control APIs and records up or down (one gateway, or all). */
 export const checkGatewayJobSchema = z.object({
   kind: z.literal('check_gateway'),
-  gateway: name.optional(),
+  gateway: z.optional(name),
 });
 
 /** Ends sessions whose agent stopped reporting (one desktop, or all). */
 export const agentTimeoutJobSchema = z.object({
   kind: z.literal('agent_timeout'),
-  desktopId: positiveInt.optional(),
+  desktopId: z.optional(positiveInt),
 });
 
 /** Releases a desktop some time after its user logged out or disconnected. */
@@ -40,13 +41,13 @@ export const delayedReleaseJobSchema = z.object({
   kind: z.literal('delayed_release'),
   desktopId: positiveInt,
   user: name,
-  reason: z.enum(['logout', 'disconnect']).optional(),
+  reason: z.optional(z.enum(['logout', 'disconnect'])),
 });
 
 /** Extends the leases of running sessions and removes expired ones (one user, or all). */
 export const leaseUpkeepJobSchema = z.object({
   kind: z.literal('lease_upkeep'),
-  user: name.optional(),
+  user: z.optional(name),
 });
 
 /** Every job the broker runs. */
@@ -66,16 +67,16 @@ export type JobKind = JobPayload['kind'];
 export type JobOf<K extends JobKind> = Extract<JobPayload, { kind: K }>;
 
 /** Every kind, in the union's order. */
-export const JOB_KINDS: readonly JobKind[] = jobPayloadSchema.options.map(
-  (o) => o.shape.kind.value,
+export const JOB_KINDS: readonly JobKind[] = jobPayloadSchema.def.options.map(
+  (o) => o.shape.kind.def.values[0]!,
 );
 
 /** What travels on the queue: the payload and the key that makes a second delivery a no-op. */
 export const jobMessageSchema = z.object({
-  idempotencyKey: z.string().min(1).max(250),
+  idempotencyKey: z.string().check(z.minLength(1), z.maxLength(250)),
   job: jobPayloadSchema,
   /** Earliest start, epoch milliseconds (delays longer than SQS's 15 minutes). */
-  notBefore: z.number().int().nonnegative().optional(),
+  notBefore: z.optional(z.int().check(z.nonnegative())),
 });
 
 export type JobMessage = z.output<typeof jobMessageSchema>;
@@ -88,7 +89,7 @@ export class InvalidJobError extends BadRequestError {
   }
 }
 
-function problem(error: z.ZodError): string {
+function problem(error: z.core.$ZodError): string {
   const issue = error.issues[0]!;
   return `${issue.path.length > 0 ? `${issue.path.join('.')}: ` : ''}${issue.message}`;
 }

@@ -2,9 +2,10 @@
  * The admin API, `/api/v1/admin/...`: site configuration, cluster, job queue, leases.
  * Administrators only; answered 503 in leased mode.
  */
-import * as z from 'zod';
+
 import { JOB_STATUSES } from '../../core/jobs/ports.ts';
 import { siteConfigSchema } from '../../core/site-config/schema.ts';
+import * as z from '../../core/zod.ts';
 import { cursorParam, nextCursor } from './admin/paging.ts';
 import { idParam, isoTime } from './common.ts';
 import { route } from './route.ts';
@@ -18,8 +19,8 @@ export const exportConfigRoute = route({
   auth: 'admin',
   summary:
     'Export the site configuration (JSON, or YAML with ?format=yaml or Accept: application/yaml)',
-  query: z.object({ format: z.enum(['json', 'yaml']).optional() }),
-  response: siteConfigSchema.meta({ id: 'SiteConfig' }),
+  query: z.object({ format: z.optional(z.enum(['json', 'yaml'])) }),
+  response: siteConfigSchema.check(z.meta({ id: 'SiteConfig' })),
   errors: ADMIN_ERRORS,
 });
 
@@ -29,7 +30,7 @@ export const applyConfigRoute = route({
   function: 'admin',
   auth: 'admin',
   summary: 'Apply a site configuration (YAML or JSON body), all or nothing; ?dryRun=true checks it',
-  query: z.object({ dryRun: z.enum(['true', 'false']).optional() }),
+  query: z.object({ dryRun: z.optional(z.enum(['true', 'false'])) }),
   body: siteConfigSchema,
   bodyType: 'text',
   response: z.object({
@@ -41,7 +42,7 @@ export const applyConfigRoute = route({
 });
 
 const broker = z.object({
-  siteId: z.number().int(),
+  siteId: z.int(),
   name: z.string(),
   address: z.string(),
   status: z.enum(['Running', 'Stopped', 'Unavailable']),
@@ -65,7 +66,7 @@ export const clusterRoute = route({
       target: z.string(),
       secondaryConfigured: z.boolean(),
     }),
-    heartbeatSeconds: z.number().int(),
+    heartbeatSeconds: z.int(),
     /** On AWS the EventBridge schedule fixes the period (HEARTBEAT_SECONDS); else the site setting. */
     heartbeatSource: z.enum(['site setting', 'runtime schedule']),
     brokers: z.array(broker),
@@ -81,26 +82,26 @@ export const removeBrokerRoute = route({
   summary: 'Remove a Stopped or Unavailable broker; its pending jobs go to the others',
   params: z.object({ siteId: idParam('site') }),
   response: z.object({
-    removed: z.number().int(),
-    reassignedJobs: z.number().int(),
-    removedJobs: z.number().int(),
+    removed: z.int(),
+    reassignedJobs: z.int(),
+    removedJobs: z.int(),
   }),
   errors: [...ADMIN_ERRORS, 404, 409],
 });
 
 const job = z.object({
-  id: z.number().int(),
+  id: z.int(),
   kind: z.string(),
   payload: z.unknown(),
-  idempotencyKey: z.string().nullable(),
+  idempotencyKey: z.nullable(z.string()),
   status: z.enum(JOB_STATUSES),
-  siteId: z.number().int().nullable(),
-  attempts: z.number().int(),
-  runAfter: isoTime.nullable(),
-  createdAt: isoTime.nullable(),
-  startedAt: isoTime.nullable(),
-  finishedAt: isoTime.nullable(),
-  error: z.string().nullable(),
+  siteId: z.nullable(z.int()),
+  attempts: z.int(),
+  runAfter: z.nullable(isoTime),
+  createdAt: z.nullable(isoTime),
+  startedAt: z.nullable(isoTime),
+  finishedAt: z.nullable(isoTime),
+  error: z.nullable(z.string()),
 });
 
 export const jobsRoute = route({
@@ -110,11 +111,11 @@ export const jobsRoute = route({
   auth: 'admin',
   summary: 'The job queue, newest first (Job Queue page)',
   query: z.object({
-    status: z.enum(JOB_STATUSES).optional(),
-    kind: z.string().min(1).max(100).optional(),
-    siteId: z.coerce.number().int().positive().optional(),
-    limit: z.coerce.number().int().min(1).max(1000).default(100),
-    cursor: cursorParam('jobs', z.number().int().positive()),
+    status: z.optional(z.enum(JOB_STATUSES)),
+    kind: z.optional(z.string().check(z.minLength(1), z.maxLength(100))),
+    siteId: z.optional(z.coerce.number().check(z.int(), z.positive())),
+    limit: z._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(1000)), 100),
+    cursor: cursorParam('jobs', z.int().check(z.positive())),
   }),
   response: z.object({ jobs: z.array(job), nextCursor }),
   errors: ADMIN_ERRORS,
@@ -123,14 +124,14 @@ export const jobsRoute = route({
 const lease = z.object({
   user: z.string(),
   authServer: z.string(),
-  desktopId: z.number().int(),
+  desktopId: z.int(),
   desktopName: z.string(),
   address: z.string(),
   pool: z.string(),
   launch: z.object({
     protocol: z.string(),
     protocols: z.array(
-      z.object({ protocol: z.string(), port: z.number().int(), gateway: z.string().optional() }),
+      z.object({ protocol: z.string(), port: z.int(), gateway: z.optional(z.string()) }),
     ),
   }),
   createdAt: isoTime,
@@ -139,16 +140,15 @@ const lease = z.object({
 });
 
 /** A name in a filter; empty means no filter. */
-const optionalName = z
-  .string()
-  .max(256)
-  .optional()
-  .transform((v) => v || undefined);
+const optionalName = z.pipe(
+  z.optional(z.string().check(z.maxLength(256))),
+  z.transform((v) => v || undefined),
+);
 
 /** Paging of admin lists: at most `limit` items, and the cursor of the next page. */
 const paging = {
-  limit: z.coerce.number().int().min(1).max(1000).default(100),
-  cursor: z.string().min(1).max(2000).optional(),
+  limit: z._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(1000)), 100),
+  cursor: z.optional(z.string().check(z.minLength(1), z.maxLength(2000))),
 };
 
 export const leasesRoute = route({
@@ -160,15 +160,15 @@ export const leasesRoute = route({
     'Connection leases, filtered by user, desktop and state, a page at a time (Get-BrokerLease)',
   query: z.object({
     user: optionalName,
-    desktopId: idParam('desktop').optional(),
+    desktopId: z.optional(idParam('desktop')),
     /** live (default), expired (past expiry, not yet deleted by the table's TTL), or all */
-    state: z.enum(['live', 'expired', 'all']).default('live'),
+    state: z._default(z.enum(['live', 'expired', 'all']), 'live'),
     ...paging,
   }),
   response: z.object({
-    leases: z.array(lease.extend({ state: z.enum(['live', 'expired']) })),
+    leases: z.array(z.extend(lease, { state: z.enum(['live', 'expired']) })),
     /** Pass as `cursor` for the next page; null on the last one. */
-    nextCursor: z.string().nullable(),
+    nextCursor: z.nullable(z.string()),
   }),
   errors: ADMIN_ERRORS,
 });
@@ -183,13 +183,15 @@ export const removeLeasesRoute = route({
   query: z
     .object({
       user: optionalName,
-      desktopId: idParam('desktop').optional(),
-      all: z.enum(['true']).optional(),
+      desktopId: z.optional(idParam('desktop')),
+      all: z.optional(z.enum(['true'])),
     })
-    .refine((q) => (q.user !== undefined || q.desktopId !== undefined) !== (q.all === 'true'), {
-      message: 'name a user, a desktop (desktopId) or both, or give all=true alone',
-    }),
-  response: z.object({ removed: z.number().int() }),
+    .check(
+      z.refine((q) => (q.user !== undefined || q.desktopId !== undefined) !== (q.all === 'true'), {
+        message: 'name a user, a desktop (desktopId) or both, or give all=true alone',
+      }),
+    ),
+  response: z.object({ removed: z.int() }),
   errors: ADMIN_ERRORS,
 });
 
@@ -199,12 +201,17 @@ export const removeLeaseRoute = route({
   function: 'admin',
   auth: 'admin',
   summary: 'Remove one lease (Remove-BrokerLease)',
-  params: z.object({ user: z.string().min(1).max(256), desktopId: idParam('desktop') }),
-  response: z.object({ removed: z.number().int() }),
+  params: z.object({
+    user: z.string().check(z.minLength(1), z.maxLength(256)),
+    desktopId: idParam('desktop'),
+  }),
+  response: z.object({ removed: z.int() }),
   errors: [...ADMIN_ERRORS, 404],
 });
 
-const userBody = z.strictObject({ user: z.string().trim().min(1).max(256) });
+const userBody = z.strictObject({
+  user: z.string().check(z.trim(), z.minLength(1), z.maxLength(256)),
+});
 
 export const revokeLeasesRoute = route({
   method: 'POST',
@@ -213,7 +220,7 @@ export const revokeLeasesRoute = route({
   auth: 'admin',
   summary: 'Remove all of a user’s leases and keep the user out of leased mode',
   body: userBody,
-  response: z.object({ user: z.string(), removed: z.number().int(), revoked: z.literal(true) }),
+  response: z.object({ user: z.string(), removed: z.int(), revoked: z.literal(true) }),
   errors: ADMIN_ERRORS,
 });
 
@@ -236,18 +243,20 @@ export const rebuildLeasesRoute = route({
   summary:
     'Re-create the leases of launched hard-assigned desktops, drop stale ones, re-copy what leased mode needs (Update-BrokerLocalLeaseCache)',
   response: z.object({
-    leases: z.number().int(),
-    written: z.number().int(),
-    removed: z.number().int(),
-    accounts: z.number().int(),
-    agentKeys: z.number().int(),
+    leases: z.int(),
+    written: z.int(),
+    removed: z.int(),
+    accounts: z.int(),
+    agentKeys: z.int(),
   }),
   errors: ADMIN_ERRORS,
 });
 
-const secretsByKey = z.record(z.string(), z.number().int()).meta({
-  description: 'Stored secrets by the id of the key that sealed them ("clear": not sealed yet)',
-});
+const secretsByKey = z.record(z.string(), z.int()).check(
+  z.meta({
+    description: 'Stored secrets by the id of the key that sealed them ("clear": not sealed yet)',
+  }),
+);
 
 export const secretsStatusRoute = route({
   method: 'GET',
@@ -266,8 +275,8 @@ export const reencryptSecretsRoute = route({
   auth: 'admin',
   summary: 'Re-encrypt every stored secret under the current key, with fresh data keys',
   response: z.object({
-    resealed: z.number().int(),
-    total: z.number().int(),
+    resealed: z.int(),
+    total: z.int(),
     byKey: secretsByKey,
   }),
   errors: ADMIN_ERRORS,

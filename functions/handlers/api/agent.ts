@@ -1,5 +1,5 @@
 /** What desktop agents report. */
-import * as z from 'zod';
+import * as z from '../../core/zod.ts';
 import { route } from './route.ts';
 
 export const agentEventRoute = route({
@@ -10,7 +10,7 @@ export const agentEventRoute = route({
   summary: 'A desktop agent’s login, logout, disconnect, reconnect or heartbeat',
   body: z.strictObject({
     event: z.enum(['login', 'logout', 'disconnect', 'reconnect', 'heartbeat']),
-    user: z.string().trim().min(1).max(256).optional(),
+    user: z.optional(z.string().check(z.trim(), z.minLength(1), z.maxLength(256))),
   }),
   response: z.object({
     desktop: z.string(),

@@ -1,13 +1,13 @@
 /** Schemas several routes share. */
-import * as z from 'zod';
+import * as z from '../../core/zod.ts';
 
 /** Every error answer: a snake_case code and a sentence for people. */
 export const errorBody = z
   .object({
-    error: z.string().meta({ example: 'invalid_request' }),
-    message: z.string().meta({ example: 'username: is required' }),
+    error: z.string().check(z.meta({ example: 'invalid_request' })),
+    message: z.string().check(z.meta({ example: 'username: is required' })),
   })
-  .meta({ id: 'Error' });
+  .check(z.meta({ id: 'Error' }));
 
 /** A time as the API writes it. */
 export const isoTime = z.iso.datetime();
@@ -16,9 +16,11 @@ export const isoTime = z.iso.datetime();
 export const idParam = (what: string) =>
   z.coerce
     .number({ message: `must be a ${what} id (a number)` })
-    .int(`must be a ${what} id (a number)`)
-    .positive(`must be a ${what} id (a number)`)
-    .max(2_147_483_647, `must be a ${what} id (a number)`);
+    .check(
+      z.int(`must be a ${what} id (a number)`),
+      z.positive(`must be a ${what} id (a number)`),
+      z.maximum(2_147_483_647, `must be a ${what} id (a number)`),
+    );
 
 /** Whether the broker works from the site database or from connection leases. */
 export const mode = z.enum(['normal', 'leased']);

@@ -1,5 +1,5 @@
 /** Calls that gateways make to the broker, signed with the gateway secret. */
-import * as z from 'zod';
+
 import {
   REDEEM_PATH,
   redeemAnswerSchema,
@@ -12,6 +12,7 @@ import {
   registrationAnswerSchema,
   registrationRequestSchema,
 } from '../../core/gateways/registration-contract.ts';
+import * as z from '../../core/zod.ts';
 import { route } from './route.ts';
 
 export const gatewayForwardsRoute = route({
@@ -20,17 +21,17 @@ export const gatewayForwardsRoute = route({
   function: 'gateway-api',
   auth: 'gateway',
   summary: 'The forwards a (re)starting gateway should hold open',
-  query: z.object({ gateway: z.string().min(1, 'is required').max(128) }),
+  query: z.object({ gateway: z.string().check(z.minLength(1, 'is required'), z.maxLength(128)) }),
   response: z.object({
     forwards: z.array(
       z.object({
         key: z.string(),
-        listenPort: z.number().int(),
+        listenPort: z.int(),
         desktopHost: z.string(),
-        desktopPort: z.number().int(),
+        desktopPort: z.int(),
         clientIp: z.string(),
-        expiresAt: z.number().int(),
-        connections: z.number().int(),
+        expiresAt: z.int(),
+        connections: z.int(),
       }),
     ),
   }),
@@ -74,7 +75,7 @@ export const redeemTicketRoute = route({
   auth: 'gateway',
   summary: 'Redeem a one-time HTML5 ticket (desktop in the browser)',
   body: redeemRequestSchema,
-  response: redeemAnswerSchema.meta({ id: 'RedeemedTicket' }),
+  response: redeemAnswerSchema.check(z.meta({ id: 'RedeemedTicket' })),
   errors: [401, 403, 503],
 });
 

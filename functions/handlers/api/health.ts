@@ -1,5 +1,5 @@
 /** The guide's health queries, for load balancers and autoscaling (text/plain). */
-import * as z from 'zod';
+import * as z from '../../core/zod.ts';
 import { route } from './route.ts';
 
 const query = z.object({
@@ -8,10 +8,12 @@ const query = z.object({
   }),
 });
 
-const answer = z.string().meta({
-  description: '`CB_IS_OKAY`, `ERROR_MESSAGE: …` (with more lines for cb_status), or the version',
-  example: 'CB_IS_OKAY',
-});
+const answer = z.string().check(
+  z.meta({
+    description: '`CB_IS_OKAY`, `ERROR_MESSAGE: …` (with more lines for cb_status), or the version',
+    example: 'CB_IS_OKAY',
+  }),
+);
 
 export const healthRoute = route({
   method: 'GET',

@@ -1,43 +1,56 @@
 /** Signing in and out, and what the sign-in page needs to know beforehand. */
-import * as z from 'zod';
+
 import { attributesBytes, CLIENT_LIMITS as L } from '../../core/login/client-limits.ts';
+import * as z from '../../core/zod.ts';
 import { isoTime, mode, okBody } from './common.ts';
 import { noOffersReason, offer } from './offers.ts';
 import { route } from './route.ts';
 
 export const loginBody = z
   .strictObject({
-    username: z.string().trim().min(1, 'is required').max(256),
-    password: z.string().min(1, 'is required').max(1024),
-    authServer: z.string().min(1).max(128).optional(),
-    mfaCode: z
-      .string()
-      .regex(/^\d{6,8}$/, 'must be 6 to 8 digits')
-      .optional(),
-    client: z
-      .strictObject({
-        name: z.string().max(L.nameLength, `must be at most ${L.nameLength} characters`).optional(),
-        attributes: z
-          .record(
-            z
-              .string()
-              .min(1, 'must not be empty')
-              .max(L.attributeNameLength, `must be at most ${L.attributeNameLength} characters`),
-            z
-              .string()
-              .max(L.attributeValueLength, `must be at most ${L.attributeValueLength} characters`),
-          )
-          .refine((a) => Object.keys(a).length <= L.attributes, {
-            message: `at most ${L.attributes} attributes`,
-          })
-          .refine((a) => attributesBytes(a) <= L.attributesBytes, {
-            message: `at most ${L.attributesBytes} bytes in all (as JSON); the broker keeps about 5 KB of database per login`,
-          })
-          .optional(),
-      })
-      .optional(),
+    username: z.string().check(z.trim(), z.minLength(1, 'is required'), z.maxLength(256)),
+    password: z.string().check(z.minLength(1, 'is required'), z.maxLength(1024)),
+    authServer: z.optional(z.string().check(z.minLength(1), z.maxLength(128))),
+    mfaCode: z.optional(z.string().check(z.regex(/^\d{6,8}$/, 'must be 6 to 8 digits'))),
+    client: z.optional(
+      z.strictObject({
+        name: z.optional(
+          z.string().check(z.maxLength(L.nameLength, `must be at most ${L.nameLength} characters`)),
+        ),
+        attributes: z.optional(
+          z
+            .record(
+              z
+                .string()
+                .check(
+                  z.minLength(1, 'must not be empty'),
+                  z.maxLength(
+                    L.attributeNameLength,
+                    `must be at most ${L.attributeNameLength} characters`,
+                  ),
+                ),
+              z
+                .string()
+                .check(
+                  z.maxLength(
+                    L.attributeValueLength,
+                    `must be at most ${L.attributeValueLength} characters`,
+                  ),
+                ),
+            )
+            .check(
+              z.refine((a) => Object.keys(a).length <= L.attributes, {
+                message: `at most ${L.attributes} attributes`,
+              }),
+              z.refine((a) => attributesBytes(a) <= L.attributesBytes, {
+                message: `at most ${L.attributesBytes} bytes in all (as JSON); the broker keeps about 5 KB of database per login`,
+              }),
+            ),
+        ),
+      }),
+    ),
   })
-  .meta({ id: 'LoginRequest' });
+  .check(z.meta({ id: 'LoginRequest' }));
 
 export const loginAnswer = z
   .object({
@@ -46,11 +59,11 @@ export const loginAnswer = z
     mode,
     user: z.object({ name: z.string(), groups: z.array(z.string()) }),
     role: z.string(),
-    policy: z.string().nullable(),
+    policy: z.nullable(z.string()),
     offers: z.array(offer),
     reason: noOffersReason,
   })
-  .meta({ id: 'LoginAnswer' });
+  .check(z.meta({ id: 'LoginAnswer' }));
 
 export const loginRoute = route({
   method: 'POST',
@@ -83,7 +96,7 @@ export const authServersRoute = route({
     .object({
       authServers: z.array(z.object({ name: z.string(), type: z.enum(['local', 'ldap']) })),
     })
-    .meta({ id: 'AuthServers' }),
+    .check(z.meta({ id: 'AuthServers' })),
   errors: [503],
 });
 
@@ -98,11 +111,11 @@ export const sessionRoute = route({
       user: z.object({ name: z.string(), groups: z.array(z.string()) }),
       role: z.string(),
       admin: z.boolean(),
-      policy: z.string().nullable(),
+      policy: z.nullable(z.string()),
       mode,
       expiresAt: isoTime,
     })
-    .meta({ id: 'Session' }),
+    .check(z.meta({ id: 'Session' })),
   errors: [401, 503],
 });
 

@@ -1,12 +1,13 @@
 /** The offer list, connect and release: what a signed-in user does with desktops. */
-import * as z from 'zod';
+
 import { BROWSER_PROTOCOLS } from '../../core/gateways/html5-ticket.ts';
+import * as z from '../../core/zod.ts';
 import { idParam, mode, okBody } from './common.ts';
 import { route } from './route.ts';
 
 export const offer = z
   .object({
-    desktopId: z.number().int(),
+    desktopId: z.int(),
     name: z.string(),
     pool: z.string(),
     /** assigned: hard-assigned to the user; held: the user has it now; available: free in the pool */
@@ -15,21 +16,21 @@ export const offer = z
     protocols: z.array(
       z.object({
         protocol: z.string(),
-        port: z.number().int(),
+        port: z.int(),
         via: z.enum(['direct', 'gateway']),
         /** Present (true) when the desktop can be shown in the browser with this protocol. */
-        browser: z.literal(true).optional(),
+        browser: z.optional(z.literal(true)),
       }),
     ),
   })
-  .meta({ id: 'Offer' });
+  .check(z.meta({ id: 'Offer' }));
 
 /** Why the list is empty ("No resources available"), present only when it is. */
-export const noOffersReason = z.string().optional();
+export const noOffersReason = z.optional(z.string());
 
 export const offerList = z
   .object({ mode, offers: z.array(offer), reason: noOffersReason })
-  .meta({ id: 'OfferList' });
+  .check(z.meta({ id: 'OfferList' }));
 
 export const launchFile = z.object({
   name: z.string(),
@@ -40,19 +41,19 @@ export const launchFile = z.object({
 /** For a desktop client (`display: "client"`, the default): where to connect, and how. */
 export const clientConnection = z
   .object({
-    desktopId: z.number().int(),
+    desktopId: z.int(),
     name: z.string(),
     protocol: z.string(),
     display: z.literal('client'),
     host: z.string(),
-    port: z.number().int(),
+    port: z.int(),
     via: z.enum(['direct', 'gateway']),
-    gateway: z.string().optional(),
-    launchFile: launchFile.optional(),
-    uri: z.string().optional(),
+    gateway: z.optional(z.string()),
+    launchFile: z.optional(launchFile),
+    uri: z.optional(z.string()),
     mode,
   })
-  .meta({ id: 'ClientConnection' });
+  .check(z.meta({ id: 'ClientConnection' }));
 
 /**
  * For the browser (`display: "browser"`): open `webSocket.url` with the one-time ticket (VNC:
@@ -61,7 +62,7 @@ export const clientConnection = z
  */
 export const browserConnection = z
   .object({
-    desktopId: z.number().int(),
+    desktopId: z.int(),
     name: z.string(),
     protocol: z.enum(BROWSER_PROTOCOLS),
     display: z.literal('browser'),
@@ -71,15 +72,15 @@ export const browserConnection = z
       url: z.string(),
       ticket: z.string(),
       /** Epoch milliseconds. */
-      expiresAt: z.number().int(),
+      expiresAt: z.int(),
     }),
     mode,
   })
-  .meta({ id: 'BrowserConnection' });
+  .check(z.meta({ id: 'BrowserConnection' }));
 
 export const connection = z
   .discriminatedUnion('display', [clientConnection, browserConnection])
-  .meta({ id: 'Connection' });
+  .check(z.meta({ id: 'Connection' }));
 
 const desktopPath = z.object({ desktopId: idParam('desktop') });
 
@@ -102,9 +103,9 @@ export const connectRoute = route({
   params: desktopPath,
   body: z.strictObject({
     /** A protocol of the desktop's plan; default its first (for the browser: its first the browser shows). */
-    protocol: z.string().min(1).max(16).optional(),
+    protocol: z.optional(z.string().check(z.minLength(1), z.maxLength(16))),
     /** `client` (default): a launch file or URI; `browser`: a gateway WebSocket and a ticket. */
-    display: z.enum(['client', 'browser']).optional(),
+    display: z.optional(z.enum(['client', 'browser'])),
   }),
   response: connection,
   errors: [401, 403, 404, 409, 503],

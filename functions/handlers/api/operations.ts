@@ -2,7 +2,7 @@
  * Operations routes: the broker's metrics (`GET /metrics`, Prometheus text), administrators
  * only. (The gateway list with the registered gateways is the admin API's, admin/gateways.ts.)
  */
-import * as z from 'zod';
+import * as z from '../../core/zod.ts';
 import { route } from './route.ts';
 
 export const metricsRoute = route({

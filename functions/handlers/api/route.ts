@@ -5,7 +5,7 @@
  * tests walk them, and the web pages import their types. Data and schemas only: importing a
  * contract pulls in no handler code.
  */
-import type * as z from 'zod';
+import type * as z from '../../core/zod.ts';
 import type { FunctionRoute } from '../routes.ts';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'HEAD' | 'OPTIONS';
@@ -23,13 +23,13 @@ export type RouteAuth =
   /** a gateway: the request is signed with the gateway secret */
   | 'gateway';
 
-type AnyObject = z.ZodObject<z.ZodRawShape>;
+type AnyObject = z.ZodMiniObject;
 
 export interface ApiRoute<
   Params extends AnyObject | undefined = AnyObject | undefined,
   Query extends AnyObject | undefined = AnyObject | undefined,
-  Body extends z.ZodType | undefined = z.ZodType | undefined,
-  Response extends z.ZodType = z.ZodType,
+  Body extends z.ZodMiniType | undefined = z.ZodMiniType | undefined,
+  Response extends z.ZodMiniType = z.ZodMiniType,
 > {
   readonly method: HttpMethod;
   /** The path, with `{name}` for each path parameter (OpenAPI's form, and middy's). */
@@ -59,8 +59,8 @@ export interface ApiRoute<
 export function route<
   Params extends AnyObject | undefined = undefined,
   Query extends AnyObject | undefined = undefined,
-  Body extends z.ZodType | undefined = undefined,
-  Response extends z.ZodType = z.ZodType,
+  Body extends z.ZodMiniType | undefined = undefined,
+  Response extends z.ZodMiniType = z.ZodMiniType,
 >(r: ApiRoute<Params, Query, Body, Response>): ApiRoute<Params, Query, Body, Response> {
   return r;
 }
@@ -71,14 +71,14 @@ export type ResponseOf<R> =
 /** The JSON body a route takes. */
 export type BodyOf<R> =
   R extends ApiRoute<infer _P, infer _Q, infer B, infer _S>
-    ? B extends z.ZodType
+    ? B extends z.ZodMiniType
       ? z.input<B>
       : never
     : never;
 /** The query a route takes. */
 export type QueryOf<R> =
   R extends ApiRoute<infer _P, infer Q, infer _B, infer _S>
-    ? Q extends z.ZodType
+    ? Q extends z.ZodMiniType
       ? z.input<Q>
       : never
     : never;

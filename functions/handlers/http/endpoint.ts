@@ -11,10 +11,10 @@
  * session the contract asks for before anything else, so no route can forget it.
  */
 import type { ALBEvent, Context } from 'aws-lambda';
-import type * as z from 'zod';
 import { BadRequestError } from '../../core/errors.ts';
 import type { Session } from '../../core/login/sessions.ts';
 import { textProblem } from '../../core/text.ts';
+import type * as z from '../../core/zod.ts';
 import type { ApiRoute } from '../api/route.ts';
 import type { SessionBroker } from './deps.ts';
 import type { Route } from './handler.ts';
@@ -22,7 +22,7 @@ import { checkText, jsonBody, validate } from './request.ts';
 import { type HttpResponse, json } from './response.ts';
 import { requireAdminSession, requireSession } from './session.ts';
 
-type Parsed<S> = S extends z.ZodType ? z.output<S> : Record<string, never>;
+type Parsed<S> = S extends z.ZodMiniType ? z.output<S> : Record<string, never>;
 
 export interface EndpointInput<P, Q, B> {
   readonly event: ALBEvent;
@@ -30,7 +30,7 @@ export interface EndpointInput<P, Q, B> {
   readonly params: Parsed<P>;
   readonly query: Parsed<Q>;
   /** The validated JSON body (undefined for routes without one, or with `bodyType: 'text'`). */
-  readonly body: B extends z.ZodType ? z.output<B> : undefined;
+  readonly body: B extends z.ZodMiniType ? z.output<B> : undefined;
 }
 
 /** Decodes a percent-encoded value. @throws {BadRequestError} `bad_encoding` naming `where`. */
@@ -84,9 +84,9 @@ const isResponse = (x: unknown): x is HttpResponse =>
   typeof (x as HttpResponse).body === 'string' &&
   typeof (x as HttpResponse).headers === 'object';
 
-type AnyObject = z.ZodObject<z.ZodRawShape>;
+type AnyObject = z.ZodMiniObject;
 
-function build<P, Q, B, S extends z.ZodType, Extra>(
+function build<P, Q, B, S extends z.ZodMiniType, Extra>(
   contract: ApiRoute,
   before: (event: ALBEvent) => Promise<Extra>,
   implementation: (input: EndpointInput<P, Q, B> & Extra) => Promise<z.input<S> | HttpResponse>,
@@ -124,8 +124,8 @@ function build<P, Q, B, S extends z.ZodType, Extra>(
 export function endpoint<
   P extends AnyObject | undefined,
   Q extends AnyObject | undefined,
-  B extends z.ZodType | undefined,
-  S extends z.ZodType,
+  B extends z.ZodMiniType | undefined,
+  S extends z.ZodMiniType,
 >(
   contract: ApiRoute<P, Q, B, S>,
   implementation: (input: EndpointInput<P, Q, B>) => Promise<z.input<S> | HttpResponse>,
@@ -143,8 +143,8 @@ export function endpoint<
 export function sessionEndpoint<
   P extends AnyObject | undefined,
   Q extends AnyObject | undefined,
-  B extends z.ZodType | undefined,
-  S extends z.ZodType,
+  B extends z.ZodMiniType | undefined,
+  S extends z.ZodMiniType,
 >(
   broker: SessionBroker,
   contract: ApiRoute<P, Q, B, S>,

@@ -3,7 +3,7 @@
  * (`../api/`): every route's path and query parameters, body and answers come from the same
  * zod schemas the handlers validate with, so the document cannot drift from the code.
  */
-import * as z from 'zod';
+
 import {
   createDocument,
   type ZodOpenApiOperationObject,
@@ -12,6 +12,7 @@ import {
   type ZodOpenApiResponseObject,
   type ZodOpenApiResponsesObject,
 } from 'zod-openapi';
+import * as z from '../../core/zod.ts';
 import { errorBody } from '../api/common.ts';
 import type { ApiRoute, RouteAuth } from '../api/route.ts';
 

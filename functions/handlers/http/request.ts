@@ -5,11 +5,11 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { ALBEvent } from 'aws-lambda';
-import type { z } from 'zod';
 import { AppError, BadRequestError } from '../../core/errors.ts';
 import { normalizeIp } from '../../core/ip-range.ts';
 import { formatPath } from '../../core/site-config/validate.ts';
 import { findTextProblem } from '../../core/text.ts';
+import type * as z from '../../core/zod.ts';
 
 /** Largest request body the broker reads (the ALB's own limit for Lambda targets is 1 MB). */
 export const MAX_BODY_BYTES = 1_000_000;
@@ -106,7 +106,7 @@ export function checkText(value: unknown, where: string): void {
  * @throws {BadRequestError} `invalid_json`, `invalid_text` or `invalid_request` naming the
  *   first bad field.
  */
-export function jsonBody<S extends z.ZodType>(event: ALBEvent, schema: S): z.output<S> {
+export function jsonBody<S extends z.ZodMiniType>(event: ALBEvent, schema: S): z.output<S> {
   const text = bodyText(event);
   let value: unknown;
   try {
@@ -119,7 +119,7 @@ export function jsonBody<S extends z.ZodType>(event: ALBEvent, schema: S): z.out
 }
 
 /** Validates a value (body, query) with a schema. @throws {BadRequestError} naming the field. */
-export function validate<S extends z.ZodType>(schema: S, value: unknown): z.output<S> {
+export function validate<S extends z.ZodMiniType>(schema: S, value: unknown): z.output<S> {
   const parsed = schema.safeParse(value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;

@@ -2,13 +2,14 @@
  * The admin API's desktop views: every desktop with its state and holder, releasing one, and
  * pool usage. Administrators only; answered 503 in leased mode.
  */
-import * as z from 'zod';
+
 import { DESKTOP_STATUSES } from '../../../core/admin/ports.ts';
+import * as z from '../../../core/zod.ts';
 import { ADMIN_ERRORS, idParam, isoTime } from '../common.ts';
 import { route } from '../route.ts';
 import { cursorParam, limitParam, namePosition, nextCursor } from './paging.ts';
 
-const name = z.string().trim().min(1).max(256);
+const name = z.string().check(z.trim(), z.minLength(1), z.maxLength(256));
 
 const lease = z.object({
   user: z.string(),
@@ -18,27 +19,28 @@ const lease = z.object({
 
 export const adminDesktop = z
   .object({
-    id: z.number().int(),
+    id: z.int(),
     name: z.string(),
     pool: z.string(),
     address: z.string(),
     status: z.enum(DESKTOP_STATUSES),
-    assignedTo: z.string().nullable().meta({ description: 'hard-assigned to this user' }),
-    heldBy: z.string().nullable().meta({ description: 'the user it is handed to now' }),
-    heldSince: isoTime.nullable(),
+    assignedTo: z.nullable(z.string()).check(z.meta({ description: 'hard-assigned to this user' })),
+    heldBy: z.nullable(z.string()).check(z.meta({ description: 'the user it is handed to now' })),
+    heldSince: z.nullable(isoTime),
     sessionState: z.enum(['none', 'connected', 'disconnected']),
     agent: z.object({
-      managed: z.boolean().meta({ description: 'whether it has an agent key' }),
-      lastSeenAt: isoTime.nullable(),
-      lastEvent: z.object({ event: z.string(), at: isoTime }).nullable(),
+      managed: z.boolean().check(z.meta({ description: 'whether it has an agent key' })),
+      lastSeenAt: z.nullable(isoTime),
+      lastEvent: z.nullable(z.object({ event: z.string(), at: isoTime })),
     }),
     launchedFrom: z
-      .object({ address: z.string().nullable(), client: z.string().nullable(), at: isoTime })
-      .nullable()
-      .meta({ description: 'the client of the connect that handed it to its holder' }),
-    leases: z.array(lease).meta({ description: 'unexpired connection leases on it' }),
+      .nullable(
+        z.object({ address: z.nullable(z.string()), client: z.nullable(z.string()), at: isoTime }),
+      )
+      .check(z.meta({ description: 'the client of the connect that handed it to its holder' })),
+    leases: z.array(lease).check(z.meta({ description: 'unexpired connection leases on it' })),
   })
-  .meta({ id: 'AdminDesktop' });
+  .check(z.meta({ id: 'AdminDesktop' }));
 
 export const desktopsRoute = route({
   method: 'GET',
@@ -47,16 +49,16 @@ export const desktopsRoute = route({
   auth: 'admin',
   summary: 'Desktops with their state, holder, agent, launching client and leases, by name',
   query: z.object({
-    pool: name.optional(),
-    status: z.enum(DESKTOP_STATUSES).optional(),
-    user: name.optional().meta({ description: 'held by or hard-assigned to this user' }),
+    pool: z.optional(name),
+    status: z.optional(z.enum(DESKTOP_STATUSES)),
+    user: z.optional(name).check(z.meta({ description: 'held by or hard-assigned to this user' })),
     limit: limitParam,
-    cursor: cursorParam('desktops', z.object({ name: namePosition, id: z.number().int() })),
+    cursor: cursorParam('desktops', z.object({ name: namePosition, id: z.int() })),
   }),
   response: z.object({
     desktops: z.array(adminDesktop),
     nextCursor,
-    heartbeatSeconds: z.number().int(),
+    heartbeatSeconds: z.int(),
   }),
   errors: ADMIN_ERRORS,
 });
@@ -69,7 +71,7 @@ export const releaseDesktopRoute = route({
   summary: 'Give a desktop back to its pool and close its gateway forwards (logged with who)',
   params: z.object({ desktopId: idParam('desktop') }),
   response: z.object({
-    desktopId: z.number().int(),
+    desktopId: z.int(),
     name: z.string(),
     releasedFrom: z.string(),
   }),
@@ -77,11 +79,11 @@ export const releaseDesktopRoute = route({
 });
 
 const counts = z.object({
-  available: z.number().int(),
-  assigned: z.number().int(),
-  inUse: z.number().int(),
-  unreachable: z.number().int(),
-  agentSilent: z.number().int(),
+  available: z.int(),
+  assigned: z.int(),
+  inUse: z.int(),
+  unreachable: z.int(),
+  agentSilent: z.int(),
 });
 
 export const poolsRoute = route({
@@ -98,7 +100,7 @@ export const poolsRoute = route({
     pools: z.array(
       z.object({
         name: z.string(),
-        total: z.number().int(),
+        total: z.int(),
         ...counts.shape,
         policies: z.array(z.object({ name: z.string(), as: z.enum(['primary', 'backup']) })),
       }),

@@ -3,12 +3,12 @@
  * check_gateway and since when, what they reported, forwards open, clusters) and the gateways
  * that registered themselves (live or dropped, last renewal, counters, tags).
  */
-import * as z from 'zod';
+import * as z from '../../../core/zod.ts';
 import { ADMIN_ERRORS, isoTime } from '../common.ts';
 import { route } from '../route.ts';
 import { cursorParam, limitParam, namePosition, nextCursor } from './paging.ts';
 
-const portRange = z.tuple([z.number().int(), z.number().int()]);
+const portRange = z.tuple([z.int(), z.int()]);
 
 const configuredGateway = z.object({
   source: z.literal('configured'),
@@ -18,13 +18,12 @@ const configuredGateway = z.object({
   controlUrl: z.string(),
   portRange,
   status: z.enum(['up', 'down', 'unknown']),
-  statusSince: isoTime.nullable(),
-  checkedAt: isoTime.nullable(),
+  statusSince: z.nullable(isoTime),
+  checkedAt: z.nullable(isoTime),
   reported: z
-    .object({ version: z.string().nullable(), portRange: portRange.nullable() })
-    .nullable()
-    .meta({ description: 'what the gateway reported at its last check (GET /info)' }),
-  forwardsOpen: z.number().int(),
+    .nullable(z.object({ version: z.nullable(z.string()), portRange: z.nullable(portRange) }))
+    .check(z.meta({ description: 'what the gateway reported at its last check (GET /info)' })),
+  forwardsOpen: z.int(),
   clusters: z.array(z.string()),
 });
 
@@ -39,22 +38,22 @@ const registeredGateway = z.object({
   portRange,
   version: z.string(),
   tags: z.array(z.string()),
-  capacity: z.object({ forwards: z.number().int() }),
+  capacity: z.object({ forwards: z.int() }),
   stats: z
     .object({
-      forwards: z.number().int(),
-      connections: z.number().int(),
-      bytesFromClients: z.number().int(),
-      bytesToClients: z.number().int(),
+      forwards: z.int(),
+      connections: z.int(),
+      bytesFromClients: z.int(),
+      bytesToClients: z.int(),
     })
-    .meta({ description: 'its own counters at its last renewal' }),
-  renewSeconds: z.number().int(),
+    .check(z.meta({ description: 'its own counters at its last renewal' })),
+  renewSeconds: z.int(),
   registeredAt: isoTime,
   lastRenewalAt: isoTime,
-  lastRenewalAgeSeconds: z.number().int(),
+  lastRenewalAgeSeconds: z.int(),
   expiresAt: isoTime,
-  forwardsOpen: z.number().int(),
-  clusters: z.array(z.string()).meta({ description: 'the clusters whose tag it carries' }),
+  forwardsOpen: z.int(),
+  clusters: z.array(z.string()).check(z.meta({ description: 'the clusters whose tag it carries' })),
 });
 
 export const gatewaysRoute = route({
@@ -71,7 +70,9 @@ export const gatewaysRoute = route({
   response: z.object({
     checked: z
       .boolean()
-      .meta({ description: 'whether check_gateway can reach gateways (GATEWAY_SECRET is set)' }),
+      .check(
+        z.meta({ description: 'whether check_gateway can reach gateways (GATEWAY_SECRET is set)' }),
+      ),
     gateways: z.array(z.discriminatedUnion('source', [configuredGateway, registeredGateway])),
     nextCursor,
   }),

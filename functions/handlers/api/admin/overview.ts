@@ -1,6 +1,7 @@
 /** The admin API's job-queue summary for the console's overview. */
-import * as z from 'zod';
+
 import { JOB_STATUSES } from '../../../core/jobs/ports.ts';
+import * as z from '../../../core/zod.ts';
 import { ADMIN_ERRORS, isoTime } from '../common.ts';
 import { route } from '../route.ts';
 
@@ -12,20 +13,20 @@ export const jobsSummaryRoute = route({
   summary: 'The job queue in numbers: jobs by status, and the oldest pending job',
   response: z.object({
     counts: z.object(
-      Object.fromEntries(JOB_STATUSES.map((s) => [s, z.number().int()])) as Record<
+      Object.fromEntries(JOB_STATUSES.map((s) => [s, z.int()])) as Record<
         (typeof JOB_STATUSES)[number],
-        z.ZodNumber
+        z.ZodMiniInt
       >,
     ),
-    oldestPending: z
-      .object({
-        id: z.number().int(),
+    oldestPending: z.nullable(
+      z.object({
+        id: z.int(),
         kind: z.string(),
         createdAt: isoTime,
         runAfter: isoTime,
         waitingSeconds: z.number(),
-      })
-      .nullable(),
+      }),
+    ),
   }),
   errors: ADMIN_ERRORS,
 });

@@ -4,22 +4,26 @@
  * one that does not decode to a position of this list is refused with 400 before the
  * handler runs.
  */
-import * as z from 'zod';
+import * as z from '../../../core/zod.ts';
 
 /** How many rows a page holds. */
-export const limitParam = z.coerce
-  .number()
-  .int('must be a whole number')
-  .min(1, 'must be at least 1')
-  .max(500, 'must be at most 500')
-  .default(50)
-  .meta({ description: 'rows per page, 1 to 500 (default 50)' });
+export const limitParam = z
+  ._default(
+    z.coerce
+      .number()
+      .check(
+        z.int('must be a whole number'),
+        z.minimum(1, 'must be at least 1'),
+        z.maximum(500, 'must be at most 500'),
+      ),
+    50,
+  )
+  .check(z.meta({ description: 'rows per page, 1 to 500 (default 50)' }));
 
 /** The cursor a list hands out: where its next page starts, or null on the last page. */
 export const nextCursor = z
-  .string()
-  .nullable()
-  .meta({ description: 'give it as `cursor` for the next page; null on the last page' });
+  .nullable(z.string())
+  .check(z.meta({ description: 'give it as `cursor` for the next page; null on the last page' }));
 
 /** Encodes the position after which list `kind` goes on. */
 export function encodeCursor(kind: string, position: unknown): string {
@@ -36,31 +40,34 @@ function decode(text: string): unknown {
 }
 
 /** The `cursor` query parameter of list `kind`: decoded to a position, or a 400. */
-export function cursorParam<P extends z.ZodType>(kind: string, position: P) {
+export function cursorParam<P extends z.ZodMiniType>(kind: string, position: P) {
   const tagged = z.object({ k: z.literal(kind), p: position });
   return z
-    .string()
-    .max(2048, 'is not a cursor this list gave out')
-    .transform((text, ctx): z.output<P> => {
-      const parsed = tagged.safeParse(decode(text));
-      if (!parsed.success) {
-        ctx.addIssue({
-          code: 'custom',
-          message: 'is not a cursor this list gave out; start again without it',
-        });
-        return z.NEVER;
-      }
-      return (parsed.data as { p: z.output<P> }).p;
-    })
-    .optional()
-    .meta({ description: 'the `nextCursor` of the previous page' });
+    .optional(
+      z.pipe(
+        z.string().check(z.maxLength(2048, 'is not a cursor this list gave out')),
+        z.transform((text, ctx): z.output<P> => {
+          const parsed = tagged.safeParse(decode(text));
+          if (!parsed.success) {
+            ctx.issues.push({
+              code: 'custom',
+              message: 'is not a cursor this list gave out; start again without it',
+              input: text,
+            });
+            return z.NEVER;
+          }
+          return (parsed.data as { p: z.output<P> }).p;
+        }),
+      ),
+    )
+    .check(z.meta({ description: 'the `nextCursor` of the previous page' }));
 }
 
 /** A position by time: epoch microseconds (as text, exact) and the row id. */
 export const timePosition = z.object({
-  at: z.string().regex(/^\d{1,20}$/),
-  id: z.number().int().positive(),
+  at: z.string().check(z.regex(/^\d{1,20}$/)),
+  id: z.int().check(z.positive()),
 });
 
 /** A position by name (pools, gateways). */
-export const namePosition = z.string().min(1).max(256);
+export const namePosition = z.string().check(z.minLength(1), z.maxLength(256));

@@ -2,15 +2,17 @@
  * The admin API's views of who is signed in and from where: live broker sessions (from the
  * state table, so they answer in leased mode too), ending one, and registered clients.
  */
-import * as z from 'zod';
+import * as z from '../../../core/zod.ts';
 import { ADMIN_ERRORS, isoTime, mode } from '../common.ts';
 import { route } from '../route.ts';
 import { cursorParam, limitParam, nextCursor, timePosition } from './paging.ts';
 
-const sessionId = z
-  .string()
-  .regex(/^[0-9a-f]{64}$/, 'must be a session id (64 hexadecimal characters)')
-  .meta({ description: 'the id the sessions list gives (not the token, which is never stored)' });
+const sessionId = z.string().check(
+  z.regex(/^[0-9a-f]{64}$/, 'must be a session id (64 hexadecimal characters)'),
+  z.meta({
+    description: 'the id the sessions list gives (not the token, which is never stored)',
+  }),
+);
 
 export const sessionsRoute = route({
   method: 'GET',
@@ -19,11 +21,14 @@ export const sessionsRoute = route({
   auth: 'admin',
   summary: 'Live broker sessions: user, client address, locations, signed in, last seen',
   query: z.object({
-    user: z.string().trim().min(1).max(256).optional(),
+    user: z.optional(z.string().check(z.trim(), z.minLength(1), z.maxLength(256))),
     limit: limitParam,
     cursor: cursorParam(
       'sessions',
-      z.object({ pk: z.string().min(1).max(600), sk: z.string().min(1).max(600) }),
+      z.object({
+        pk: z.string().check(z.minLength(1), z.maxLength(600)),
+        sk: z.string().check(z.minLength(1), z.maxLength(600)),
+      }),
     ),
   }),
   response: z.object({
@@ -35,15 +40,17 @@ export const sessionsRoute = route({
         role: z.string(),
         isAdmin: z.boolean(),
         clientAddress: z.string(),
-        loginGateway: z.string().nullable(),
+        loginGateway: z.nullable(z.string()),
         locations: z.array(z.string()),
         mode,
         signedInAt: isoTime,
         lastSeenAt: isoTime,
-        endsAt: isoTime.meta({
-          description: 'when it ends unless used again (idle or absolute limit)',
-        }),
-        self: z.boolean().meta({ description: 'the session making this request' }),
+        endsAt: isoTime.check(
+          z.meta({
+            description: 'when it ends unless used again (idle or absolute limit)',
+          }),
+        ),
+        self: z.boolean().check(z.meta({ description: 'the session making this request' })),
       }),
     ),
     nextCursor,
@@ -70,27 +77,23 @@ export const clientsRoute = route({
   summary: 'Registered client devices (Resources > Clients), most recently seen first',
   query: z.object({
     user: z
-      .string()
-      .trim()
-      .min(1)
-      .max(256)
-      .optional()
-      .meta({ description: 'the last user who signed in from it' }),
+      .optional(z.string().check(z.trim(), z.minLength(1), z.maxLength(256)))
+      .check(z.meta({ description: 'the last user who signed in from it' })),
     limit: limitParam,
     cursor: cursorParam('clients', timePosition),
   }),
   response: z.object({
     clients: z.array(
       z.object({
-        id: z.number().int(),
+        id: z.int(),
         name: z.string(),
         address: z.string(),
-        loginGateway: z.string().nullable(),
+        loginGateway: z.nullable(z.string()),
         locations: z
           .array(z.string())
-          .meta({ description: 'the locations it is in under the current configuration' }),
+          .check(z.meta({ description: 'the locations it is in under the current configuration' })),
         attributes: z.record(z.string(), z.string()),
-        lastUser: z.string().nullable(),
+        lastUser: z.nullable(z.string()),
         firstSeenAt: isoTime,
         lastLoginAt: isoTime,
       }),

@@ -27,6 +27,7 @@ import {
   mkdtempSync,
   readFileSync,
   rmSync,
+  statSync,
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
@@ -93,6 +94,12 @@ const RUNNER = `
 import { pathToFileURL } from 'node:url';
 const [dir, eventFile] = process.argv.slice(2);
 const { readFileSync } = await import('node:fs');
+if (process.env.COLD_START_LOADED) {
+  // An untimed run: notes every file the process loads (module hooks slow loading down).
+  const { register } = await import('node:module');
+  const hooks = "import { appendFileSync } from 'node:fs'; let file; export function initialize(data) { file = data.file; } export async function load(url, context, next) { if (url.startsWith('file:')) appendFileSync(file, url + String.fromCharCode(10)); return next(url, context); }";
+  register('data:text/javascript,' + encodeURIComponent(hooks), { data: { file: process.env.COLD_START_LOADED } });
+}
 const event = JSON.parse(readFileSync(eventFile, 'utf8'));
 const start = performance.now();
 const m = await import(pathToFileURL(dir + '/index.mjs').href);
@@ -219,6 +226,27 @@ async function runtimeSdkImports(handler: string, bundles: string | undefined): 
   return [...found];
 }
 
+/** The bundle's files (relative to `dir`) that one first request loads, in an untimed run. */
+async function loadedFiles(
+  root: string,
+  dir: string,
+  eventFile: string,
+  env: NodeJS.ProcessEnv,
+): Promise<string[]> {
+  const list = path.join(root, `loaded-${path.basename(dir)}.txt`);
+  writeFileSync(list, '');
+  await runOnce(root, dir, eventFile, { ...env, COLD_START_LOADED: list });
+  return [
+    ...new Set(
+      readFileSync(list, 'utf8')
+        .split('\n')
+        .filter((url) => url.startsWith('file:'))
+        .map((url) => path.relative(dir, fileURLToPath(url)))
+        .filter((f) => !f.startsWith('..') && f.endsWith('.mjs')),
+    ),
+  ].sort();
+}
+
 /** One cold start in a child process (asynchronous: the stand-ins run in this process). */
 function runOnce(root: string, dir: string, eventFile: string, env: NodeJS.ProcessEnv) {
   return new Promise<Run>((resolve, reject) => {
@@ -242,6 +270,10 @@ interface Measured {
   readonly handler: string;
   readonly sdk: SdkSource;
   readonly clients: readonly string[];
+  /** Bytes of the bundle's files that the first request loaded (measured in an untimed run). */
+  readonly loadedBytes: number;
+  /** Chunks it loaded that bundle-size.ts does not count as loaded by every cold start. */
+  readonly beyondColdStart: readonly string[];
   readonly broker: readonly Run[];
   readonly twin: readonly Run[];
 }
@@ -306,16 +338,19 @@ async function main(args: readonly string[]): Promise<void> {
         twin: string;
         events: string[];
         clients: string[];
+        coldStartFiles: Set<string> | undefined;
       }[] = [];
       for (const handler of options.handlers) {
         const first = FIRST_REQUESTS[handler];
         if (!first) throw new Error(`no first request for ${handler}`);
         const dir = path.join(root, handler);
+        let coldStartFiles: Set<string> | undefined;
         if (options.bundles) {
           cpSync(path.join(options.bundles, handler), dir, { recursive: true });
         } else {
           const report = await bundleHandler(handler, sdk);
           cpSync(report.dir, dir, { recursive: true });
+          coldStartFiles = new Set(report.outputs.filter((o) => o.initial).map((o) => o.file));
           report.remove();
         }
         // The clients the bundle loads for its first request: those its cold start imports
@@ -334,7 +369,7 @@ async function main(args: readonly string[]): Promise<void> {
           writeFileSync(file, JSON.stringify(first.event(i)));
           return file;
         });
-        plan.push({ handler, dir, twin, events, clients });
+        plan.push({ handler, dir, twin, events, clients, coldStartFiles });
       }
       const runs = new Map(
         plan.map((p) => [p.handler, { broker: [] as Run[], twin: [] as Run[] }]),
@@ -347,7 +382,15 @@ async function main(args: readonly string[]): Promise<void> {
         }
       }
       for (const p of plan) {
-        results.push({ handler: p.handler, sdk, clients: p.clients, ...runs.get(p.handler)! });
+        const loaded = await loadedFiles(root, p.dir, p.events[0]!, env);
+        results.push({
+          handler: p.handler,
+          sdk,
+          clients: p.clients,
+          loadedBytes: loaded.reduce((sum, f) => sum + statSync(path.join(p.dir, f)).size, 0),
+          beyondColdStart: p.coldStartFiles ? loaded.filter((f) => !p.coldStartFiles!.has(f)) : [],
+          ...runs.get(p.handler)!,
+        });
       }
     }
   } finally {
@@ -363,19 +406,27 @@ function report(results: readonly Measured[], runs: number): void {
   const ms = (x: number) => `${x.toFixed(0)}`.padStart(5);
   for (const sdk of new Set(results.map((r) => r.sdk))) {
     console.log(
-      `\nCold start, AWS SDK ${sdk === 'runtime' ? 'from the Lambda runtime (external, as deployed)' : 'bundled and minified into the chunks'}: fresh Node ${process.versions.node} process, import + first request, ${runs} runs, ms median (max)\n`,
+      `\nCold start, AWS SDK ${sdk === 'runtime' ? 'from the Lambda runtime (external)' : 'bundled and minified into the chunks (as deployed)'}: fresh Node ${process.versions.node} process, import + first request, ${runs} runs, ms median (max)\n`,
     );
     console.log(
-      `${'handler'.padEnd(12)} ${'first request'.padEnd(26)} ${'status'.padEnd(6)} ${'broker'.padStart(13)} ${'twin'.padStart(13)} ${'difference'.padStart(10)}  ${'import: broker'.padStart(14)} ${'twin'.padStart(5)}  twin imports`,
+      `${'handler'.padEnd(12)} ${'first request'.padEnd(26)} ${'status'.padEnd(6)} ${'broker'.padStart(13)} ${'twin'.padStart(13)} ${'difference'.padStart(10)}  ${'import: broker'.padStart(14)} ${'twin'.padStart(5)} ${'loaded'.padStart(9)}  twin imports`,
     );
     for (const r of results.filter((x) => x.sdk === sdk)) {
       const total = (xs: readonly Run[]) => xs.map((x) => x.total);
       const load = (xs: readonly Run[]) => xs.map((x) => x.load);
       const statuses = [...new Set(r.broker.map((x) => x.status))].join('/');
       console.log(
-        `${r.handler.padEnd(12)} ${FIRST_REQUESTS[r.handler]!.what.padEnd(26)} ${statuses.padEnd(6)} ${ms(median(total(r.broker)))} (${ms(max(total(r.broker)))}) ${ms(median(total(r.twin)))} (${ms(max(total(r.twin)))}) ${`+${(median(total(r.broker)) - median(total(r.twin))).toFixed(0)}`.padStart(10)}  ${ms(median(load(r.broker))).padStart(14)} ${ms(median(load(r.twin)))}  ${r.clients.map((c) => c.replace('@aws-sdk/', '')).join(' ')}`,
+        `${r.handler.padEnd(12)} ${FIRST_REQUESTS[r.handler]!.what.padEnd(26)} ${statuses.padEnd(6)} ${ms(median(total(r.broker)))} (${ms(max(total(r.broker)))}) ${ms(median(total(r.twin)))} (${ms(max(total(r.twin)))}) ${`+${(median(total(r.broker)) - median(total(r.twin))).toFixed(0)}`.padStart(10)}  ${ms(median(load(r.broker))).padStart(14)} ${ms(median(load(r.twin)))} ${`${(r.loadedBytes / 1024).toFixed(0)} KB`.padStart(9)}  ${r.clients.map((c) => c.replace('@aws-sdk/', '')).join(' ')}`,
       );
     }
+  }
+  console.log(
+    '\nloaded: the bundle files the first request loaded (broker code, and the SDK when bundled), measured in an extra, untimed run.',
+  );
+  for (const r of results.filter((x) => x.beyondColdStart.length > 0)) {
+    console.log(
+      `${r.handler} (${r.sdk} SDK) also loaded, past what bundle-size.ts counts for every cold start: ${r.beyondColdStart.join(', ')}`,
+    );
   }
   const sdks = [...new Set(results.map((r) => r.sdk))];
   if (sdks.length === 2) {

@@ -64,6 +64,19 @@ export const portRangeSchema = (lowest = 1) =>
     );
 
 const portRange = portRangeSchema();
+/** `a, b,c` → `['a', 'b', 'c']`, each item passing `valid`. */
+const commaList = (valid: (item: string) => boolean, message: string) =>
+  z
+    .pipe(
+      z.string(),
+      z.transform((v) =>
+        v
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean),
+      ),
+    )
+    .check(z.refine((list) => list.every(valid), { message }));
 const host = z
   .string()
   .check(z.maxLength(253), z.regex(/^[A-Za-z0-9.:_-]+$/, 'must be a host name or IP address'));
@@ -80,21 +93,7 @@ const schema = z.object({
   GATEWAY_CONTROL_PORT: z._default(intIn(0, 65535), 9443),
   GATEWAY_CONTROL_BIND: z._default(z.string().check(z.minLength(1)), '127.0.0.1'),
   GATEWAY_TRUSTED_PROXIES: z._default(
-    z
-      .pipe(
-        z.string(),
-        z.transform((v) =>
-          v
-            .split(',')
-            .map((s) => s.trim())
-            .filter(Boolean),
-        ),
-      )
-      .check(
-        z.refine((list) => list.every(isValidIpRange), {
-          message: 'must be a comma-separated list of CIDRs or addresses',
-        }),
-      ),
+    commaList(isValidIpRange, 'must be a comma-separated list of CIDRs or addresses'),
     [],
   ),
   BROKER_URL: z.optional(
@@ -108,21 +107,10 @@ const schema = z.object({
   GATEWAY_WORKERS: z._default(intIn(1, 64), 1),
   GATEWAY_REGISTER: z._default(z.enum(['on', 'off']), 'on'),
   GATEWAY_TAGS: z._default(
-    z
-      .pipe(
-        z.string(),
-        z.transform((v) =>
-          v
-            .split(',')
-            .map((s) => s.trim())
-            .filter(Boolean),
-        ),
-      )
-      .check(
-        z.refine((tags) => tags.every((t) => gatewayTagSchema.safeParse(t).success), {
-          message: 'must be a comma-separated list of tags (letters, digits, dots, dashes)',
-        }),
-      ),
+    commaList(
+      (t) => gatewayTagSchema.safeParse(t).success,
+      'must be a comma-separated list of tags (letters, digits, dots, dashes)',
+    ),
     [DEFAULT_GATEWAY_TAG],
   ),
   GATEWAY_RENEW_SECONDS: z._default(

@@ -223,26 +223,38 @@ async function buildTwin(
 }
 
 /**
- * The SDK modules a bundle's cold start imports statically: read from the files (the entry and
- * the chunks it imports statically), so prebuilt bundles (`--bundles`) are read the same way.
+ * The SDK packages a bundle's cold start imports statically, read by esbuild from the files
+ * (the entry and the chunks it imports statically), so prebuilt bundles (`--bundles`, built
+ * with the runtime's SDK) are read the same way.
  */
 async function runtimeSdkImports(handler: string, bundles: string | undefined): Promise<string[]> {
   const report = bundles ? undefined : await bundleHandler(handler, 'runtime');
   const dir = bundles ? path.join(bundles, handler) : report!.dir;
+  const { metafile } = await esbuild.build({
+    entryPoints: [path.join(dir, 'index.mjs')],
+    bundle: true,
+    packages: 'external',
+    platform: 'node',
+    format: 'esm',
+    write: false,
+    metafile: true,
+    logLevel: 'silent',
+  });
+  report?.remove();
+  const entry = Object.keys(metafile.inputs).find((f) => f.endsWith('index.mjs'))!;
   const found = new Set<string>();
   const seen = new Set<string>();
-  const visit = (file: string) => {
-    if (seen.has(file)) return;
+  const pending = [entry];
+  while (pending.length > 0) {
+    const file = pending.pop()!;
+    if (seen.has(file)) continue;
     seen.add(file);
-    const code = readFileSync(file, 'utf8');
-    // Static imports only (`import(` is a dynamic one): `from"x"` and `import"x"`.
-    for (const [, spec] of code.matchAll(/(?:\bfrom|\bimport)\s*["']([^"']+)["']/g)) {
-      if (spec!.startsWith('@aws-sdk/')) found.add(spec!);
-      else if (spec!.startsWith('.')) visit(path.resolve(path.dirname(file), spec!));
+    for (const i of metafile.inputs[file]!.imports) {
+      if (i.kind !== 'import-statement') continue;
+      if (i.external && i.path.startsWith('@aws-sdk/')) found.add(i.path);
+      else if (!i.external) pending.push(i.path);
     }
-  };
-  visit(path.join(dir, 'index.mjs'));
-  report?.remove();
+  }
   return [...found];
 }
 

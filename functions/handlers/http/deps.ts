@@ -8,7 +8,6 @@ import type { DirectoryParts, LoginParts, SessionParts } from '../../compose/log
 import type { Broker } from '../../compose.ts';
 import type { AgentDeps } from '../../core/agents/events.ts';
 import type { DesktopDeps } from '../../core/desktops/desktops.ts';
-import { syncMirror } from '../../core/leasing/upkeep.ts';
 import type { LoginDeps, SessionDeps } from '../../core/login/login.ts';
 import type { ResealDeps } from '../../core/secrets/reseal.ts';
 import type { ApplyDeps } from '../../core/site-config/apply.ts';
@@ -69,7 +68,7 @@ export const resealDeps = (b: Broker): ResealDeps => ({
   stored: b.storedSecrets,
   afterChange: async () => {
     b.snapshot.invalidate();
-    await syncMirror(b.leasing.upkeep);
+    await b.leasing.syncMirror();
   },
 });
 

@@ -1,12 +1,12 @@
 /**
- * The leasing part of the composition (compose.ts): leases, the leased-mode mirror, the
- * outbox and its replay, the circuit breaker, leased-mode gateway forwards, and the job
- * bodies that keep it all up to date.
+ * The leasing part of the composition (compose/desktops.ts): leases, the leased-mode mirror,
+ * the outbox and its replay, the circuit breaker, leased-mode gateway forwards, and the job
+ * bodies that keep it all up to date. What runs outside the request path (the upkeep: the
+ * outbox replay after an outage, mirroring the site, rebuilding leases, the `lease_upkeep`
+ * job, with their site-database queries) loads on first use.
  */
 import type { Logger } from './adapters/logger.ts';
 import { type SiteDb, withStatementDeadline } from './adapters/site-db/connect.ts';
-import { SqlLeasingQueries } from './adapters/site-db/leasing-queries.ts';
-import { SqlOutboxReplayer } from './adapters/site-db/outbox-replayer.ts';
 import { DynamoLeaseStore } from './adapters/state/lease-store.ts';
 import { LeasedForwardStore } from './adapters/state/leased-forward-store.ts';
 import type { DynamoMirrorStore } from './adapters/state/mirror-store.ts';
@@ -23,7 +23,7 @@ import { createGatewayRouter } from './core/gateways/routing.ts';
 import { CircuitBreaker } from './core/leasing/circuit-breaker.ts';
 import type { LeasingDeps } from './core/leasing/leased-mode.ts';
 import type { Outbox } from './core/leasing/ports.ts';
-import { leaseUpkeep, replayOutbox, syncMirror, type UpkeepDeps } from './core/leasing/upkeep.ts';
+import type { RebuildResult, UpkeepDeps } from './core/leasing/upkeep.ts';
 import type { Metrics } from './core/metrics/ports.ts';
 import type { SiteSnapshotSource } from './core/site-config/ports.ts';
 import type { SiteConfig } from './core/site-config/schema.ts';
@@ -36,9 +36,16 @@ export const BREAKER_PROBE_MS = 1000;
 export const REPLAY_RETRY_MS = 2000;
 
 export interface BrokerLeasing extends LeasingDeps {
-  readonly upkeep: UpkeepDeps;
+  /** What the upkeep works with (its site-database queries load on first use). */
+  upkeep(): Promise<UpkeepDeps>;
   /** Replays the outbox now (one replay at a time per process). */
   replay(): Promise<void>;
+  /** Writes what leased mode needs into the state table now (the site copy, verifiers, keys). */
+  syncMirror(): Promise<void>;
+  /** Rebuilds the leases from the site database (`deskbroker leases rebuild`, the admin API). */
+  rebuild(): Promise<RebuildResult>;
+  /** The `lease_upkeep` job: replay, lease extensions, old replay markers purged. */
+  upkeepJob(): Promise<void>;
   /** Forwards opened in leased mode for one gateway (a restarting gateway re-opens them). */
   leasedForwards(gateway: string, now: number): Promise<ForwardRecord[]>;
   /** After an apply: mirrors accounts, agent keys and the site copy; forgets removed ones. */
@@ -92,21 +99,30 @@ export function composeLeasing(deps: {
     now: () => clock.now(),
     warn: (message, details) => logger.warn(message, details),
   });
-  const upkeep: UpkeepDeps = {
-    snapshot,
-    source: new SqlLeasingQueries(deps.db),
-    leases,
-    mirror,
-    outbox,
-    replayer: new SqlOutboxReplayer(deps.db, deps.siteId),
-    clock,
-    metrics,
+  let upkeepDeps: Promise<UpkeepDeps> | undefined;
+  const upkeep = (): Promise<UpkeepDeps> => {
+    upkeepDeps ??= Promise.all([
+      import('./adapters/site-db/leasing-queries.ts'),
+      import('./adapters/site-db/outbox-replayer.ts'),
+    ]).then(([queries, replayer]) => ({
+      snapshot,
+      source: new queries.SqlLeasingQueries(deps.db),
+      leases,
+      mirror,
+      outbox,
+      replayer: new replayer.SqlOutboxReplayer(deps.db, deps.siteId),
+      clock,
+      metrics,
+    }));
+    return upkeepDeps;
   };
+  const upkeepModule = () => import('./core/leasing/upkeep.ts');
   let replaying: Promise<void> | undefined;
   let retry: NodeJS.Timeout | undefined;
   const replay = (): Promise<void> => {
     clearTimeout(retry);
-    replaying ??= replayOutbox(upkeep)
+    replaying ??= Promise.all([upkeepModule(), upkeep()])
+      .then(([m, u]) => m.replayOutbox(u))
       .then(({ applied, duplicates }) => {
         if (applied + duplicates > 0) logger.info('outbox replayed', { applied, duplicates });
       })
@@ -143,6 +159,15 @@ export function composeLeasing(deps: {
     metrics,
     upkeep,
     replay,
+    async syncMirror() {
+      await (await upkeepModule()).syncMirror(await upkeep());
+    },
+    rebuild: async () => (await upkeepModule()).rebuildLeases(await upkeep()),
+    async upkeepJob() {
+      const u = await upkeep();
+      await (await upkeepModule()).leaseUpkeep(u);
+      await u.replayer.purgeMarkers(clock.now());
+    },
     leasedForwards: (gateway, now) => leasedForwardStore.liveForGateway(gateway, now),
     async afterApply(before, after) {
       try {
@@ -162,7 +187,7 @@ export function composeLeasing(deps: {
   async function mirrorChanges(before: SiteConfig, after: SiteConfig): Promise<void> {
     const keep = new Set(after.users.map((u) => `${u.authServer}#${u.name}`.toLowerCase()));
     const keys = new Set(after.pools.flatMap((p) => p.desktops.map((d) => d.agentKeyHash)));
-    await syncMirror(upkeep, {
+    await (await upkeepModule()).syncMirror(await upkeep(), {
       accounts: before.users
         .filter((u) => !keep.has(`${u.authServer}#${u.name}`.toLowerCase()))
         .map((u) => ({ name: u.name, authServer: u.authServer ?? null })),
@@ -173,12 +198,7 @@ export function composeLeasing(deps: {
   }
 }
 
-/** The job bodies leasing and releases need (lease_upkeep, delayed_release, agent_timeout). */
+/** The job body leasing needs (lease_upkeep). */
 export function leasingJobBodies(leasing: BrokerLeasing) {
-  return {
-    lease_upkeep: async () => {
-      await leaseUpkeep(leasing.upkeep);
-      await leasing.upkeep.replayer.purgeMarkers(leasing.upkeep.clock.now());
-    },
-  };
+  return { lease_upkeep: () => leasing.upkeepJob() };
 }

@@ -5,7 +5,7 @@
  * the guide and Citrix's leased mode; what the state table alone answers (who is signed in,
  * leases), the metrics and the API document still work.
  */
-import type { Broker } from '../compose.ts';
+import { type Broker, compose } from '../compose.ts';
 import { ServiceUnavailableError } from '../core/errors.ts';
 import { clusterRoutes } from './admin/cluster-routes.ts';
 import { configRoutes } from './admin/config-routes.ts';
@@ -78,4 +78,5 @@ export function buildAdminHandler(broker: Broker, options: LogRouteOptions = {})
   return httpHandler(broker.logger, adminEndpoints(broker, options), broker.config);
 }
 
-export const handler = lambdaHandler((broker) => buildAdminHandler(broker));
+// Administration touches every area of the broker: it composes the whole of it.
+export const handler = lambdaHandler(compose, (broker) => buildAdminHandler(broker));

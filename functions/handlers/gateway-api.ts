@@ -7,18 +7,30 @@
  * - `POST /api/v1/gateway/tickets/redeem`: a gateway redeems the HTML5 ticket a browser
  *   presented (./gateway/ticket-routes.ts).
  */
-import type { Broker } from '../compose.ts';
+import { type ComposeOptions, composeBase } from '../compose/base.ts';
+import { composeDesktops } from '../compose/desktops.ts';
+import type { Config } from '../config.ts';
 import { DatabaseUnavailableError } from '../core/errors.ts';
 import { gatewayForwardsRoute } from './api/gateway.ts';
 import { registrationRoutes } from './gateway/registration-routes.ts';
 import { signedRequests } from './gateway/signed.ts';
 import { ticketRoutes } from './gateway/ticket-routes.ts';
+import type { DesktopBroker } from './http/deps.ts';
 import { endpoint } from './http/endpoint.ts';
 import { type AlbHandler, httpHandler, type Route } from './http/handler.ts';
 import { lambdaHandler } from './lambda.ts';
 
+/** Composes what the gateways' API uses: the base and the desktop side (forwards, leases). */
+export async function composeGatewayApiBroker(
+  config: Config,
+  options?: ComposeOptions,
+): Promise<DesktopBroker> {
+  const base = await composeBase(config, options);
+  return { ...base, ...composeDesktops(base) };
+}
+
 /** The routes this handler serves, each the implementation of its contract. */
-export function gatewayApiEndpoints(broker: Broker): Route[] {
+export function gatewayApiEndpoints(broker: DesktopBroker): Route[] {
   const signed = signedRequests(broker);
   return [
     endpoint(gatewayForwardsRoute, async ({ event, query }) => {
@@ -50,8 +62,8 @@ export function gatewayApiEndpoints(broker: Broker): Route[] {
   ];
 }
 
-export function buildGatewayApiHandler(broker: Broker): AlbHandler {
+export function buildGatewayApiHandler(broker: DesktopBroker): AlbHandler {
   return httpHandler(broker.logger, gatewayApiEndpoints(broker), broker.config);
 }
 
-export const handler = lambdaHandler(buildGatewayApiHandler);
+export const handler = lambdaHandler(composeGatewayApiBroker, buildGatewayApiHandler);

@@ -2,7 +2,9 @@
  * The guide's health queries, `GET /index.pl?action=is_alive | cb_status | cb_version`,
  * answered in text/plain for load balancers and autoscaling.
  */
-import type { Broker } from '../compose.ts';
+import { type BrokerBase, type ComposeOptions, composeBase } from '../compose/base.ts';
+import { composeDirectory, composeHealth, type HealthParts } from '../compose/login.ts';
+import type { Config } from '../config.ts';
 import { cbStatus, type HealthVerdict, isAlive, OKAY } from '../core/health.ts';
 import { healthHeadRoute, healthRoute } from './api/health.ts';
 import { endpoint } from './http/endpoint.ts';
@@ -10,8 +12,20 @@ import { type AlbHandler, httpHandler, type Route } from './http/handler.ts';
 import { text } from './http/response.ts';
 import { lambdaHandler } from './lambda.ts';
 
+/** What the health queries use of the broker. */
+export type HealthBroker = BrokerBase & HealthParts;
+
+/** Composes what the health queries use: the base, the directory (to probe) and the probes. */
+export async function composeHealthBroker(
+  config: Config,
+  options?: ComposeOptions,
+): Promise<HealthBroker> {
+  const base = await composeBase(config, options);
+  return { ...base, ...composeHealth(base, composeDirectory(base)) };
+}
+
 /** How the broker serves while the site database is down. */
-async function leasedModeLine(broker: Broker): Promise<string> {
+async function leasedModeLine(broker: HealthBroker): Promise<string> {
   const enabled = await broker.snapshot.get().then(
     (s) => s.config.settings.leasing.enabled,
     () => undefined,
@@ -21,7 +35,7 @@ async function leasedModeLine(broker: Broker): Promise<string> {
 }
 
 /** The routes this handler serves, each the implementation of its contract. */
-export function healthEndpoints(broker: Broker): Route[] {
+export function healthEndpoints(broker: HealthBroker): Route[] {
   const limits = broker.config.health;
   // The answers name the part and the kind of failure only; the whole story goes to the log.
   const logged = (action: string, verdict: HealthVerdict) => {
@@ -58,8 +72,8 @@ export function healthEndpoints(broker: Broker): Route[] {
   return [endpoint(healthRoute, answer), endpoint(healthHeadRoute, answer)];
 }
 
-export function buildHealthHandler(broker: Broker): AlbHandler {
+export function buildHealthHandler(broker: HealthBroker): AlbHandler {
   return httpHandler(broker.logger, healthEndpoints(broker), broker.config);
 }
 
-export const handler = lambdaHandler(buildHealthHandler);
+export const handler = lambdaHandler(composeHealthBroker, buildHealthHandler);

@@ -12,10 +12,25 @@ import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { processSqsDelivery } from '../adapters/jobs/sqs-delivery.ts';
 import { ensureSchema } from '../adapters/site-db/migrate.ts';
-import type { Broker } from '../compose.ts';
-import { ConfigError } from '../config.ts';
+import { type BrokerBase, type ComposeOptions, composeBase } from '../compose/base.ts';
+import { composeDesktops, type DesktopParts } from '../compose/desktops.ts';
+import { composeJobParts, type JobParts } from '../compose/jobs.ts';
+import { type Config, ConfigError } from '../config.ts';
 import { DatabaseUnavailableError } from '../core/errors.ts';
 import { lambdaBroker } from './lambda.ts';
+
+/** What the job Lambda uses of the broker. */
+export type JobsBroker = BrokerBase & DesktopParts & JobParts;
+
+/** Composes what running jobs uses: the base, the desktop side (releases, leases) and jobs. */
+export async function composeJobsBroker(
+  config: Config,
+  options?: ComposeOptions,
+): Promise<JobsBroker> {
+  const base = await composeBase(config, options);
+  const desktops = composeDesktops(base);
+  return { ...base, ...desktops, ...composeJobParts(base, desktops) };
+}
 
 export type JobsHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
 
@@ -23,7 +38,9 @@ export type JobsHandler = (event: SQSEvent, context: Context) => Promise<SQSBatc
  * The handler for a composed broker.
  * @throws {ConfigError} without JOB_QUEUE_URL (it is needed to delay retries).
  */
-export function buildJobsHandler(broker: Broker): JobsHandler {
+export function buildJobsHandler(
+  broker: Pick<JobsBroker, 'jobs' | 'logger' | 'site'>,
+): JobsHandler {
   const deps = broker.jobs.sqs;
   if (!deps) {
     throw new ConfigError('environment variable JOB_QUEUE_URL: required by the job handler');
@@ -63,7 +80,7 @@ let built: JobsHandler | undefined;
 
 /** The Lambda entry: composes the broker once per cold start; publishes the batch's metrics. */
 export const handler: JobsHandler = async (event, context) => {
-  const broker = await lambdaBroker();
+  const broker = await lambdaBroker(composeJobsBroker);
   built ??= buildJobsHandler(broker);
   try {
     return await built(event, context);

@@ -3,7 +3,10 @@
  * ./api/login.ts).
  */
 import type { ALBEvent } from 'aws-lambda';
-import type { Broker } from '../compose.ts';
+import { type ComposeOptions, composeBase } from '../compose/base.ts';
+import { composeDesktops } from '../compose/desktops.ts';
+import { composeDirectory, composeLogin, composeSessions } from '../compose/login.ts';
+import type { Config } from '../config.ts';
 import { logout } from '../core/desktops/desktops.ts';
 import { emptyOffersReason } from '../core/desktops/offers.ts';
 import { AppError } from '../core/errors.ts';
@@ -12,13 +15,28 @@ import { logFailedLogin, login } from '../core/login/login.ts';
 import { storableText } from '../core/text.ts';
 import { authServersRoute, loginRoute, logoutRoute, sessionRoute } from './api/login.ts';
 import { clientOf } from './http/client.ts';
-import { desktopDeps, loginDeps } from './http/deps.ts';
+import { desktopDeps, type LoginBroker, loginDeps } from './http/deps.ts';
 import { endpoint, sessionEndpoint } from './http/endpoint.ts';
 import { type AlbHandler, httpHandler, type Route } from './http/handler.ts';
 import { bodyText, clientIp } from './http/request.ts';
 import { json } from './http/response.ts';
 import { clearedSessionCookie, requireSession, sessionCookie, tokenOf } from './http/session.ts';
 import { lambdaHandler } from './lambda.ts';
+
+/** Composes what signing in uses: sessions, the directory, local accounts, the desktop side. */
+export async function composeLoginBroker(
+  config: Config,
+  options?: ComposeOptions,
+): Promise<LoginBroker> {
+  const base = await composeBase(config, options);
+  return {
+    ...base,
+    ...composeSessions(base),
+    ...composeDirectory(base),
+    ...composeLogin(base),
+    ...composeDesktops(base),
+  };
+}
 
 /** The user name a refused request tried, as far as it can be read and stored. */
 function attemptedUser(event: ALBEvent): string | null {
@@ -34,7 +52,7 @@ function attemptedUser(event: ALBEvent): string | null {
  * Every sign-in attempt leaves a log row, a request refused before authentication (malformed,
  * too large, bad text) too; the use case writes the rows of the attempts it sees.
  */
-function loggingRefusals(broker: Broker, route: Route, reached: WeakSet<ALBEvent>): Route {
+function loggingRefusals(broker: LoginBroker, route: Route, reached: WeakSet<ALBEvent>): Route {
   return {
     ...route,
     handler: async (event, context) => {
@@ -55,7 +73,7 @@ function loggingRefusals(broker: Broker, route: Route, reached: WeakSet<ALBEvent
 }
 
 /** The routes this handler serves, each the implementation of its contract. */
-export function loginEndpoints(broker: Broker): Route[] {
+export function loginEndpoints(broker: LoginBroker): Route[] {
   const deps = loginDeps(broker);
   const reached = new WeakSet<ALBEvent>();
   const signIn = endpoint(loginRoute, async ({ event, body }) => {
@@ -107,8 +125,8 @@ export function loginEndpoints(broker: Broker): Route[] {
   ];
 }
 
-export function buildLoginHandler(broker: Broker): AlbHandler {
+export function buildLoginHandler(broker: LoginBroker): AlbHandler {
   return httpHandler(broker.logger, loginEndpoints(broker), broker.config);
 }
 
-export const handler = lambdaHandler(buildLoginHandler);
+export const handler = lambdaHandler(composeLoginBroker, buildLoginHandler);

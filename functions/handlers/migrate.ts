@@ -2,8 +2,8 @@
  * The deploy-time migration: the handler of a CloudFormation custom resource (CDK Provider
  * framework, lib/constructs/migration.ts). On Create and Update it brings the site database
  * (and the secondary one, when configured) to this broker's schema version with
- * `migrateToLatest`, through the same `compose(loadConfig())` the other handlers use, and
- * creates the built-in `admin` account on a new site (DESKBROKER_ADMIN_PASSWORD), and seals
+ * `migrateToLatest`, through the whole broker (`compose(loadConfig())`, as the local runtime
+ * and the admin function compose it), and creates the built-in `admin` account on a new site (DESKBROKER_ADMIN_PASSWORD), and seals
  * stored secrets a site kept in clear from before they were encrypted. On Delete
  * it does nothing: the data outlives the stack.
  *

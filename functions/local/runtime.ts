@@ -13,7 +13,6 @@ import { openInProcessStateTable } from '../adapters/state/in-process-dynamo.ts'
 import { ensureStateTable } from '../adapters/state/state-table.ts';
 import { type Broker, type ComposeOptions, compose } from '../compose.ts';
 import { type Config, describeTarget } from '../config.ts';
-import { syncMirror } from '../core/leasing/upkeep.ts';
 import { resealSecrets } from '../core/secrets/reseal.ts';
 import { applySiteConfig } from '../core/site-config/apply.ts';
 import { buildAdminHandler } from '../handlers/admin.ts';
@@ -164,7 +163,7 @@ export async function startLocalBroker(
     // in the outbox goes back to the site database.
     try {
       if (admin.created || resealed > 0 || !(await broker.leasing.mirror.loadSite()))
-        await syncMirror(broker.leasing.upkeep);
+        await broker.leasing.syncMirror();
     } catch (e: unknown) {
       broker.logger.warn('could not mirror the site for leased mode', {
         error: (e as Error).message,

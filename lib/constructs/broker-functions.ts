@@ -1,27 +1,18 @@
 /**
- * The broker's Lambda functions: one NodejsFunction per handler in functions/handlers/
- * (the HTTP ones of HTTP_FUNCTIONS, the job function, the deploy-time migration), bundled
- * by the local esbuild with the settings of lib/bundling.ts, on ARM64 and Node 22, in the
- * VPC's private subnets. Their environment is set only by the bind helpers of the other
+ * The broker's Lambda functions: one function per handler in functions/handlers/ (the HTTP
+ * ones of HTTP_FUNCTIONS, the job function, the deploy-time migration), each an asset folder
+ * bundled by the local esbuild with the settings of lib/bundling.ts (code splitting:
+ * `index.mjs` and its chunks; lambda-code.ts), on ARM64 and Node 22, in the VPC's private
+ * subnets. Their environment is set only by the bind helpers of the other
  * constructs (and {@link bindBrokerSettings} here), each of which also grants what it needs.
  */
-import path from 'node:path';
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { type FunctionRoute, HTTP_FUNCTIONS } from '../../functions/handlers/routes.ts';
-import {
-  ESM_REQUIRE_BANNER,
-  EXTERNAL_MODULES,
-  handlerEntry,
-  MAIN_FIELDS,
-  NATIVE_MODULES,
-  NODE_TARGET,
-  REPO_ROOT,
-} from '../bundling.ts';
+import { brokerFunctionCode } from './lambda-code.ts';
 
 export type HttpFunctionName = FunctionRoute['name'];
 export type BrokerFunctionName = HttpFunctionName | 'jobs' | 'migrate';
@@ -66,11 +57,11 @@ export interface BrokerFunctionsProps {
 /** Every broker Lambda function. */
 export class BrokerFunctions extends Construct {
   /** The HTTP functions, by handler name (the keys of HTTP_FUNCTIONS). */
-  public readonly http: Readonly<Record<HttpFunctionName, NodejsFunction>>;
-  public readonly jobs: NodejsFunction;
-  public readonly migrate: NodejsFunction;
+  public readonly http: Readonly<Record<HttpFunctionName, lambda.Function>>;
+  public readonly jobs: lambda.Function;
+  public readonly migrate: lambda.Function;
   /** Every function above. */
-  public readonly all: readonly NodejsFunction[];
+  public readonly all: readonly lambda.Function[];
   /** The functions' security group (undefined outside a VPC). */
   public readonly securityGroup?: ec2.SecurityGroup;
 
@@ -85,7 +76,7 @@ export class BrokerFunctions extends Construct {
     }
     const make = (name: BrokerFunctionName, timeout: Duration) =>
       this.makeFunction(name, timeout, props);
-    const http = {} as Record<HttpFunctionName, NodejsFunction>;
+    const http = {} as Record<HttpFunctionName, lambda.Function>;
     for (const route of HTTP_FUNCTIONS) {
       http[route.name] = make(route.name, Duration.seconds(SPECS[route.name].timeout!));
     }
@@ -99,19 +90,17 @@ export class BrokerFunctions extends Construct {
     name: BrokerFunctionName,
     timeout: Duration,
     props: BrokerFunctionsProps,
-  ): NodejsFunction {
+  ): lambda.Function {
     const spec = SPECS[name];
     const id = pascalCase(name);
     const logGroup = new logs.LogGroup(this, `${id}Logs`, {
       retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
       removalPolicy: RemovalPolicy.DESTROY,
     });
-    const fn = new NodejsFunction(this, id, {
+    const fn = new lambda.Function(this, id, {
       description: `deskbroker: ${spec.description}`,
-      entry: handlerEntry(name),
-      handler: 'handler',
-      projectRoot: REPO_ROOT,
-      depsLockFilePath: path.join(REPO_ROOT, 'package-lock.json'),
+      code: brokerFunctionCode(name),
+      handler: 'index.handler',
       runtime: lambda.Runtime.NODEJS_22_X,
       architecture: props.architecture ?? lambda.Architecture.ARM_64,
       memorySize: spec.memorySize,
@@ -120,29 +109,6 @@ export class BrokerFunctions extends Construct {
       vpc: props.vpc,
       vpcSubnets: props.vpc ? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS } : undefined,
       securityGroups: this.securityGroup ? [this.securityGroup] : undefined,
-      bundling: {
-        format: OutputFormat.ESM,
-        target: NODE_TARGET,
-        minify: true,
-        sourceMap: true,
-        sourcesContent: false,
-        mainFields: [...MAIN_FIELDS],
-        banner: ESM_REQUIRE_BANNER,
-        externalModules: [...EXTERNAL_MODULES],
-        // compose.ts imports the argon2 hasher statically, so every handler loads argon2 at
-        // start (not only login and admin, which hash): each needs the native module.
-        nodeModules: [...NATIVE_MODULES],
-        // `npm ci` of the native module in the bundle folder: from the npm cache when it
-        // has the locked tarball (synth offline), without install scripts (argon2's
-        // package already holds the linux-arm64 binary; nothing to compile for the host).
-        environment: {
-          NPM_CONFIG_PREFER_OFFLINE: 'true',
-          NPM_CONFIG_IGNORE_SCRIPTS: 'true',
-          NPM_CONFIG_AUDIT: 'false',
-          NPM_CONFIG_FUND: 'false',
-          NPM_CONFIG_UPDATE_NOTIFIER: 'false',
-        },
-      },
     });
     acknowledgeFunctionFindings(fn, Boolean(props.vpc));
     return fn;
@@ -152,7 +118,7 @@ export class BrokerFunctions extends Construct {
 const MANAGED_POLICY = 'arn:<AWS::Partition>:iam::aws:policy/service-role';
 
 /** The cdk-nag findings every broker function has, and why they stand. */
-function acknowledgeFunctionFindings(fn: NodejsFunction, inVpc: boolean): void {
+function acknowledgeFunctionFindings(fn: lambda.Function, inVpc: boolean): void {
   Validations.of(fn).acknowledge({
     id: 'AwsSolutions-L1',
     reason:

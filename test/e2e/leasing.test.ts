@@ -278,14 +278,15 @@ describe('connection leasing', () => {
     expect(Number(after.n)).toBeGreaterThan(Number(before.n) + 24);
 
     // Replaying again writes nothing twice (the markers).
-    const again = await broker.broker.leasing.upkeep.replayer.apply('already-applied-id', {
+    const { replayer } = await broker.broker.leasing.upkeep();
+    const again = await replayer.apply('already-applied-id', {
       kind: 'log',
       at: clock.now(),
       entry: { event: 'test', user: null },
     });
     expect(again).toBe('applied');
     expect(
-      await broker.broker.leasing.upkeep.replayer.apply('already-applied-id', {
+      await replayer.apply('already-applied-id', {
         kind: 'log',
         at: clock.now(),
         entry: { event: 'test', user: null },

@@ -16,7 +16,7 @@
  * (argon2's package carries both binaries).
  */
 import { randomUUID } from 'node:crypto';
-import { rmSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import {
   CreateQueueCommand,
@@ -225,7 +225,7 @@ describe('the deployed bundles', () => {
   let userToken: string;
   let desktopId: number;
 
-  it('are one folder per function in cdk.out, each with its handler and argon2 beside it', () => {
+  it('are one folder per function in cdk.out: index.mjs, its chunks, and argon2 where it hashes', () => {
     const all = brokerFunctions();
     expect([...all.keys()].sort()).toEqual(
       ['admin', 'agent', 'gateway-api', 'health', 'jobs', 'login', 'migrate', 'offers'].sort(),
@@ -233,6 +233,16 @@ describe('the deployed bundles', () => {
     for (const [name, resource] of all) {
       expect(resource.Metadata['aws:asset:path'], name).toMatch(/^asset\.[0-9a-f]{64}$/);
       expect(resource.Properties.Handler).toBe('index.handler');
+      const asset = path.join(synthesized.app.outdir, resource.Metadata['aws:asset:path']);
+      expect(existsSync(path.join(asset, 'index.mjs')), name).toBe(true);
+      expect(
+        readdirSync(path.join(asset, 'chunks')).some((f) => f.endsWith('.mjs')),
+        name,
+      ).toBe(true);
+      // Only the functions that hash passwords import argon2; only they carry it.
+      expect(existsSync(path.join(asset, 'node_modules', 'argon2')), name).toBe(
+        ['login', 'admin', 'migrate'].includes(name),
+      );
     }
   });
 

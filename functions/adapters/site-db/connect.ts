@@ -5,17 +5,12 @@
  */
 
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { PGlite, Transaction } from '@electric-sql/pglite';
 import {
   CamelCasePlugin,
   type DatabaseConnection,
   type Dialect,
   type Driver,
   Kysely,
-  PGliteDialect,
-  PostgresDialect,
-  type PostgresPool,
-  type PostgresPoolClient,
   type QueryResult,
   type TransactionSettings,
 } from 'kysely';
@@ -118,49 +113,12 @@ async function dialectFor(
 ): Promise<Dialect> {
   switch (target.kind) {
     case 'postgres': {
-      const pg = (await import('pg')).default;
-      // int8 (bigserial ids, counts) as numbers, as the other dialects return them.
-      const types = {
-        getTypeParser: (oid: number, format?: 'text' | 'binary') =>
-          oid === 20 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format),
-      };
-      const pool = new pg.Pool({
-        connectionString: target.url,
-        max: options.poolSize ?? 10,
-        connectionTimeoutMillis:
-          options.connectTimeoutMs ?? Math.min(options.statementTimeoutMs, 5000),
-        statement_timeout: options.statementTimeoutMs,
-        idle_in_transaction_session_timeout: options.statementTimeoutMs * 4,
-        keepAlive: true,
-        types,
-      });
-      // A client that loses its server emits 'error' (on the pool when idle, on the client
-      // when checked out); without listeners that would crash the process. The query in
-      // flight is rejected anyway, and the next one reports the outage.
-      pool.on('error', () => {});
-      pool.on('connect', (client) => {
-        client.on('error', () => {});
-        // Every exchange with the server goes through `query` (Kysely's statements, BEGIN, COMMIT).
-        const query = client.query;
-        client.query = ((...args: unknown[]) => {
-          countSqlRoundTrip(stats);
-          return (query as (...a: unknown[]) => unknown).apply(client, args);
-        }) as typeof client.query;
-      });
-      return new PostgresDialect({ pool: callbackStylePool(pool) });
+      const { postgresDialect } = await import('./postgres-dialect.ts');
+      return postgresDialect(target, options, stats);
     }
     case 'pglite': {
-      const { PGlite } = await import('@electric-sql/pglite');
-      const { mkdirSync } = await import('node:fs');
-      const dataDir = target.path === ':memory:' ? undefined : target.path;
-      if (dataDir) mkdirSync(dataDir, { recursive: true });
-      return new PGliteDialect({
-        pglite: async () =>
-          meterPglite(
-            await PGlite.create({ dataDir, parsers: { 20: (v: string) => Number(v) } }),
-            stats,
-          ),
-      });
+      const { pgliteDialect } = await import('./pglite-dialect.ts');
+      return pgliteDialect(target, stats);
     }
     case 'data-api': {
       const { RDSDataClient } = await import('@aws-sdk/client-rds-data');
@@ -184,95 +142,6 @@ async function dialectFor(
       });
     }
   }
-}
-
-/** What {@link callbackStylePool} needs of pg's Pool and its clients. */
-interface PgPool {
-  readonly options: object;
-  readonly Client?: PostgresPool['Client'];
-  connect(): Promise<PgClient>;
-  end(): Promise<void>;
-}
-interface PgClient {
-  readonly processID?: number;
-  query(sql: string, values: unknown[], callback: (e: Error | null, r: unknown) => void): void;
-  query(cursor: unknown): unknown;
-  release(destroy?: boolean): void;
-}
-
-/**
- * pg's Pool for Kysely, with each query run in pg's callback style rather than its promise
- * style. With the promise style V8 promotes every row a query returns to the old generation
- * (measured here: reading 100 MB of rows promoted 110 MB, against 5 MB in callback style),
- * so a large read such as a log export grows the process by tens of MB until a full
- * collection; in callback style the rows die young.
- */
-function callbackStylePool(pool: PgPool): PostgresPool {
-  // One wrapper per pooled client: Kysely keeps its connection state by client object.
-  const wrappers = new WeakMap<PgClient, PostgresPoolClient>();
-  const wrap = (client: PgClient): PostgresPoolClient => {
-    let wrapper = wrappers.get(client);
-    if (!wrapper) {
-      wrapper = {
-        get processID() {
-          return client.processID;
-        },
-        query: ((sql: unknown, parameters?: readonly unknown[]) =>
-          typeof sql === 'string'
-            ? new Promise((resolve, reject) =>
-                client.query(sql, [...(parameters ?? [])], (e, r) =>
-                  e ? reject(e) : resolve(r as never),
-                ),
-              )
-            : client.query(sql)) as PostgresPoolClient['query'],
-        release: (destroy?: boolean) => client.release(destroy),
-      };
-      wrappers.set(client, wrapper);
-    }
-    return wrapper;
-  };
-  return {
-    options: pool.options,
-    Client: pool.Client,
-    connect: async () => wrap(await pool.connect()),
-    end: () => pool.end(),
-  };
-}
-
-/**
- * Counts an embedded PGlite's statements as round trips, as a server's would be: each query
- * or exec, and a transaction's BEGIN, its statements and its COMMIT or ROLLBACK. (PGlite's
- * protocol layer takes several calls per statement, so it is counted a level above.)
- */
-function meterPglite(pglite: PGlite, stats: { roundTrips: number }): PGlite {
-  const counted = <F extends (...args: never[]) => unknown>(fn: F, self: object): F =>
-    ((...args: Parameters<F>) => {
-      countSqlRoundTrip(stats);
-      return fn.apply(self, args);
-    }) as F;
-  const metered = (tx: Transaction): Transaction =>
-    new Proxy(tx, {
-      get: (target, prop) => {
-        const value: unknown = Reflect.get(target, prop);
-        return (prop === 'query' || prop === 'exec' || prop === 'sql') &&
-          typeof value === 'function'
-          ? counted(value as (...args: never[]) => unknown, target)
-          : value;
-      },
-    });
-  const { transaction } = pglite;
-  pglite.query = counted(pglite.query, pglite);
-  pglite.exec = counted(pglite.exec, pglite);
-  pglite.sql = counted(pglite.sql, pglite);
-  pglite.transaction = async <T>(callback: (tx: Transaction) => Promise<T>): Promise<T> => {
-    countSqlRoundTrip(stats); // BEGIN
-    try {
-      return (await transaction.call(pglite, (tx: Transaction) => callback(metered(tx)))) as T;
-    } finally {
-      countSqlRoundTrip(stats); // COMMIT or ROLLBACK
-    }
-  };
-  return pglite;
 }
 
 /** Error codes and messages that mean "the database is not there", not "the query is wrong". */

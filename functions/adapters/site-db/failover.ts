@@ -20,16 +20,11 @@ import {
   Kysely,
   type TransactionSettings,
 } from 'kysely';
-import { type Config, type DatabaseTarget, describeTarget } from '../../config.ts';
+import { type DatabaseTarget, describeTarget } from '../../config.ts';
 import { DatabaseUnavailableError } from '../../core/errors.ts';
 import type { Logger } from '../logger.ts';
 import type { StateTable } from '../state/state-table.ts';
-import {
-  checkedDialect,
-  type OpenOptions,
-  openSiteDatabase,
-  type SiteDatabase,
-} from './connect.ts';
+import { checkedDialect, type OpenOptions, type SiteDatabase } from './connect.ts';
 import type { Database } from './schema.ts';
 
 export type Which = 'primary' | 'secondary';
@@ -73,24 +68,6 @@ export interface FailoverOptions extends OpenOptions {
   readonly logger: Logger;
   /** How often the remembered choice is re-read, so all brokers follow a switch (ms). */
   readonly recheckMs?: number;
-}
-
-/**
- * Opens the site database of the configuration: with a secondary, one that fails over to it.
- * Nothing connects until first used.
- */
-export async function openBrokerSiteDatabase(
-  config: Config,
-  state: StateTable,
-  logger: Logger,
-): Promise<SiteDatabase> {
-  const options = { statementTimeoutMs: config.dbStatementTimeoutMs };
-  if (!config.secondaryDb) return openSiteDatabase(config.siteDb, options);
-  return openFailoverSiteDatabase(config.siteDb, config.secondaryDb, {
-    ...options,
-    logger,
-    store: stateTableActiveStore(state, config.siteDb, config.secondaryDb),
-  });
 }
 
 /** A site database over a primary and a secondary. */

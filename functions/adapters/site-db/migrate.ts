@@ -4,29 +4,26 @@
  * must match). The whole list is compared, not only the newest name, so a migration that sorts
  * before one already applied (two branches that each added one) is applied, not skipped.
  */
-import { type Kysely, sql } from 'kysely';
-import { type Migration, Migrator } from 'kysely/migration';
+import { sql } from 'kysely';
 import { AppError } from '../../core/errors.ts';
 import type { SiteDb } from './connect.ts';
-import * as initial from './migrations/0001-initial.ts';
-import * as gatewayCheck from './migrations/0002-gateway-check.ts';
-import * as adminConsole from './migrations/0003-admin-console.ts';
-import * as registeredGateways from './migrations/0004-registered-gateways.ts';
-import * as html5 from './migrations/0005-html5.ts';
-import * as desktopPorts from './migrations/0006-desktop-ports.ts';
 
-/** Every migration, in order. Listed here (not read from disk) so bundles carry them. */
-const MIGRATIONS: Record<string, Migration> = {
-  '0001': initial,
-  '0002-gateway-check': gatewayCheck,
-  '0003-admin-console': adminConsole,
-  '0004-registered-gateways': registeredGateways,
-  '0005-html5': html5,
-  '0006-desktop-ports': desktopPorts,
-};
+/**
+ * Every migration's name, in order: the schema check needs only these. The migrations
+ * themselves (./migration-list.ts, with Kysely's Migrator) load when a database is migrated,
+ * so the Lambdas that only check the version do not carry them.
+ */
+export const MIGRATION_NAMES: readonly string[] = [
+  '0001',
+  '0002-gateway-check',
+  '0003-admin-console',
+  '0004-registered-gateways',
+  '0005-html5',
+  '0006-desktop-ports',
+];
 
 /** The schema version this broker is built for. */
-export const SCHEMA_VERSION = Object.keys(MIGRATIONS).at(-1)!;
+export const SCHEMA_VERSION = MIGRATION_NAMES.at(-1)!;
 
 /** Thrown when the database's schema is not this broker's. The message says both versions. */
 export class SchemaVersionError extends AppError {
@@ -42,31 +39,35 @@ export class SchemaVersionError extends AppError {
   }
 }
 
-const migrator = (db: Kysely<unknown>) =>
-  new Migrator({
-    db,
-    provider: { getMigrations: async () => MIGRATIONS },
-    migrationTableName: 'schema_migration',
-    migrationLockTableName: 'schema_migration_lock',
-    // A migration missing from the middle of the list is applied (see above).
-    allowUnorderedMigrations: true,
-  });
-
-/** The migrations the database has applied, in name order (empty for an empty database). */
-async function appliedMigrations(db: SiteDb): Promise<string[]> {
-  const exists = await sql<{ found: boolean }>`
-    select to_regclass('schema_migration') is not null as found`.execute(db);
-  if (!exists.rows[0]?.found) return [];
-  const rows = await sql<{ name: string }>`select name from schema_migration order by name`.execute(
-    db,
+/** An error that says the migrations table does not exist (SQLSTATE 42P01): an empty database. */
+function isMissingMigrationTable(e: unknown): boolean {
+  const err = e as { code?: unknown; message?: unknown };
+  return (
+    err?.code === '42P01' ||
+    /relation "schema_migration" does not exist|SQLState: 42P01/.test(String(err?.message ?? ''))
   );
-  return rows.rows.map((r) => r.name);
+}
+
+/**
+ * The migrations the database has applied, in name order (empty for an empty database). One
+ * statement, as every cold start runs it: an empty database answers with an error instead.
+ */
+async function appliedMigrations(db: SiteDb): Promise<string[]> {
+  try {
+    const rows = await sql<{
+      name: string;
+    }>`select name from schema_migration order by name`.execute(db);
+    return rows.rows.map((r) => r.name);
+  } catch (e: unknown) {
+    if (isMissingMigrationTable(e)) return [];
+    throw e;
+  }
 }
 
 /** How the database's migrations compare with this broker's. */
 async function schemaState(db: SiteDb) {
   const applied = await appliedMigrations(db);
-  const known = new Set(Object.keys(MIGRATIONS));
+  const known = new Set(MIGRATION_NAMES);
   return {
     version: applied.at(-1) ?? 'none',
     /** Migrations of a newer broker. */
@@ -90,7 +91,8 @@ export async function migrateToLatest(db: SiteDb): Promise<{ from: string; to: s
   if (unknown.length > 0) {
     throw new SchemaVersionError(from, 'upgrade this broker before using this database');
   }
-  const { error } = await migrator(db as unknown as Kysely<unknown>).migrateToLatest();
+  const { migrator } = await import('./migration-list.ts');
+  const { error } = await migrator(db, MIGRATION_NAMES).migrateToLatest();
   if (error) throw error;
   return { from, to: SCHEMA_VERSION };
 }

@@ -33,7 +33,6 @@ import { firstAssignment } from './assignments.ts';
 import { type AuthDeps, authenticate, type Identity } from './authenticate.ts';
 import { RECORDED_HEADER_LENGTH } from './client-limits.ts';
 import { type ClientAttributes, locationsOf } from './locations.ts';
-import { verifyTotp } from './mfa.ts';
 import type { SessionStore, ThrottleStore } from './ports.ts';
 import { hashToken, needsTouch, newToken, type Session, type SessionLimits } from './sessions.ts';
 
@@ -340,6 +339,8 @@ async function checkTotp(
     );
   // The secret is stored sealed: opened here, for this check only.
   const secret = await deps.secrets.open(identity.mfaSecret);
+  // otplib loads only for the accounts that use MFA (a chunk of its own in the bundles).
+  const { verifyTotp } = await import('./mfa.ts');
   if (!(await verifyTotp(secret, code, deps.clock.now()))) {
     throw new UnauthorizedError('invalid_mfa_code', 'the one-time code is wrong or has expired');
   }

@@ -5,14 +5,7 @@
  */
 import type { Broker } from '../../compose.ts';
 import { BadRequestError } from '../../core/errors.ts';
-import {
-  applySiteConfig,
-  decodeConfigText,
-  encodeConfig,
-  exportSiteConfig,
-} from '../../core/site-config/apply.ts';
 import { describeChange } from '../../core/site-config/diff.ts';
-import { locateProblems } from '../../core/site-config/locate.ts';
 import { InvalidConfigError } from '../../core/site-config/validate.ts';
 import { applyConfigRoute, exportConfigRoute } from '../api/admin.ts';
 import { applyDeps } from '../http/deps.ts';
@@ -21,9 +14,14 @@ import type { Route } from '../http/handler.ts';
 import { bodyText, header } from '../http/request.ts';
 import { text } from '../http/response.ts';
 
+// YAML (the `yaml` package, about 110 KB minified) loads with the first export or apply, not
+// with every cold start of the admin Lambda.
+const applyModule = () => import('../../core/site-config/apply.ts');
+
 export function configRoutes(broker: Broker): Route[] {
   return [
     sessionEndpoint(broker, exportConfigRoute, async ({ event, query }) => {
+      const { encodeConfig, exportSiteConfig } = await applyModule();
       const config = await exportSiteConfig(broker.siteConfig);
       const wantsYaml = query.format === 'yaml' || /yaml/.test(header(event, 'accept') ?? '');
       return wantsYaml
@@ -33,13 +31,15 @@ export function configRoutes(broker: Broker): Route[] {
         : config;
     }),
     sessionEndpoint(broker, applyConfigRoute, async ({ session, event, query }) => {
+      const { applySiteConfig, decodeConfigText } = await applyModule();
       const source = bodyText(event);
       const document = decodeConfigText(source);
       const dryRun = query.dryRun === 'true';
       // This broker sees the change at once; the others within CONFIG_CACHE_SECONDS.
       const result = await applySiteConfig(applyDeps(broker), document, { dryRun }).catch(
-        (e: unknown) => {
+        async (e: unknown) => {
           if (!(e instanceof InvalidConfigError)) throw e;
+          const { locateProblems } = await import('../../core/site-config/locate.ts');
           throw new BadRequestError(e.code, e.message, {
             ...e.details,
             issues: locateProblems(source, e.problems),

@@ -7,7 +7,6 @@
 import type { Broker } from '../../compose.ts';
 import { NotFoundError } from '../../core/errors.ts';
 import { isLive } from '../../core/leasing/leases.ts';
-import { rebuildLeases } from '../../core/leasing/upkeep.ts';
 import {
   leasesRoute,
   rebuildLeasesRoute,
@@ -65,6 +64,6 @@ export function leasesRoutes(broker: Broker): Route[] {
       await leases.unrevoke(body.user);
       return { user: body.user, revoked: false as const };
     }),
-    sessionEndpoint(broker, rebuildLeasesRoute, () => rebuildLeases(broker.leasing.upkeep)),
+    sessionEndpoint(broker, rebuildLeasesRoute, () => broker.leasing.rebuild()),
   ];
 }

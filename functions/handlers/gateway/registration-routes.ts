@@ -3,15 +3,15 @@
  * `POST /api/v1/gateway/registrations` registers or renews, `DELETE .../{name}` deregisters.
  * Registrations live in the state table: they work while the site database is down.
  */
-import type { Broker } from '../../compose.ts';
 import { deregisterGateway, registerGateway } from '../../core/gateways/registration.ts';
 import { deregisterGatewayRoute, registerGatewayRoute } from '../api/gateway.ts';
+import type { DesktopBroker } from '../http/deps.ts';
 import { endpoint } from '../http/endpoint.ts';
 import type { Route } from '../http/handler.ts';
 import { clientIp } from '../http/request.ts';
 import type { SignedRequests } from './signed.ts';
 
-export function registrationRoutes(broker: Broker, signed: SignedRequests): Route[] {
+export function registrationRoutes(broker: DesktopBroker, signed: SignedRequests): Route[] {
   const deps = { registry: broker.gatewayRegistry, metrics: broker.metrics, clock: broker.clock };
   return [
     endpoint(registerGatewayRoute, async ({ event, body }) => {

@@ -4,7 +4,6 @@
  */
 import type { ALBEvent } from 'aws-lambda';
 import { DynamoNonceStore } from '../../adapters/state/nonce-store.ts';
-import type { Broker } from '../../compose.ts';
 import { ServiceUnavailableError, UnauthorizedError } from '../../core/errors.ts';
 import {
   createRequestVerifier,
@@ -12,6 +11,7 @@ import {
   SIGNATURE_HEADER,
   TIMESTAMP_HEADER,
 } from '../../core/gateways/signature.ts';
+import type { DesktopBroker } from '../http/deps.ts';
 import { bodyText, headerValues } from '../http/request.ts';
 
 /** Checks gateway signatures; `verify` returns the raw body that was signed. */
@@ -27,7 +27,7 @@ export interface SignedRequests {
  * A checker of signed gateway requests for one broker. Nonces are remembered in the state
  * table: a request replayed against another broker or Lambda instance is refused too.
  */
-export function signedRequests(broker: Broker): SignedRequests {
+export function signedRequests(broker: DesktopBroker): SignedRequests {
   const secret = broker.config.gatewaySecret;
   const verifier = secret
     ? createRequestVerifier({ secret, nonces: new DynamoNonceStore(broker.state) })

@@ -3,15 +3,15 @@
  * browser presented (core/gateways/html5.ts). Only the state table is touched, so redeeming
  * works in leased mode too. 403 `ticket_<reason>` refuses it; redeems and refusals are logged.
  */
-import type { Broker } from '../../compose.ts';
 import { ServiceUnavailableError } from '../../core/errors.ts';
 import { redeemTicket, TicketRefusedError } from '../../core/gateways/html5.ts';
 import { redeemTicketRoute } from '../api/gateway.ts';
+import type { DesktopBroker } from '../http/deps.ts';
 import { endpoint } from '../http/endpoint.ts';
 import type { Route } from '../http/handler.ts';
 import type { SignedRequests } from './signed.ts';
 
-export function ticketRoutes(broker: Broker, signed: SignedRequests): Route[] {
+export function ticketRoutes(broker: DesktopBroker, signed: SignedRequests): Route[] {
   return [
     endpoint(redeemTicketRoute, async ({ event, body }) => {
       await signed.verify(event);

@@ -1,21 +1,31 @@
 /**
  * The ports each use case needs, taken from the composed broker.
  */
+
+import type { BrokerBase } from '../../compose/base.ts';
+import type { DesktopParts } from '../../compose/desktops.ts';
+import type { DirectoryParts, LoginParts, SessionParts } from '../../compose/login.ts';
 import type { Broker } from '../../compose.ts';
 import type { AgentDeps } from '../../core/agents/events.ts';
 import type { DesktopDeps } from '../../core/desktops/desktops.ts';
-import { syncMirror } from '../../core/leasing/upkeep.ts';
 import type { LoginDeps, SessionDeps } from '../../core/login/login.ts';
 import type { ResealDeps } from '../../core/secrets/reseal.ts';
 import type { ApplyDeps } from '../../core/site-config/apply.ts';
 
-export const sessionDeps = (b: Broker): SessionDeps => ({
+/** What session-checked endpoints use of the broker. */
+export type SessionBroker = BrokerBase & SessionParts;
+/** What handing out, connecting and releasing desktops uses. */
+export type DesktopBroker = BrokerBase & DesktopParts;
+/** What signing in uses: sessions, the directory, local accounts, and the desktops it offers. */
+export type LoginBroker = SessionBroker & DirectoryParts & LoginParts & DesktopParts;
+
+export const sessionDeps = (b: SessionBroker): SessionDeps => ({
   sessions: b.sessions,
   clock: b.clock,
   limits: b.sessionLimits,
 });
 
-export const desktopDeps = (b: Broker): DesktopDeps => ({
+export const desktopDeps = (b: DesktopBroker): DesktopDeps => ({
   snapshot: b.snapshot,
   desktops: b.desktops,
   probe: b.probe,
@@ -26,7 +36,7 @@ export const desktopDeps = (b: Broker): DesktopDeps => ({
   metrics: b.metrics,
 });
 
-export const loginDeps = (b: Broker): LoginDeps => ({
+export const loginDeps = (b: LoginBroker): LoginDeps => ({
   ...sessionDeps(b),
   ...desktopDeps(b),
   accounts: b.accounts,
@@ -58,14 +68,14 @@ export const resealDeps = (b: Broker): ResealDeps => ({
   stored: b.storedSecrets,
   afterChange: async () => {
     b.snapshot.invalidate();
-    await syncMirror(b.leasing.upkeep);
+    await b.leasing.syncMirror();
   },
 });
 
 /** Lease extensions by desktop, shared by every agent request of this broker. */
-const extended = new WeakMap<Broker, Map<number, number>>();
+const extended = new WeakMap<DesktopBroker, Map<number, number>>();
 
-export const agentDeps = (b: Broker): AgentDeps => {
+export const agentDeps = (b: DesktopBroker): AgentDeps => {
   if (!extended.has(b)) extended.set(b, new Map());
   return {
     agents: b.agents,

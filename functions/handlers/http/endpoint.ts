@@ -11,12 +11,12 @@
  * session the contract asks for before anything else, so no route can forget it.
  */
 import type { ALBEvent, Context } from 'aws-lambda';
-import type { Broker } from '../../compose.ts';
 import { BadRequestError } from '../../core/errors.ts';
 import type { Session } from '../../core/login/sessions.ts';
 import { textProblem } from '../../core/text.ts';
 import type * as z from '../../core/zod.ts';
 import type { ApiRoute } from '../api/route.ts';
+import type { SessionBroker } from './deps.ts';
 import type { Route } from './handler.ts';
 import { checkText, jsonBody, validate } from './request.ts';
 import { type HttpResponse, json } from './response.ts';
@@ -146,7 +146,7 @@ export function sessionEndpoint<
   B extends z.ZodMiniType | undefined,
   S extends z.ZodMiniType,
 >(
-  broker: Broker,
+  broker: SessionBroker,
   contract: ApiRoute<P, Q, B, S>,
   implementation: (
     input: EndpointInput<P, Q, B> & { readonly session: Session },

@@ -2,10 +2,9 @@
  * The session behind a request: `Authorization: Bearer <token>` or the session cookie.
  */
 import type { ALBEvent } from 'aws-lambda';
-import type { Broker } from '../../compose.ts';
 import { requireAdmin, sessionFor } from '../../core/login/login.ts';
 import { SESSION_COOKIE, type Session } from '../../core/login/sessions.ts';
-import { sessionDeps } from './deps.ts';
+import { type SessionBroker, sessionDeps } from './deps.ts';
 import { cookies, header } from './request.ts';
 
 export function tokenOf(event: ALBEvent): string | undefined {
@@ -24,11 +23,14 @@ export function clearedSessionCookie(): string {
 }
 
 /** @throws {UnauthorizedError} without a live session. */
-export function requireSession(broker: Broker, event: ALBEvent): Promise<Session> {
+export function requireSession(broker: SessionBroker, event: ALBEvent): Promise<Session> {
   return sessionFor(sessionDeps(broker), tokenOf(event));
 }
 
 /** @throws {UnauthorizedError | ForbiddenError} unless an administrator is signed in. */
-export async function requireAdminSession(broker: Broker, event: ALBEvent): Promise<Session> {
+export async function requireAdminSession(
+  broker: SessionBroker,
+  event: ALBEvent,
+): Promise<Session> {
   return requireAdmin(await requireSession(broker, event));
 }

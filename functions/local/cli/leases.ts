@@ -6,7 +6,7 @@
 import { loadConfig } from '../../config.ts';
 import { isLive, type Lease } from '../../core/leasing/leases.ts';
 import type { LeaseFilter } from '../../core/leasing/ports.ts';
-import { type RebuildResult, rebuildLeases } from '../../core/leasing/upkeep.ts';
+import type { RebuildResult } from '../../core/leasing/upkeep.ts';
 import { openLocal } from '../runtime.ts';
 import { adminFetch } from './remote.ts';
 import { type Command, envWithFlags, siteFlags } from './shared.ts';
@@ -51,7 +51,7 @@ async function localAdmin(flags: Flags, env: NodeJS.ProcessEnv): Promise<LeaseAd
       return { leases: page.leases.map((l) => view(l, now)), next: page.cursor };
     },
     remove: (filter) => leases.removeWhere(filter),
-    rebuild: () => rebuildLeases(broker.leasing.upkeep),
+    rebuild: () => broker.leasing.rebuild(),
     close: () => local.close(),
   };
 }

@@ -332,14 +332,17 @@ describe('HTML5 display', () => {
   });
 
   it('an agent logout on the desktop closes its browser session', async () => {
-    const t = await browserTicket('ada');
-    const rfb = opened(await openRfb(t.url, t.ticket));
     const agent = (event: string) =>
       request(`${broker.url}/api/v1/agent/events`, {
         method: 'POST',
         headers: { authorization: `Agent ${AGENT_KEY}` },
         body: { event, user: 'ada' },
       });
+    // The agent reports first: refresh_pool (each minute) marks a desktop whose agent never
+    // reported unavailable, and one run in three would cross a minute before ada's login.
+    expect((await agent('heartbeat')).status).toBe(200);
+    const t = await browserTicket('ada');
+    const rfb = opened(await openRfb(t.url, t.ticket));
 
     expect((await agent('login')).status).toBe(200);
     expect(rfb.closed).toBeUndefined();

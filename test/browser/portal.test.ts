@@ -161,13 +161,13 @@ describe('the user portal', () => {
   it('keeps the focus in the field a quick user is already typing in while the page settles', async () => {
     // A slow machine: the page's after-paint work (where it moves the focus to its heading)
     // runs half a second late, while the user has already clicked into the form and types.
-    await page.addInitScript(() => {
+    await page.addInitScript(`{
       const later = window.requestAnimationFrame.bind(window);
       window.requestAnimationFrame = (callback) => {
         setTimeout(() => later(callback), 500);
         return 0;
       };
-    });
+    }`);
     await page.goto(broker.url);
     await page.getByLabel('User name').focus();
     await page.keyboard.type('alice', { delay: 150 });

@@ -156,6 +156,8 @@ export async function startGateway(
     secret: config.secret,
     brokerUrl: config.brokerUrl,
     trustedProxies: config.trustedProxies,
+    // A registered gateway is a member of its tags' clusters; its login tags say so.
+    tags: config.registration.on ? config.registration.tags : [],
     logger,
   });
   attachHtml5Bridge(publicHttp, html5);

@@ -90,6 +90,8 @@ export function createPublicHttp(options: {
   /** Broker base URL; undefined turns login forwarding off. */
   brokerUrl?: string;
   trustedProxies?: readonly string[];
+  /** The gateway's registration tags, vouched for in each login tag (its tag clusters). */
+  tags?: readonly string[];
   logger: Logger;
 }): Server {
   const { logger, gatewayName, secret } = options;
@@ -117,7 +119,12 @@ export function createPublicHttp(options: {
       if (req.headers.host) headers['x-forwarded-host'] = req.headers.host;
     }
     headers.host = target.host;
-    headers[LOGIN_TAG_HEADER] = signLoginTag({ secret, gateway: gatewayName, clientIp });
+    headers[LOGIN_TAG_HEADER] = signLoginTag({
+      secret,
+      gateway: gatewayName,
+      clientIp,
+      tags: options.tags,
+    });
 
     const upstream = send(target, { method: req.method, headers, agent });
     upstream.setTimeout(BROKER_RESPONSE_TIMEOUT_MS, () => {

@@ -105,6 +105,13 @@ describe('gateway registration', () => {
           },
         ],
         policies: [{ name: 'remote', entries: [{ pool: 'desks', protocolPlan: 'via-auto' }] }],
+        // Logins forwarded by a gateway of the tag cluster are in this location.
+        locations: [
+          {
+            name: 'through-auto',
+            rules: [{ attribute: 'login_gateway', op: 'is_equal_to', value: 'auto' }],
+          },
+        ],
         assignments: [{ group: 'Remote', role: 'User', policy: 'remote' }],
       },
     });
@@ -176,6 +183,34 @@ describe('gateway registration', () => {
     expect(config.body.gatewayClusters).toEqual([
       { name: 'auto', mode: 'fewest', members: [], tag: 'default' },
     ]);
+  });
+
+  it('places a login a registered gateway forwarded in the locations of its tag cluster', async () => {
+    const running = await gateways.get('gwa')!.waitForLog('gateway running');
+    const http = `http://${running.http as string}`;
+    const viaGateway = await request(`${http}/api/v1/login`, {
+      method: 'POST',
+      body: { username: 'xia', password: PASSWORD },
+    });
+    expect(viaGateway.status, viaGateway.text).toBe(200);
+    const direct = await request(`${broker.url}/api/v1/login`, {
+      method: 'POST',
+      body: { username: 'wes', password: PASSWORD },
+    });
+    expect(direct.status, direct.text).toBe(200);
+    const sessions = await request(`${broker.url}/api/v1/admin/sessions`, { token });
+    const of = (user: string) =>
+      (
+        sessions.body.sessions as {
+          user: string;
+          loginGateway: string | null;
+          locations: string[];
+        }[]
+      )
+        .filter((x) => x.user === user)
+        .map((x) => [x.loginGateway, x.locations]);
+    expect(of('xia')).toEqual([['gwa', ['through-auto']]]);
+    expect(of('wes')).toEqual([[null, []]]);
   });
 
   it('spreads connects over both (fewest), bytes flow, and renewals bring their counters', async () => {

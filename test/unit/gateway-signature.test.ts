@@ -242,7 +242,40 @@ describe('login tag', () => {
     expect(verifyLoginTag({ secret, value, now: now + 5_000, windowMs: 60_000 })).toEqual({
       gateway: 'Asia Gateway 1',
       clientIp: '10.254.251.104',
+      tags: [],
     });
+  });
+
+  it("vouches for a registered gateway's tags, and refuses them altered or malformed", async () => {
+    const value = signLoginTag({
+      secret,
+      gateway: 'ip-10-0-1-5',
+      clientIp: '198.51.100.4',
+      tags: ['asia', 'web_2'],
+      now,
+    });
+    expect(verifyLoginTag({ secret, value, now, windowMs: 60_000 })).toEqual({
+      gateway: 'ip-10-0-1-5',
+      clientIp: '198.51.100.4',
+      tags: ['asia', 'web_2'],
+    });
+    // A proxy that adds a tag, drops one, or strips the list breaks the signature.
+    const added = value.replace('tags=asia%2Cweb_2', 'tags=asia%2Cweb_2%2Ceurope');
+    const dropped = value.replace('tags=asia%2Cweb_2', 'tags=asia');
+    const stripped = value.replace(';tags=asia%2Cweb_2', '');
+    for (const altered of [added, dropped, stripped]) {
+      expect(altered).not.toBe(value);
+      expect(verifyLoginTag({ secret, value: altered, now, windowMs: 60_000 })).toBeUndefined();
+    }
+    // A tag that no gateway could register is refused even when signed.
+    const odd = signLoginTag({
+      secret,
+      gateway: 'gw',
+      clientIp: '198.51.100.4',
+      tags: ['a b'],
+      now,
+    });
+    expect(verifyLoginTag({ secret, value: odd, now, windowMs: 60_000 })).toBeUndefined();
   });
 
   it('is undefined when unsigned, forged, altered or stale', async () => {

@@ -13,7 +13,10 @@ const config = siteConfigSchema.parse({
       controlUrl: 'https://10.9.0.1:9443',
     },
   ],
-  gatewayClusters: [{ name: 'asia', mode: 'fewest', members: ['asia-gw'] }],
+  gatewayClusters: [
+    { name: 'asia', mode: 'fewest', members: ['asia-gw'] },
+    { name: 'asia-auto', mode: 'fewest', tag: 'asia' },
+  ],
   pools: [{ name: 'p' }],
   policies: [
     { name: 'office', entries: [{ pool: 'p' }] },
@@ -22,6 +25,10 @@ const config = siteConfigSchema.parse({
   locations: [
     { name: 'office', rules: [{ attribute: 'ip', op: 'in_range', value: '10.0.0.0/8' }] },
     { name: 'via-asia', rules: [{ attribute: 'login_gateway', op: 'is_equal_to', value: 'Asia' }] },
+    {
+      name: 'via-asia-auto',
+      rules: [{ attribute: 'login_gateway', op: 'is_equal_to', value: 'asia-auto' }],
+    },
     {
       name: 'thin-or-lab',
       match: 'any',
@@ -63,6 +70,17 @@ describe('locations', () => {
   it('matches the login gateway by its own name or by a cluster it belongs to', () => {
     expect(names(client({ loginGateway: 'asia-gw' }))).toEqual(['via-asia']);
     expect(names(client({ loginGateway: 'europe-gw' }))).toEqual([]);
+  });
+
+  it('matches a tag cluster by the tags a registered login gateway signed', () => {
+    expect(names(client({ loginGateway: 'ip-10-0-1-5', loginGatewayTags: ['Asia'] }))).toEqual([
+      'via-asia-auto',
+    ]);
+    expect(names(client({ loginGateway: 'ip-10-0-1-5', loginGatewayTags: ['europe'] }))).toEqual(
+      [],
+    );
+    // Tags without a gateway that vouched for them count for nothing.
+    expect(names(client({ loginGateway: null, loginGatewayTags: ['asia'] }))).toEqual([]);
   });
 
   it('matches any-of rules on headers and client names, case-insensitively', () => {

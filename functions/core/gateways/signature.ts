@@ -211,43 +211,56 @@ export function createRequestVerifier(options: {
 
 const LOGIN_TAG_VERSION = 'v1';
 
-function loginTagText(gateway: string, clientIp: string, timestamp: string): string {
+function loginTagText(
+  gateway: string,
+  clientIp: string,
+  timestamp: string,
+  tags: readonly string[],
+): string {
   // Domain-separated from request signatures, so one can never stand in for the other.
-  return `deskbroker-login-tag\n${gateway}\n${clientIp}\n${timestamp}`;
+  const text = `deskbroker-login-tag\n${gateway}\n${clientIp}\n${timestamp}`;
+  return tags.length > 0 ? `${text}\ntags:${tags.join(',')}` : text;
 }
+
+/** A gateway tag, as GATEWAY_TAGS and the registration contract allow it. */
+const TAG_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 /**
  * The value of {@link LOGIN_TAG_HEADER} for one forwarded login:
- * `v1;gw=<gateway, URI-encoded>;ip=<client IP>;ts=<epoch ms>;sig=<hex HMAC>`.
+ * `v1;gw=<gateway, URI-encoded>;ip=<client IP>[;tags=<a,b>];ts=<epoch ms>;sig=<hex HMAC>`.
+ * `tags` are the tags a registered gateway has (its tag clusters), signed with the rest.
  */
 export function signLoginTag(input: {
   secret: string;
   gateway: string;
   clientIp: string;
+  tags?: readonly string[];
   now?: number;
 }): string {
+  const tags = input.tags ?? [];
   const timestamp = String(Math.trunc(input.now ?? Date.now()));
-  const sig = hmacHex(input.secret, loginTagText(input.gateway, input.clientIp, timestamp));
+  const sig = hmacHex(input.secret, loginTagText(input.gateway, input.clientIp, timestamp, tags));
   return [
     LOGIN_TAG_VERSION,
     `gw=${encodeURIComponent(input.gateway)}`,
     `ip=${encodeURIComponent(input.clientIp)}`,
+    ...(tags.length > 0 ? [`tags=${encodeURIComponent(tags.join(','))}`] : []),
     `ts=${timestamp}`,
     `sig=${sig}`,
   ].join(';');
 }
 
 /**
- * Reads a login tag. Returns the gateway and client IP it vouches for, or undefined when the
- * value is absent, malformed, forged (wrong secret or altered) or older/newer than `windowMs`
- * (default 60 s). Never throws.
+ * Reads a login tag. Returns the gateway, client IP and gateway tags it vouches for, or
+ * undefined when the value is absent, malformed, forged (wrong secret or altered) or
+ * older/newer than `windowMs` (default 60 s). Never throws.
  */
 export function verifyLoginTag(input: {
   secret: string;
   value: string | readonly string[] | undefined;
   now?: number;
   windowMs?: number;
-}): { gateway: string; clientIp: string } | undefined {
+}): { gateway: string; clientIp: string; tags: string[] } | undefined {
   const { value } = input;
   if (typeof value !== 'string' || value.length > 2048) return undefined;
   const [version, ...parts] = value.split(';');
@@ -270,18 +283,21 @@ export function verifyLoginTag(input: {
   if (!TIMESTAMP_RE.test(ts)) return undefined;
   let gateway: string;
   let clientIp: string;
+  let tags: string[];
   try {
     gateway = decodeURIComponent(gw);
     clientIp = decodeURIComponent(ip);
+    const tagList = fields.get('tags');
+    tags = tagList === undefined ? [] : decodeURIComponent(tagList).split(',');
   } catch {
     return undefined;
   }
-  if (!gateway || !clientIp) return undefined;
-  const expected = hmacHex(input.secret, loginTagText(gateway, clientIp, ts));
+  if (!gateway || !clientIp || !tags.every((t) => TAG_RE.test(t))) return undefined;
+  const expected = hmacHex(input.secret, loginTagText(gateway, clientIp, ts, tags));
   if (!sameHex(expected, sig.toLowerCase())) return undefined;
   const now = input.now ?? Date.now();
   if (Math.abs(now - Number(ts)) > (input.windowMs ?? DEFAULT_SIGNATURE_WINDOW_MS)) {
     return undefined;
   }
-  return { gateway, clientIp };
+  return { gateway, clientIp, tags };
 }

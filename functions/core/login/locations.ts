@@ -12,16 +12,27 @@ export interface ClientAttributes {
   readonly name: string;
   /** The gateway that forwarded the login (from its signed tag), if any. */
   readonly loginGateway: string | null;
+  /** That gateway's registration tags (signed in the same tag): its tag clusters. */
+  readonly loginGatewayTags?: readonly string[];
   /** Request headers, lower-case names. */
   readonly headers: Readonly<Record<string, string>>;
 }
 
 const eq = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
 
-/** The names a login gateway answers to: itself and every cluster it belongs to. */
-function loginGatewayNames(config: SiteConfig, gateway: string | null): string[] {
+/**
+ * The names a login gateway answers to: itself and every cluster it belongs to, as a fixed
+ * member or, for a registered gateway, through one of its tags.
+ */
+function loginGatewayNames(config: SiteConfig, client: ClientAttributes): string[] {
+  const gateway = client.loginGateway;
   if (!gateway) return [];
-  const clusters = config.gatewayClusters.filter((c) => c.members.some((m) => eq(m, gateway)));
+  const tags = client.loginGatewayTags ?? [];
+  const clusters = config.gatewayClusters.filter(
+    (c) =>
+      c.members.some((m) => eq(m, gateway)) ||
+      (c.tag !== undefined && tags.some((t) => eq(t, c.tag!))),
+  );
   return [gateway, ...clusters.map((c) => c.name)];
 }
 
@@ -32,7 +43,7 @@ function valuesOf(rule: LocationRule, client: ClientAttributes, config: SiteConf
     case 'client_name':
       return [client.name];
     case 'login_gateway':
-      return loginGatewayNames(config, client.loginGateway);
+      return loginGatewayNames(config, client);
     case 'header': {
       const value = client.headers[rule.header!.toLowerCase()];
       return value === undefined ? [] : [value];

@@ -33,5 +33,11 @@ export function clientOf(
       continue;
     headers[lower] = headerValues(event, lower).join(', ');
   }
-  return { ip, name: name?.trim() || ip, loginGateway: tag?.gateway ?? null, headers };
+  return {
+    ip,
+    name: name?.trim() || ip,
+    loginGateway: tag?.gateway ?? null,
+    loginGatewayTags: tag?.tags ?? [],
+    headers,
+  };
 }

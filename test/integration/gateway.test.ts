@@ -606,9 +606,11 @@ describe('login forwarding', () => {
     expect(seen!.method).toBe('POST');
     const tag = seen!.headers[LOGIN_TAG_HEADER];
     expect(tag).not.toBe(forged);
+    // A registering gateway (the default) vouches for its tags too (GATEWAY_TAGS: default).
     expect(verifyLoginTag({ secret, value: tag })).toEqual({
       gateway: 'gw-login',
       clientIp: '127.0.0.1',
+      tags: ['default'],
     });
     expect(seen!.headers['x-forwarded-for']).toBe('203.0.113.9, 127.0.0.1');
   });
@@ -640,6 +642,7 @@ describe('login forwarding', () => {
       expect(verifyLoginTag({ secret, value: seen!.headers[LOGIN_TAG_HEADER] })).toEqual({
         gateway: 'gw-lb',
         clientIp: '198.51.100.7',
+        tags: ['default'],
       });
     } finally {
       await behindLb.stop();

@@ -72,6 +72,18 @@ describe('connection leasing', () => {
       token,
     });
     expect(res.status, res.text).toBe(200);
+    // The desktops' agents report once: refresh_pool (each wall-clock minute) marks a desktop
+    // whose agent never reported unavailable, which would hide it from a run crossing a minute.
+    const pools = (document as { pools: { desktops: { agentKey?: string }[] }[] }).pools;
+    for (const key of pools.flatMap((p) => p.desktops.map((d) => d.agentKey))) {
+      if (!key) continue;
+      const beat = await request(`${broker.url}/api/v1/agent/events`, {
+        method: 'POST',
+        headers: { authorization: `Agent ${key}` },
+        body: { event: 'heartbeat' },
+      });
+      expect(beat.status, beat.text).toBe(200);
+    }
   };
   const user = (name: string) => {
     const c = clientOf(broker.url);

@@ -149,6 +149,11 @@ describe('offers and connections', () => {
       }),
     });
     expect(res.status, await res.clone().text()).toBe(200);
+    // The agents report once: refresh_pool (each wall-clock minute) marks a desktop whose agent
+    // never reported unavailable, and a run that crossed a minute hid them from the tests.
+    for (const key of ['logout-000000', 'disc0-0000000', 'disc60-000000', 'never-0000000']) {
+      expect((await agent(`agent-key-${key}`, { event: 'heartbeat' })).status).toBe(200);
+    }
   }, 120_000);
 
   afterAll(async () => {

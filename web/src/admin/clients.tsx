@@ -1,6 +1,6 @@
 /** Clients: the devices users signed in from (the guide's Resources > Clients). */
 import { adminApi } from '../shared/admin-api.ts';
-import { DataState, Filters, Pager, ViewHeader, When } from './components.tsx';
+import { DataState, FilterField, Filters, Pager, ViewHeader, When } from './components.tsx';
 import { useData } from './use-data.ts';
 
 export function ClientsView(props: { readonly params: URLSearchParams }) {
@@ -13,10 +13,7 @@ export function ClientsView(props: { readonly params: URLSearchParams }) {
     <>
       <ViewHeader title="Clients" data={clients} />
       <Filters key={key} view="clients" label="Filter the clients">
-        <div class="field">
-          <label for="c-user">Last user</label>
-          <input id="c-user" name="user" autocapitalize="none" defaultValue={query.user ?? ''} />
-        </div>
+        <FilterField id="c-user" name="user" label="Last user" value={query.user} kind="user" />
       </Filters>
       <DataState data={clients} what="clients" />
       {clients.data && list.length === 0 && <p class="muted">No client has signed in yet.</p>}

@@ -180,6 +180,63 @@ export function ActionButton(props: {
   );
 }
 
+/**
+ * A labelled field of a filter form. `kind`: a user name is typed as is (no capitals, no
+ * spelling), a number takes digits, a time is a local date and time.
+ */
+export function FilterField(props: {
+  readonly id: string;
+  readonly name: string;
+  readonly label: string;
+  readonly value: string | undefined;
+  readonly kind?: 'text' | 'user' | 'number' | 'time';
+  readonly list?: string;
+  readonly placeholder?: string;
+  readonly children?: ComponentChildren;
+}) {
+  const { kind = 'text' } = props;
+  return (
+    <div class="field">
+      <label for={props.id}>{props.label}</label>
+      <input
+        id={props.id}
+        name={props.name}
+        defaultValue={props.value ?? ''}
+        list={props.list}
+        placeholder={props.placeholder}
+        {...(kind === 'user' ? { autocapitalize: 'none', spellcheck: false } : {})}
+        {...(kind === 'number' ? { inputMode: 'numeric', pattern: '[0-9]*' } : {})}
+        {...(kind === 'time' ? { type: 'datetime-local' } : {})}
+      />
+      {props.children}
+    </div>
+  );
+}
+
+/** A labelled choice of a filter form: "Any" first (unless `any` is false), then `values`. */
+export function FilterChoice(props: {
+  readonly id: string;
+  readonly name: string;
+  readonly label: string;
+  readonly value: string | undefined;
+  readonly values: readonly string[];
+  readonly any?: boolean;
+}) {
+  return (
+    <div class="field">
+      <label for={props.id}>{props.label}</label>
+      <select id={props.id} name={props.name} defaultValue={props.value ?? ''}>
+        {props.any !== false && <option value="">Any</option>}
+        {props.values.map((v) => (
+          <option key={v} value={v}>
+            {v}
+          </option>
+        ))}
+      </select>
+    </div>
+  );
+}
+
 /** A filter form: its fields go into the URL (the page starts again at the first). */
 export function Filters(props: {
   readonly view: ViewPath;

@@ -3,7 +3,16 @@
  * from, its agent and its leases; filtered by pool, state and user; Release gives one back.
  */
 import { adminApi, type Desktop, type DesktopStatus } from '../shared/admin-api.ts';
-import { ActionButton, DataState, Filters, Pager, ViewHeader, When } from './components.tsx';
+import {
+  ActionButton,
+  DataState,
+  FilterChoice,
+  FilterField,
+  Filters,
+  Pager,
+  ViewHeader,
+  When,
+} from './components.tsx';
 import { href } from './router.ts';
 import { useData } from './use-data.ts';
 
@@ -81,31 +90,15 @@ export function DesktopsView(props: { readonly params: URLSearchParams }) {
     <>
       <ViewHeader title="Desktops" data={desktops} />
       <Filters key={key} view="desktops" label="Filter the desktops">
-        <div class="field">
-          <label for="f-pool">Pool</label>
-          <input id="f-pool" name="pool" defaultValue={query.pool ?? ''} />
-        </div>
-        <div class="field">
-          <label for="f-status">State</label>
-          <select id="f-status" name="status" defaultValue={query.status ?? ''}>
-            <option value="">Any</option>
-            {DESKTOP_STATUSES.map((s) => (
-              <option key={s} value={s}>
-                {s}
-              </option>
-            ))}
-          </select>
-        </div>
-        <div class="field">
-          <label for="f-user">User</label>
-          <input
-            id="f-user"
-            name="user"
-            autocapitalize="none"
-            spellcheck={false}
-            defaultValue={query.user ?? ''}
-          />
-        </div>
+        <FilterField id="f-pool" name="pool" label="Pool" value={query.pool} />
+        <FilterChoice
+          id="f-status"
+          name="status"
+          label="State"
+          value={query.status}
+          values={DESKTOP_STATUSES}
+        />
+        <FilterField id="f-user" name="user" label="User" value={query.user} kind="user" />
       </Filters>
       <DataState data={desktops} what="desktops" />
       {desktops.data && list.length === 0 && (

@@ -3,7 +3,7 @@
  * guide's Job Queue page shows it, filtered by status, kind and broker, newest first, paged.
  */
 import { adminApi, type Job } from '../shared/admin-api.ts';
-import { DataState, Filters, Pager, When } from './components.tsx';
+import { DataState, FilterChoice, FilterField, Filters, Pager, When } from './components.tsx';
 import { useData } from './use-data.ts';
 
 const STATUSES = ['pending', 'running', 'deferred', 'finished', 'cancelled', 'aborted'] as const;
@@ -57,36 +57,27 @@ export function JobsSection(props: { readonly params: URLSearchParams }) {
         </>
       )}
       <Filters key={key} view="" label="Filter the job queue" keep={{}}>
-        <div class="field">
-          <label for="job-status">Status</label>
-          <select id="job-status" name="jobStatus" defaultValue={query.status ?? ''}>
-            <option value="">Any</option>
-            {STATUSES.map((s) => (
-              <option key={s} value={s}>
-                {s}
-              </option>
-            ))}
-          </select>
-        </div>
-        <div class="field">
-          <label for="job-kind">Kind</label>
-          <input
-            id="job-kind"
-            name="jobKind"
-            defaultValue={query.kind ?? ''}
-            placeholder="heartbeat, refresh_pool…"
-          />
-        </div>
-        <div class="field">
-          <label for="job-site">Broker (site ID)</label>
-          <input
-            id="job-site"
-            name="jobSite"
-            inputMode="numeric"
-            pattern="[0-9]*"
-            defaultValue={query.siteId ?? ''}
-          />
-        </div>
+        <FilterChoice
+          id="job-status"
+          name="jobStatus"
+          label="Status"
+          value={query.status}
+          values={STATUSES}
+        />
+        <FilterField
+          id="job-kind"
+          name="jobKind"
+          label="Kind"
+          value={query.kind}
+          placeholder="heartbeat, refresh_pool…"
+        />
+        <FilterField
+          id="job-site"
+          name="jobSite"
+          label="Broker (site ID)"
+          value={query.siteId}
+          kind="number"
+        />
       </Filters>
       <DataState data={jobs} what="jobs" />
       {jobs.data && jobs.data.jobs.length === 0 && <p class="muted">No job matches.</p>}

@@ -7,7 +7,16 @@
  */
 import { useState } from 'preact/hooks';
 import { adminApi } from '../shared/admin-api.ts';
-import { ActionButton, DataState, Filters, Pager, ViewHeader, When } from './components.tsx';
+import {
+  ActionButton,
+  DataState,
+  FilterChoice,
+  FilterField,
+  Filters,
+  Pager,
+  ViewHeader,
+  When,
+} from './components.tsx';
 import { useData } from './use-data.ts';
 
 function RevokeForm(props: { readonly onDone: () => void }) {
@@ -89,33 +98,22 @@ export function LeasesView(props: { readonly params: URLSearchParams }) {
         />
       </ViewHeader>
       <Filters key={key} view="leases" label="Search the leases">
-        <div class="field">
-          <label for="lease-user">User</label>
-          <input
-            id="lease-user"
-            name="user"
-            autocapitalize="none"
-            defaultValue={query.user ?? ''}
-          />
-        </div>
-        <div class="field">
-          <label for="lease-desktop">Desktop ID</label>
-          <input
-            id="lease-desktop"
-            name="desktopId"
-            inputMode="numeric"
-            pattern="[0-9]*"
-            defaultValue={query.desktopId ?? ''}
-          />
-        </div>
-        <div class="field">
-          <label for="lease-state">State</label>
-          <select id="lease-state" name="state" defaultValue={query.state ?? 'live'}>
-            <option value="live">live</option>
-            <option value="expired">expired</option>
-            <option value="all">all</option>
-          </select>
-        </div>
+        <FilterField id="lease-user" name="user" label="User" value={query.user} kind="user" />
+        <FilterField
+          id="lease-desktop"
+          name="desktopId"
+          label="Desktop ID"
+          value={query.desktopId}
+          kind="number"
+        />
+        <FilterChoice
+          id="lease-state"
+          name="state"
+          label="State"
+          value={query.state ?? 'live'}
+          values={['live', 'expired', 'all']}
+          any={false}
+        />
       </Filters>
       {filtered && list.length > 0 && (
         <p>

@@ -5,7 +5,7 @@
 import { useState } from 'preact/hooks';
 import { adminApi } from '../shared/admin-api.ts';
 import { problem } from '../shared/messages.ts';
-import { DataState, Filters, Pager, ViewHeader, When } from './components.tsx';
+import { DataState, FilterField, Filters, Pager, ViewHeader, When } from './components.tsx';
 import { useConsole } from './context.ts';
 import { useData } from './use-data.ts';
 
@@ -111,32 +111,22 @@ export function LogView(props: { readonly params: URLSearchParams }) {
         label="Filter the log"
         transform={(f) => ({ ...f, from: toIso(f.from), to: toIso(f.to) })}
       >
-        <div class="field">
-          <label for="l-user">User</label>
-          <input id="l-user" name="user" autocapitalize="none" defaultValue={query.user ?? ''} />
-        </div>
-        <div class="field">
-          <label for="l-event">Event</label>
-          <input id="l-event" name="event" list="l-events" defaultValue={query.event ?? ''} />
+        <FilterField id="l-user" name="user" label="User" value={query.user} kind="user" />
+        <FilterField id="l-event" name="event" label="Event" value={query.event} list="l-events">
           <datalist id="l-events">
             {EVENTS.map((e) => (
               <option key={e} value={e} />
             ))}
           </datalist>
-        </div>
-        <div class="field">
-          <label for="l-from">From</label>
-          <input
-            id="l-from"
-            name="from"
-            type="datetime-local"
-            defaultValue={toLocalField(query.from)}
-          />
-        </div>
-        <div class="field">
-          <label for="l-to">Until</label>
-          <input id="l-to" name="to" type="datetime-local" defaultValue={toLocalField(query.to)} />
-        </div>
+        </FilterField>
+        <FilterField
+          id="l-from"
+          name="from"
+          label="From"
+          value={toLocalField(query.from)}
+          kind="time"
+        />
+        <FilterField id="l-to" name="to" label="Until" value={toLocalField(query.to)} kind="time" />
       </Filters>
       <DataState data={log} what="log entries" />
       {log.data && rows.length === 0 && <p class="muted">No log entry matches.</p>}

@@ -3,7 +3,15 @@
  * next call. Read from the state table, so it answers in leased mode too.
  */
 import { adminApi } from '../shared/admin-api.ts';
-import { ActionButton, DataState, Filters, Pager, ViewHeader, When } from './components.tsx';
+import {
+  ActionButton,
+  DataState,
+  FilterField,
+  Filters,
+  Pager,
+  ViewHeader,
+  When,
+} from './components.tsx';
 import { useData } from './use-data.ts';
 
 export function SessionsView(props: { readonly params: URLSearchParams }) {
@@ -17,10 +25,7 @@ export function SessionsView(props: { readonly params: URLSearchParams }) {
     <>
       <ViewHeader title="Sessions" data={sessions} />
       <Filters key={key} view="sessions" label="Filter the sessions">
-        <div class="field">
-          <label for="s-user">User</label>
-          <input id="s-user" name="user" autocapitalize="none" defaultValue={query.user ?? ''} />
-        </div>
+        <FilterField id="s-user" name="user" label="User" value={query.user} kind="user" />
       </Filters>
       <DataState data={sessions} what="sessions" />
       {sessions.data && list.length === 0 && <p class="muted">No one is signed in.</p>}

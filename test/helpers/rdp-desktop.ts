@@ -9,6 +9,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net, { type AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { startTcpProxy } from './tcp-proxy.ts';
 
 /** Whether xrdp is installed (it is not in scripts/debian-packages.sh: see the README). */
 export const hasXrdp = existsSync('/usr/sbin/xrdp');
@@ -115,31 +116,15 @@ export async function startRdpDesktop(options: { colour?: string } = {}): Promis
     await new Promise((r) => setTimeout(r, 100));
   }
 
-  // The front that counts connections, piping each to xrdp.
-  let accepted = 0;
-  const sockets = new Set<net.Socket>();
-  const front = net.createServer((client) => {
-    accepted++;
-    const upstream = net.connect({ host: '127.0.0.1', port: xrdpPort });
-    for (const s of [client, upstream]) {
-      sockets.add(s);
-      s.on('close', () => sockets.delete(s));
-      s.on('error', () => {
-        client.destroy();
-        upstream.destroy();
-      });
-    }
-    client.pipe(upstream).pipe(client);
-  });
-  await new Promise<void>((r) => front.listen(0, '127.0.0.1', r));
+  // The front that counts connections, piping each to the server.
+  const front = await startTcpProxy({ host: '127.0.0.1', port: xrdpPort });
 
   return {
-    port: (front.address() as AddressInfo).port,
+    port: front.port,
     colour,
-    connections: () => accepted,
+    connections: front.connections,
     async close() {
-      for (const s of sockets) s.destroy();
-      await new Promise<void>((r) => front.close(() => r()));
+      await front.close();
       // xrdp forks a process per connection; its children end with their connections.
       await new Promise<void>((r) => {
         if (xrdp.exitCode !== null) return r();

@@ -9,6 +9,8 @@ import net, { type AddressInfo, type Socket } from 'node:net';
 export interface TcpProxy {
   readonly port: number;
   readonly host: string;
+  /** Connections accepted so far (a desktop helper tells by it whether anything got through). */
+  connections(): number;
   cut(mode?: 'refuse' | 'blackhole'): Promise<void>;
   restore(): Promise<void>;
   close(): Promise<void>;
@@ -19,9 +21,11 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
   let mode: 'open' | 'refuse' | 'blackhole' = 'open';
   let port = 0;
   let server: net.Server | undefined;
+  let accepted = 0;
 
   const listen = async () => {
     server = net.createServer((client) => {
+      accepted++;
       sockets.add(client);
       client.on('close', () => sockets.delete(client));
       client.on('error', () => {});
@@ -56,6 +60,7 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
       return port;
     },
     host: '127.0.0.1',
+    connections: () => accepted,
     async cut(how = 'refuse') {
       mode = how;
       dropAll();

@@ -7,6 +7,7 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import net, { type AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
+import { startTcpProxy } from './tcp-proxy.ts';
 
 const run = promisify(execFile);
 
@@ -155,24 +156,9 @@ export async function startVncDesktop(
     (await greeting(vncPort))?.startsWith('RFB ') ? true : undefined,
   );
 
-  // The front that counts connections, piping each to x11vnc.
-  let accepted = 0;
-  const sockets = new Set<net.Socket>();
-  const front = net.createServer((client) => {
-    accepted++;
-    const upstream = net.connect({ host: '127.0.0.1', port: vncPort });
-    for (const s of [client, upstream]) {
-      sockets.add(s);
-      s.on('close', () => sockets.delete(s));
-      s.on('error', () => {
-        client.destroy();
-        upstream.destroy();
-      });
-    }
-    client.pipe(upstream).pipe(client);
-  });
-  await new Promise<void>((r) => front.listen(0, '127.0.0.1', r));
-  const port = (front.address() as AddressInfo).port;
+  // The front that counts connections, piping each to the server.
+  const front = await startTcpProxy({ host: '127.0.0.1', port: vncPort });
+  const port = front.port;
 
   return {
     display,
@@ -180,7 +166,7 @@ export async function startVncDesktop(
     colour,
     width,
     height,
-    connections: () => accepted,
+    connections: front.connections,
     x,
     async lineReader(title) {
       spawnChild(
@@ -223,8 +209,7 @@ export async function startVncDesktop(
       return x('xclip', ['-selection', 'clipboard', '-o']).catch(() => '');
     },
     async close() {
-      for (const s of sockets) s.destroy();
-      await new Promise<void>((r) => front.close(() => r()));
+      await front.close();
       for (const child of children.reverse()) {
         if (child.exitCode === null) child.kill('SIGTERM');
       }

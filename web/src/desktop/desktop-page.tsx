@@ -281,20 +281,32 @@ function CredentialsForm(props: {
           onInput={(e) => setUsername(e.currentTarget.value)}
         />
       </div>
-      <div class="field">
-        <label for="rdp-password">Password</label>
-        <input
-          id="rdp-password"
-          type="password"
-          autocomplete="current-password"
-          value={password}
-          onInput={(e) => setPassword(e.currentTarget.value)}
-        />
-      </div>
+      <PasswordField id="rdp-password" label="Password" value={password} onInput={setPassword} />
       <button type="submit" class="button">
         Connect
       </button>
     </form>
+  );
+}
+
+/** A labelled password field of the desktop's sign-in forms. */
+function PasswordField(props: {
+  readonly id: string;
+  readonly label: string;
+  readonly value: string;
+  readonly onInput: (value: string) => void;
+}) {
+  return (
+    <div class="field">
+      <label for={props.id}>{props.label}</label>
+      <input
+        id={props.id}
+        type="password"
+        autocomplete="current-password"
+        value={props.value}
+        onInput={(e) => props.onInput(e.currentTarget.value)}
+      />
+    </div>
   );
 }
 
@@ -310,16 +322,12 @@ function PasswordForm(props: { readonly name: string; readonly onSubmit: (p: str
       }}
     >
       <h2>{props.name} asks for its password</h2>
-      <div class="field">
-        <label for="vnc-password">VNC password</label>
-        <input
-          id="vnc-password"
-          type="password"
-          autocomplete="current-password"
-          value={password}
-          onInput={(e) => setPassword(e.currentTarget.value)}
-        />
-      </div>
+      <PasswordField
+        id="vnc-password"
+        label="VNC password"
+        value={password}
+        onInput={setPassword}
+      />
       <button type="submit" class="button">
         Continue
       </button>
